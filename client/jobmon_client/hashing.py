@@ -1,0 +1,64 @@
+"""Content hashes that give a workflow its identity.
+
+The same tool, ``workflow_args``, task set and edges bind to the same workflow, which is
+what makes resume work. The hashes are computed by the client only from what the user
+wrote (no server ids), so every client language must compute them exactly like this:
+
+* ``sha1(s)`` is the lowercase hex SHA-1 of the UTF-8 bytes of ``s``.
+* ``canonical(args)`` of a mapping of arg name to value: the values are converted to
+  strings (Python ``str(value)``; on the wire the values are these strings), the items are
+  sorted by name (by code point), and each item contributes ``f"{len(k)}:{k}{len(v)}:{v}"``
+  where ``len`` counts Unicode code points (R: ``nchar(x, type = "chars")``). The empty
+  mapping gives ``""``.
+* ``task_key = sha1(template_name + "\\x1f" + command_template + "\\x1f"
+  + canonical(node_args) + "\\x1f" + canonical(task_args))``. Op args do not count.
+* ``taskHash = sha1("\\n".join(sorted(task_keys)))`` over the distinct tasks.
+* ``dagHash = sha1("\\n".join(sorted(f"{upstream_key}>{downstream_key}" for each edge)))``
+  over the distinct edges; a workflow without edges has ``sha1("")``.
+
+Sorting is by code point (Python's default string order; R: ``sort(method = "radix")``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+
+SEPARATOR = "\x1f"
+
+
+def sha1_hex(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def canonical(args: Mapping[str, object]) -> str:
+    """Length-prefixed, name-sorted encoding of an arg mapping."""
+    parts = []
+    for name in sorted(args):
+        value = str(args[name])
+        parts.append(f"{len(name)}:{name}{len(value)}:{value}")
+    return "".join(parts)
+
+
+def task_key(
+    template_name: str,
+    command_template: str,
+    node_args: Mapping[str, object],
+    task_args: Mapping[str, object],
+) -> str:
+    """The identity of one task, independent of any server id."""
+    return sha1_hex(
+        SEPARATOR.join(
+            (template_name, command_template, canonical(node_args), canonical(task_args))
+        )
+    )
+
+
+def task_hash(task_keys: Iterable[str]) -> str:
+    """The identity of a set of tasks (order does not matter)."""
+    return sha1_hex("\n".join(sorted(task_keys)))
+
+
+def dag_hash(edges: Iterable[tuple[str, str]]) -> str:
+    """The identity of a set of ``(upstream_key, downstream_key)`` edges."""
+    return sha1_hex("\n".join(sorted(f"{up}>{down}" for up, down in edges)))

@@ -1,0 +1,253 @@
+"""Starting a workflow run, following it to its end, and reading what failed."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from jobmon_client.progress import run_view
+from jobmon_client.transport import GraphQLClient, ValidationFailed, unwrap
+
+log = logging.getLogger(__name__)
+
+TERMINAL_RUN_STATUSES = frozenset({"DONE", "ERROR", "STOPPED", "TERMINATED", "ABORTED"})
+POLL_INTERVAL_SECONDS = 0.5
+ERROR_PAGE_SIZE = 500
+
+_RUN_FIELDS = """
+    __typename
+    ... on WorkflowRun {
+      id status created
+      workflow { id status totalTasks taskCounts { status count } }
+    }
+    ... on Error { message }
+"""
+
+START_WORKFLOW_RUN = f"""
+mutation StartWorkflowRun(
+  $workflowId: Int!, $user: String!, $resume: Boolean!, $resetRunningJobs: Boolean!,
+  $failFast: Boolean!, $secondsUntilTimeout: Int
+) {{
+  startWorkflowRun(
+    workflowId: $workflowId, user: $user, resume: $resume,
+    resetRunningJobs: $resetRunningJobs, failFast: $failFast,
+    secondsUntilTimeout: $secondsUntilTimeout
+  ) {{ {_RUN_FIELDS} }}
+}}
+"""
+
+WORKFLOW_RUN = f"""
+query WorkflowRun($id: Int!) {{
+  workflowRun(id: $id) {{ {_RUN_FIELDS} }}
+}}
+"""
+
+STOP_WORKFLOW_RUN = f"""
+mutation StopWorkflowRun($workflowRunId: Int!) {{
+  stopWorkflowRun(workflowRunId: $workflowRunId) {{ {_RUN_FIELDS} }}
+}}
+"""
+
+WORKFLOW_ERRORS = """
+query WorkflowErrors($id: Int!, $first: Int!, $after: String) {
+  workflow(id: $id) {
+    __typename
+    ... on Workflow {
+      errors(first: $first, after: $after) {
+        items { taskInstanceId taskId taskName description time status exitCode }
+        endCursor
+        hasNextPage
+      }
+    }
+    ... on Error { message }
+  }
+}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RunSnapshot:
+    """A workflow run and its workflow at one moment."""
+
+    workflow_run_id: int
+    workflow_id: int
+    run_status: str
+    workflow_status: str
+    total_tasks: int
+    task_counts: Mapping[str, int]
+    created: str
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> RunSnapshot:
+        workflow = payload["workflow"]
+        return cls(
+            workflow_run_id=int(payload["id"]),
+            workflow_id=int(workflow["id"]),
+            run_status=str(payload["status"]),
+            workflow_status=str(workflow["status"]),
+            total_tasks=int(workflow["totalTasks"]),
+            task_counts={c["status"]: int(c["count"]) for c in workflow["taskCounts"]},
+            created=str(payload["created"]),
+        )
+
+    def count(self, *statuses: str) -> int:
+        return sum(self.task_counts.get(status, 0) for status in statuses)
+
+    @property
+    def done(self) -> int:
+        return self.count("DONE")
+
+    @property
+    def running(self) -> int:
+        return self.count("LAUNCHED", "RUNNING")
+
+    @property
+    def failed(self) -> int:
+        return self.count("ERROR_FATAL")
+
+    @property
+    def finished(self) -> bool:
+        return self.run_status in TERMINAL_RUN_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowRunResult:
+    """How a run of ``Workflow.run`` ended. ``final_status`` is the workflow's status."""
+
+    final_status: str
+    workflow_id: int
+    workflow_run_id: int
+    total_tasks: int
+    done_count: int
+    failed_count: int
+    failed_task_ids: list[int]
+    elapsed_time: float
+    run_status: str
+
+
+def start_run(
+    client: GraphQLClient,
+    workflow_id: int,
+    workflow_name: str,
+    user: str,
+    *,
+    resume: bool,
+    reset_running_jobs: bool,
+    fail_fast: bool,
+    seconds_until_timeout: int,
+) -> RunSnapshot:
+    variables = {
+        "workflowId": workflow_id,
+        "user": user,
+        "resume": resume,
+        "resetRunningJobs": reset_running_jobs,
+        "failFast": fail_fast,
+        "secondsUntilTimeout": seconds_until_timeout,
+    }
+    try:
+        payload = unwrap(client.execute(START_WORKFLOW_RUN, variables), "startWorkflowRun")
+    except ValidationFailed as exc:
+        raise ValidationFailed(
+            f"cannot start a run of workflow {workflow_id} '{workflow_name}': {exc}"
+        ) from None
+    snapshot = RunSnapshot.from_payload(payload)
+    log.info(
+        "workflow %s: run %s started (%s tasks)",
+        workflow_id,
+        snapshot.workflow_run_id,
+        snapshot.total_tasks,
+    )
+    return snapshot
+
+
+def follow_run(
+    client: GraphQLClient,
+    started: RunSnapshot,
+    seconds_until_timeout: float,
+    show_progress: bool,
+) -> RunSnapshot:
+    """Poll the run until it ends; stop it when ``seconds_until_timeout`` passes."""
+    deadline = time.monotonic() + seconds_until_timeout
+    snapshot = started
+    with run_view(started.workflow_id, show_progress) as view:
+        while True:
+            view.update(snapshot)
+            if snapshot.finished:
+                return snapshot
+            if time.monotonic() >= deadline:
+                log.warning(
+                    "workflow %s: run %s did not finish within %ss; stopping it",
+                    snapshot.workflow_id,
+                    snapshot.workflow_run_id,
+                    seconds_until_timeout,
+                )
+                snapshot = _run_request(
+                    client, STOP_WORKFLOW_RUN, {"workflowRunId": snapshot.workflow_run_id},
+                    "stopWorkflowRun",
+                )
+                view.update(snapshot)
+                return snapshot
+            time.sleep(POLL_INTERVAL_SECONDS)
+            snapshot = _run_request(
+                client, WORKFLOW_RUN, {"id": snapshot.workflow_run_id}, "workflowRun"
+            )
+
+
+def _run_request(
+    client: GraphQLClient, document: str, variables: dict[str, Any], field: str
+) -> RunSnapshot:
+    return RunSnapshot.from_payload(unwrap(client.execute(document, variables), field))
+
+
+def iter_errors(
+    client: GraphQLClient, workflow_id: int, page_size: int = ERROR_PAGE_SIZE
+) -> Iterator[dict[str, Any]]:
+    """Every task instance error of the workflow, page by page."""
+    after: str | None = None
+    while True:
+        workflow = unwrap(
+            client.execute(
+                WORKFLOW_ERRORS, {"id": workflow_id, "first": page_size, "after": after}
+            ),
+            "workflow",
+        )
+        page = workflow["errors"]
+        yield from page["items"]
+        if not page["hasNextPage"]:
+            return
+        after = page["endCursor"]
+
+
+def failed_task_ids(
+    client: GraphQLClient, snapshot: RunSnapshot, max_attempts: Mapping[int, int]
+) -> list[int]:
+    """The tasks that failed in this run, found from its errors.
+
+    A task failed when an attempt ended ERROR_FATAL or it used all its attempts. Reading
+    stops as soon as ``snapshot.failed`` tasks are found.
+    """
+    if not snapshot.failed:
+        return []
+    since = _parse_time(snapshot.created)
+    attempts: Counter[int] = Counter()
+    failed: dict[int, None] = {}
+    for error in iter_errors(client, snapshot.workflow_id):
+        if _parse_time(error["time"]) < since:
+            continue
+        task_id = int(error["taskId"])
+        attempts[task_id] += 1
+        if error["status"] == "ERROR_FATAL" or attempts[task_id] >= max_attempts.get(task_id, 1):
+            failed[task_id] = None
+            if len(failed) >= snapshot.failed:
+                break
+    return list(failed)
+
+
+def _parse_time(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,249 @@
+"""A task template: a command with named holes, and the tasks made from it."""
+
+from __future__ import annotations
+
+import itertools
+import string
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from jobmon_client.hashing import canonical
+from jobmon_client.resources import Resources, check_max_attempts, check_resources
+from jobmon_client.task import Task
+from jobmon_client.validation import (
+    TemplateArgumentError,
+    check_command,
+    check_name,
+    storable_name,
+)
+
+if TYPE_CHECKING:
+    from jobmon_client.tool import Tool
+
+RESERVED_ARG_NAMES = frozenset(
+    {"name", "upstream_tasks", "compute_resources", "max_attempts", "cluster_name"}
+)
+
+
+def command_template_fields(template_name: str, command_template: str) -> list[str]:
+    """The names of the ``{holes}`` of a command template, in order of first use."""
+    fields: dict[str, None] = {}
+    try:
+        parsed = list(string.Formatter().parse(command_template))
+    except ValueError as exc:
+        raise TemplateArgumentError(
+            f"task template '{template_name}': the command template is malformed ({exc}); "
+            "write a literal brace as '{{' or '}}'"
+        ) from None
+    for _, field, _, _ in parsed:
+        if field is None:
+            continue
+        if not field or field.isdigit() or any(c in field for c in ".[]"):
+            raise TemplateArgumentError(
+                f"task template '{template_name}': '{{{field}}}' is not a named arg; "
+                "use names such as {location_id}"
+            )
+        fields[field] = None
+    return list(fields)
+
+
+def _is_expandable(value: object) -> bool:
+    return isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping)
+
+
+class TaskTemplate:
+    """One version of a task template of a tool. Get it with ``Tool.get_task_template``.
+
+    ``node_args`` say what distinguishes the tasks of the template (a location, say);
+    ``task_args`` are the same for every task of a workflow and belong to its identity;
+    ``op_args`` change how a command runs without changing what it computes (an output
+    directory, say) and are not part of any identity.
+    """
+
+    def __init__(
+        self,
+        tool: Tool,
+        template_name: str,
+        command_template: str,
+        node_args: Sequence[str] = (),
+        task_args: Sequence[str] = (),
+        op_args: Sequence[str] = (),
+    ) -> None:
+        what = f"task template '{template_name}'"
+        check_name(template_name, "task template")
+        check_command(command_template, what)
+        self.tool = tool
+        self.template_name = template_name
+        self.command_template = command_template
+        self.node_args = list(node_args)
+        self.task_args = list(task_args)
+        self.op_args = list(op_args)
+        self.default_cluster_name: str | None = None
+        self.default_compute_resources: dict[str | None, Resources] = {}
+        self.default_max_attempts: int | None = None
+        self._check_args()
+        self._arg_names = frozenset(self.node_args + self.task_args + self.op_args)
+        self._version_prefix = repr(
+            (template_name, command_template, *(sorted(a) for a in (node_args, task_args, op_args)))
+        )
+
+    @property
+    def name(self) -> str:
+        return self.template_name
+
+    def _check_args(self) -> None:
+        what = f"task template '{self.template_name}'"
+        declared: dict[str, str] = {}
+        for kind, names in (
+            ("node_args", self.node_args),
+            ("task_args", self.task_args),
+            ("op_args", self.op_args),
+        ):
+            if isinstance(names, str):
+                raise TemplateArgumentError(f"{what}: {kind} must be a list of names, not a str")
+            for arg in names:
+                if arg in RESERVED_ARG_NAMES:
+                    raise TemplateArgumentError(
+                        f"{what}: '{arg}' is a keyword of create_task; rename the arg "
+                        f"(reserved: {', '.join(sorted(RESERVED_ARG_NAMES))})"
+                    )
+                if arg in declared:
+                    raise TemplateArgumentError(
+                        f"{what}: arg '{arg}' is declared in both {declared[arg]} and {kind}; "
+                        "declare it once"
+                    )
+                declared[arg] = kind
+        used = command_template_fields(self.template_name, self.command_template)
+        for arg in used:
+            if arg not in declared:
+                raise TemplateArgumentError(
+                    f"{what}: the command template uses '{{{arg}}}', which is not a node, task "
+                    f"or op arg; add '{arg}' to node_args, task_args or op_args"
+                )
+        for arg, kind in declared.items():
+            if arg not in used:
+                raise TemplateArgumentError(
+                    f"{what}: {kind} declares '{arg}', which the command template does not "
+                    f"use; add '{{{arg}}}' to the command template or remove it from {kind}"
+                )
+
+    def set_default_cluster_name(self, cluster_name: str) -> None:
+        self.default_cluster_name = check_name(
+            cluster_name, f"task template '{self.template_name}' default cluster"
+        )
+
+    def set_default_compute_resources_from_dict(
+        self, cluster_name: str | None, compute_resources: Mapping[str, Any]
+    ) -> None:
+        """Default resources on ``cluster_name``; ``None`` means on whichever cluster."""
+        self.default_compute_resources[cluster_name] = check_resources(
+            compute_resources, f"task template '{self.template_name}'"
+        )
+
+    def set_default_max_attempts(self, max_attempts: int) -> None:
+        self.default_max_attempts = check_max_attempts(
+            max_attempts, f"task template '{self.template_name}'"
+        )
+
+    def create_task(
+        self,
+        name: str | None = None,
+        upstream_tasks: Iterable[Task] = (),
+        compute_resources: Mapping[str, Any] | None = None,
+        max_attempts: int | None = None,
+        cluster_name: str | None = None,
+        **args: Any,
+    ) -> Task:
+        """Make one task; ``args`` gives a value to every node, task and op arg."""
+        unknown = [arg for arg in args if arg not in self._arg_names]
+        if unknown:
+            raise TemplateArgumentError(
+                f"task template '{self.template_name}': unknown arg(s) "
+                f"{', '.join(repr(a) for a in unknown)} for task "
+                f"{name or self._describe(args)}; it takes node_args {self.node_args}, "
+                f"task_args {self.task_args} and op_args {self.op_args}"
+            )
+        if len(args) != len(self._arg_names):
+            missing = [arg for arg in self._arg_names if arg not in args]
+            raise TemplateArgumentError(
+                f"task template '{self.template_name}': task {name or self._describe(args)} "
+                f"is missing arg(s) {', '.join(repr(a) for a in sorted(missing))}; "
+                "pass a value for each"
+            )
+        node_args = {arg: str(args[arg]) for arg in self.node_args}
+        task_args = {arg: str(args[arg]) for arg in self.task_args}
+        if name is None:
+            name = self._default_name(node_args)
+        else:
+            check_name(name, f"task of template '{self.template_name}'")
+        what = f"task '{name}'"
+        try:
+            command = self.command_template.format_map(args)
+        except (ValueError, TypeError) as exc:
+            raise TemplateArgumentError(
+                f"{what}: cannot fill the command template of '{self.template_name}' ({exc})"
+            ) from None
+        task = Task(
+            template=self,
+            name=name,
+            command=check_command(command, what),
+            node_args=node_args,
+            task_args=task_args,
+            node_key=self._version_prefix + "\x1e" + canonical(node_args),
+            cluster_name=None if cluster_name is None else check_name(cluster_name, what),
+            compute_resources=(
+                None if compute_resources is None else check_resources(compute_resources, what)
+            ),
+            max_attempts=None if max_attempts is None else check_max_attempts(max_attempts, what),
+        )
+        task.add_upstreams(upstream_tasks)
+        return task
+
+    def create_tasks(
+        self,
+        upstream_tasks: Iterable[Task] = (),
+        compute_resources: Mapping[str, Any] | None = None,
+        max_attempts: int | None = None,
+        cluster_name: str | None = None,
+        **args: Any,
+    ) -> list[Task]:
+        """Make one task per combination of the node args given as iterables.
+
+        A node arg given as a list, range or other iterable (but not a str) is expanded; the
+        tasks are the cross product of the expanded node args. Everything else is the same
+        for every task.
+        """
+        upstream = list(upstream_tasks)
+        expanded = {
+            arg: list(value)
+            for arg, value in args.items()
+            if arg in self.node_args and _is_expandable(value)
+        }
+        names = list(expanded)
+        tasks = []
+        for combination in itertools.product(*expanded.values()):
+            args.update(zip(names, combination, strict=True))
+            tasks.append(
+                self.create_task(
+                    upstream_tasks=upstream,
+                    compute_resources=compute_resources,
+                    max_attempts=max_attempts,
+                    cluster_name=cluster_name,
+                    **args,
+                )
+            )
+        return tasks
+
+    def _default_name(self, node_args: dict[str, str]) -> str:
+        if not node_args:
+            return self.template_name
+        return storable_name(
+            f"{self.template_name}_" + "_".join(f"{k}_{v}" for k, v in node_args.items())
+        )
+
+    def _describe(self, args: Mapping[str, Any]) -> str:
+        node_args = {arg: args[arg] for arg in self.node_args if arg in args}
+        return f"with node args {node_args}" if node_args else "(no node args)"
+
+    def __repr__(self) -> str:
+        return f"TaskTemplate(template_name={self.template_name!r})"

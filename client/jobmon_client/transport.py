@@ -1,0 +1,153 @@
+"""GraphQL over HTTP for the client, the worker and the CLI.
+
+One small surface, ``GraphQLClient.execute(document, variables)``, on top of gql. It
+retries connection failures with exponential backoff (every mutation the client sends is
+idempotent, so a resend is safe), and turns GraphQL errors into ``ServerError``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from typing import Any
+
+import httpx
+from gql import Client, GraphQLRequest, gql
+from gql.transport.exceptions import (
+    TransportConnectionFailed,
+    TransportProtocolError,
+    TransportQueryError,
+    TransportServerError,
+)
+from gql.transport.httpx import HTTPXTransport
+
+from jobmon_client.config import graphql_url
+
+log = logging.getLogger(__name__)
+
+
+class JobmonError(Exception):
+    """Base of the errors the client raises."""
+
+
+class ServerUnreachable(JobmonError):
+    """The server did not answer after every retry."""
+
+
+class ServerError(JobmonError):
+    """The server answered with a GraphQL error."""
+
+
+_RETRYABLE = (
+    httpx.TransportError,
+    TransportConnectionFailed,
+    TransportServerError,
+    TransportProtocolError,
+    ConnectionError,
+)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(document: str) -> Any:
+    return gql(document).document
+
+
+class GraphQLClient:
+    """A synchronous GraphQL client bound to one server."""
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        timeout: float = 120.0,
+        retries: int = 8,
+        backoff_start: float = 0.2,
+        backoff_max: float = 10.0,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.url = graphql_url(url)
+        self.retries = retries
+        self.backoff_start = backoff_start
+        self.backoff_max = backoff_max
+        transport = HTTPXTransport(url=self.url, timeout=timeout, headers=headers or {})
+        self._client = Client(transport=transport, execute_timeout=timeout)
+        self._session: Any = None
+
+    def _connected(self) -> Any:
+        if self._session is None:
+            self._session = self._client.connect_sync()
+        return self._session
+
+    def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        request = GraphQLRequest(_parse(document), variable_values=variables)
+        delay = self.backoff_start
+        for attempt in range(self.retries + 1):
+            try:
+                return dict(self._connected().execute(request))
+            except TransportQueryError as exc:
+                messages = "; ".join(e.get("message", str(e)) for e in exc.errors or []) or str(exc)
+                raise ServerError(messages) from None
+            except _RETRYABLE as exc:
+                if attempt == self.retries:
+                    raise ServerUnreachable(
+                        f"cannot reach the Jobmon server at {self.url} ({exc}); start it with "
+                        "'jobmon up' or set JOBMON_SERVER_URL"
+                    ) from None
+                log.debug("server not reachable (%s); retrying in %.1fs", exc, delay)
+                self.close()
+                time.sleep(delay)
+                delay = min(delay * 2, self.backoff_max)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self._session is not None:
+            try:
+                self._client.close_sync()
+            finally:
+                self._session = None
+
+    def __enter__(self) -> GraphQLClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def unwrap(result: dict[str, Any], field: str) -> dict[str, Any]:
+    """Return a union result's success payload, or raise its error's message.
+
+    Every mutation answers ``X | NotFound | ValidationError | ...``; the error members
+    carry ``__typename`` and ``message``. Documents must select both.
+    """
+    payload = result[field]
+    if payload is None:
+        raise ServerError(f"the server returned no {field}")
+    kind = payload.get("__typename", "")
+    if kind in ERROR_TYPES:
+        raise ERROR_TYPES[kind](payload.get("message", kind))
+    return dict(payload)
+
+
+class NotFoundError(JobmonError):
+    pass
+
+
+class ValidationFailed(JobmonError):
+    pass
+
+
+class PermissionDeniedError(JobmonError):
+    pass
+
+
+class ConflictError(JobmonError):
+    pass
+
+
+ERROR_TYPES: dict[str, type[JobmonError]] = {
+    "NotFound": NotFoundError,
+    "ValidationError": ValidationFailed,
+    "PermissionDenied": PermissionDeniedError,
+    "Conflict": ConflictError,
+}

@@ -1,0 +1,46 @@
+"""The slots of a local machine, shared by the claimer (which fills them) and the loop."""
+
+from __future__ import annotations
+
+import threading
+
+
+class SlotPool:
+    """Counts slots committed to claimed instances (waiting or running).
+
+    The claimer waits here for a free slot instead of polling; the loop releases slots
+    as instances finish. Claims may overcommit (a claimed task may need more slots than
+    were free); the claimer then waits until the pool has room again.
+    """
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self._committed = 0
+        self._closed = False
+        self._cond = threading.Condition()
+
+    def wait_free(self) -> int:
+        """Block until a slot is free; return how many are, or 0 once closed."""
+        with self._cond:
+            while self._committed >= self.total and not self._closed:
+                self._cond.wait()
+            return 0 if self._closed else self.total - self._committed
+
+    def commit(self, slots: int) -> None:
+        with self._cond:
+            self._committed += slots
+
+    def release(self, slots: int) -> None:
+        with self._cond:
+            self._committed -= slots
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """Wake the waiting claimer for good (the worker is stopping)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    @property
+    def committed(self) -> int:
+        return self._committed

@@ -1,0 +1,367 @@
+"""Binding: tools, templates, workflows, tasks and edges, each idempotent.
+
+A client may resend any of these (after a timeout, say) and get the same answer; the
+same tool version, workflow_args, tasks and edges bind to the same workflow, which is
+what makes resume work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session
+
+from jobmon_server import resources as res
+from jobmon_server.db import models
+from jobmon_server.db.statements import chunks, insert_ignore
+from jobmon_server.errors import NotFoundError, ValidationFailed
+from jobmon_server.scheduling import fill_capacity, lock_workflow, resources_id
+from jobmon_server.statuses import TaskStatus, W
+from jobmon_server.transitions import add_counts, utcnow
+
+MAX_NAME = 255
+MAX_BATCH = 20_000
+
+
+def sha1(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def canonical_args(args: dict[str, Any]) -> str:
+    """Length-prefixed ``key=value`` pairs in key order: unambiguous and easy to port."""
+    return "".join(f"{len(k)}:{k}{len(str(v))}:{v}" for k, v in sorted(args.items()))
+
+
+def bind_tool(session: Session, name: str) -> models.ToolVersion:
+    _check_name("tool", name)
+    insert_ignore(session, models.Tool.__table__, [{"name": name}])  # type: ignore[arg-type]
+    tool_id = session.scalar(select(models.Tool.id).where(models.Tool.name == name))
+    version = session.scalars(
+        select(models.ToolVersion).where(models.ToolVersion.tool_id == tool_id)
+        .order_by(models.ToolVersion.id.desc())
+    ).first()
+    if version is None:
+        version = models.ToolVersion(tool_id=tool_id, created=utcnow())
+        session.add(version)
+        session.flush()
+    return version
+
+
+@dataclass
+class TemplateSpec:
+    name: str
+    command_template: str
+    node_args: list[str]
+    task_args: list[str]
+    op_args: list[str]
+
+
+def bind_task_templates(session: Session, tool_version_id: int,
+                        specs: Sequence[TemplateSpec]) -> list[models.TaskTemplateVersion]:
+    if session.get(models.ToolVersion, tool_version_id) is None:
+        raise NotFoundError(f"tool version {tool_version_id} does not exist; bind the tool first")
+    out = []
+    for spec in specs:
+        _check_name("task template", spec.name)
+        insert_ignore(session, models.TaskTemplate.__table__,  # type: ignore[arg-type]
+                      [{"tool_version_id": tool_version_id, "name": spec.name}])
+        template_id = session.scalar(select(models.TaskTemplate.id).where(
+            models.TaskTemplate.tool_version_id == tool_version_id,
+            models.TaskTemplate.name == spec.name))
+        arg_hash = sha1("\x1f".join([spec.command_template, ",".join(sorted(spec.node_args)),
+                                     ",".join(sorted(spec.task_args)),
+                                     ",".join(sorted(spec.op_args))]))
+        insert_ignore(session, models.TaskTemplateVersion.__table__,  # type: ignore[arg-type]
+                      [{"task_template_id": template_id, "arg_hash": arg_hash,
+                        "command_template": spec.command_template,
+                        "node_args": sorted(spec.node_args), "task_args": sorted(spec.task_args),
+                        "op_args": sorted(spec.op_args)}])
+        out.append(session.scalars(select(models.TaskTemplateVersion).where(
+            models.TaskTemplateVersion.task_template_id == template_id,
+            models.TaskTemplateVersion.arg_hash == arg_hash)).one())
+    return out
+
+
+@dataclass
+class WorkflowSpec:
+    tool_version_id: int
+    name: str
+    description: str
+    workflow_args: str
+    task_hash: str
+    dag_hash: str
+    user: str
+    max_concurrently_running: int
+
+
+def bind_workflow(session: Session, spec: WorkflowSpec) -> tuple[models.Workflow, bool]:
+    """Return the workflow with this identity, created if new (and whether it was)."""
+    if session.get(models.ToolVersion, spec.tool_version_id) is None:
+        raise NotFoundError(f"tool version {spec.tool_version_id} does not exist; bind the tool first")
+    _check_name("workflow", spec.name)
+    if spec.max_concurrently_running < 1:
+        raise ValidationFailed("max_concurrently_running must be at least 1",
+                               "maxConcurrentlyRunning")
+    now = utcnow()
+    insert_ignore(session, models.Dag.__table__,  # type: ignore[arg-type]
+                  [{"hash": spec.dag_hash, "created": now}])
+    dag_id = session.scalar(select(models.Dag.id).where(models.Dag.hash == spec.dag_hash))
+    identity = {"tool_version_id": spec.tool_version_id, "dag_id": dag_id,
+                "workflow_args_hash": sha1(spec.workflow_args), "task_hash": spec.task_hash}
+    existing = _find_workflow(session, identity)
+    if existing is not None:
+        return existing, False
+    insert_ignore(session, models.Workflow.__table__, [{  # type: ignore[arg-type]
+        **identity, "workflow_args": spec.workflow_args, "name": spec.name,
+        "description": spec.description, "user": spec.user, "status": W.REGISTERING,
+        "max_concurrently_running": spec.max_concurrently_running, "total_tasks": 0,
+        "bound": False, "created": now, "status_date": now}])
+    workflow = _find_workflow(session, identity)
+    assert workflow is not None
+    return workflow, True
+
+
+def _find_workflow(session: Session, identity: dict[str, Any]) -> models.Workflow | None:
+    return session.scalars(select(models.Workflow).filter_by(**identity)).first()
+
+
+@dataclass
+class TaskBatch:
+    template_version_ids: list[int]
+    names: list[str]
+    commands: list[str]
+    node_args: list[dict[str, Any]]
+    task_args: list[dict[str, Any]]
+    max_attempts: list[int]
+    resource_indexes: list[int]
+    resources: list[tuple[str, dict[str, Any]]]  # (cluster name, requested)
+
+
+def bind_tasks(session: Session, workflow_id: int, batch: TaskBatch) -> list[int]:
+    """Upsert a batch of tasks; return their ids in input order.
+
+    A task is identified within its workflow by its node (template version + node args).
+    Binding again updates what may change between runs of one workflow (command, task
+    args, resources, max attempts) on tasks that are not DONE.
+    """
+    workflow = lock_workflow(session, workflow_id)
+    if workflow is None:
+        raise NotFoundError(f"workflow {workflow_id} does not exist")
+    _check_batch(batch)
+    if workflow.status not in (W.REGISTERING, W.DONE, W.FAILED, W.HALTED):
+        raise ValidationFailed(
+            f"workflow {workflow_id} is {workflow.status}; stop its run before binding again")
+    resource_ids = _bind_resources(session, batch.resources)
+    arrays = _bind_arrays(session, workflow_id, set(batch.template_version_ids))
+
+    node_hashes = [sha1(canonical_args(a)) for a in batch.node_args]
+    keys = list(zip(batch.template_version_ids, node_hashes, strict=True))
+    node_rows = {k: {"task_template_version_id": k[0], "node_args_hash": k[1],
+                     "node_args": args} for k, args in zip(keys, batch.node_args, strict=True)}
+    insert_ignore(session, models.Node.__table__, node_rows.values())  # type: ignore[arg-type]
+    node_ids = _node_ids(session, list(node_rows))
+    existing = _task_ids_by_node(session, workflow_id, [node_ids[k] for k in keys])
+    now = utcnow()
+    new_rows, changed = [], []
+    seen: dict[int, int] = {}
+    for i, key in enumerate(keys):
+        node_id = node_ids[key]
+        if node_id in seen:
+            raise ValidationFailed(
+                f"task '{batch.names[i]}' and task '{batch.names[seen[node_id]]}' are the same "
+                "task (same template and node args); give them different node args", "tasks")
+        seen[node_id] = i
+        row = {"name": batch.names[i], "command": batch.commands[i],
+               "task_args": batch.task_args[i], "max_attempts": batch.max_attempts[i],
+               "task_resources_id": resource_ids[batch.resource_indexes[i]]}
+        if node_id in existing:
+            changed.append({"tid": existing[node_id], **row})
+        else:
+            new_rows.append({**row, "workflow_id": workflow_id, "node_id": node_id,
+                             "array_id": arrays[batch.template_version_ids[i]],
+                             "status": TaskStatus.REGISTERING, "status_date": now,
+                             "num_attempts": 0, "num_upstreams_pending": 0})
+    if new_rows:
+        insert_ignore(session, models.Task.__table__, new_rows)  # type: ignore[arg-type]
+    if changed:
+        _update_unfinished(session, changed)
+        _count_new_tasks(session, workflow, new_rows)
+    ids = _task_ids_by_node(session, workflow_id, list(node_ids.values()))
+    return [ids[node_ids[k]] for k in keys]
+
+
+def _check_batch(batch: TaskBatch) -> None:
+    n = len(batch.names)
+    columns = {"templateVersionIds": batch.template_version_ids, "commands": batch.commands,
+               "nodeArgs": batch.node_args, "taskArgs": batch.task_args,
+               "maxAttempts": batch.max_attempts, "resourceIndexes": batch.resource_indexes}
+    for field, column in columns.items():
+        if len(column) != n:
+            raise ValidationFailed(f"{field} has {len(column)} entries but names has {n}; "
+                                   "every column of a task batch needs one entry per task", field)
+    if n > MAX_BATCH:
+        raise ValidationFailed(f"a batch holds at most {MAX_BATCH} tasks, this one {n}; "
+                               "send it in several batches", "tasks")
+    for i in range(n):
+        _check_name("task", batch.names[i])
+        if "\x00" in batch.commands[i]:
+            raise ValidationFailed(f"the command of task '{batch.names[i]}' contains a NUL byte",
+                                   "commands")
+        if batch.max_attempts[i] < 1:
+            raise ValidationFailed(f"task '{batch.names[i]}' has max_attempts "
+                                   f"{batch.max_attempts[i]}; it must be at least 1", "maxAttempts")
+        if not 0 <= batch.resource_indexes[i] < len(batch.resources):
+            raise ValidationFailed(f"task '{batch.names[i]}' points at resources "
+                                   f"{batch.resource_indexes[i]}, which is not in the batch",
+                                   "resourceIndexes")
+        for label, args in (("node", batch.node_args[i]), ("task", batch.task_args[i])):
+            if not isinstance(args, dict):
+                raise ValidationFailed(f"the {label} args of task '{batch.names[i]}' must be an "
+                                       "object of name to value", f"{label}Args")
+    return n
+
+
+def _bind_resources(session: Session, specs: list[tuple[str, dict[str, Any]]]) -> list[int]:
+    clusters = dict(session.execute(select(models.Cluster.name, models.Cluster.id)).all())
+    ids = []
+    for cluster_name, requested in specs:
+        if cluster_name not in clusters:
+            raise ValidationFailed(
+                f"unknown cluster '{cluster_name}'; known clusters: "
+                + ", ".join(sorted(clusters)), "clusterName")
+        for key, parse in (("memory", res.memory_mb), ("runtime", res.runtime_s)):
+            if key in requested:
+                try:
+                    parse(requested[key])
+                except ValueError as exc:
+                    raise ValidationFailed(str(exc), key) from None
+        ids.append(resources_id(session, clusters[cluster_name], requested))
+    return ids
+
+
+def _bind_arrays(session: Session, workflow_id: int, version_ids: set[int]) -> dict[int, int]:
+    known = set(session.scalars(select(models.TaskTemplateVersion.id).where(
+        models.TaskTemplateVersion.id.in_(version_ids))))
+    if missing := version_ids - known:
+        raise NotFoundError(f"task template versions {sorted(missing)} do not exist; bind the "
+                            "task templates first")
+    insert_ignore(session, models.Array.__table__, [  # type: ignore[arg-type]
+        {"workflow_id": workflow_id, "task_template_version_id": v, "max_concurrently_running": None}
+        for v in sorted(version_ids)])
+    arrays = dict(session.execute(select(models.Array.task_template_version_id, models.Array.id)
+                                  .where(models.Array.workflow_id == workflow_id)).all())
+    insert_ignore(session, models.TaskStatusCount.__table__, [  # type: ignore[arg-type]
+        {"array_id": a, "status": s, "workflow_id": workflow_id, "count": 0}
+        for a in sorted(arrays.values()) for s in TaskStatus])
+    return arrays
+
+
+def _node_ids(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
+    out: dict[tuple[int, str], int] = {}
+    by_version: dict[int, list[str]] = {}
+    for version_id, digest in keys:
+        by_version.setdefault(version_id, []).append(digest)
+    node = models.Node
+    for version_id, digests in by_version.items():
+        for part in chunks(digests):
+            for node_id, digest in session.execute(
+                select(node.id, node.node_args_hash).where(
+                    node.task_template_version_id == version_id, node.node_args_hash.in_(part))
+            ).all():
+                out[(version_id, digest)] = node_id
+    return out
+
+
+def _task_ids_by_node(session: Session, workflow_id: int, node_ids: list[int]) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for part in chunks(node_ids):
+        out.update(session.execute(select(models.Task.node_id, models.Task.id).where(
+            models.Task.workflow_id == workflow_id, models.Task.node_id.in_(part))).all())
+    return out
+
+
+def _update_unfinished(session: Session, rows: list[dict[str, Any]]) -> None:
+    task = models.Task
+    session.execute(
+        update(task)
+        .where(task.id == bindparam("tid"), task.status != TaskStatus.DONE)
+        .values(name=bindparam("name"), command=bindparam("command"),
+                task_args=bindparam("task_args"), max_attempts=bindparam("max_attempts"),
+                task_resources_id=bindparam("task_resources_id"))
+        .execution_options(synchronize_session=False),
+        rows,
+    )
+
+
+def _count_new_tasks(session: Session, workflow: models.Workflow,
+                     new_rows: list[dict[str, Any]]) -> None:
+    """Count inserted tasks as REGISTERING (the workflow lock makes every new row land)."""
+    deltas = Counter((r["array_id"], TaskStatus.REGISTERING.value) for r in new_rows)
+    add_counts(session, deltas)
+    workflow.total_tasks += len(new_rows)
+
+
+def bind_edges(session: Session, workflow_id: int, upstream: list[int],
+               downstream: list[int]) -> int:
+    if len(upstream) != len(downstream):
+        raise ValidationFailed(f"upstreamTaskIds has {len(upstream)} entries but "
+                               f"downstreamTaskIds has {len(downstream)}; send pairs")
+    workflow = lock_workflow(session, workflow_id)
+    if workflow is None:
+        raise NotFoundError(f"workflow {workflow_id} does not exist")
+    ids = set(upstream) | set(downstream)
+    found: set[int] = set()
+    for part in chunks(sorted(ids)):
+        found.update(session.scalars(select(models.Task.id).where(
+            models.Task.id.in_(part), models.Task.workflow_id == workflow_id)))
+    if missing := ids - found:
+        raise ValidationFailed(f"tasks {sorted(missing)[:10]} are not in workflow {workflow_id}; "
+                               "bind them before their edges", "upstreamTaskIds")
+    if any(u == d for u, d in zip(upstream, downstream, strict=True)):
+        raise ValidationFailed("a task cannot be its own upstream", "upstreamTaskIds")
+    insert_ignore(session, models.TaskEdge.__table__, [  # type: ignore[arg-type]
+        {"upstream_task_id": u, "downstream_task_id": d, "workflow_id": workflow_id}
+        for u, d in zip(upstream, downstream, strict=True)])
+    return len(upstream)
+
+
+def complete_bind(session: Session, workflow_id: int, total_tasks: int) -> models.Workflow:
+    workflow = lock_workflow(session, workflow_id)
+    if workflow is None:
+        raise NotFoundError(f"workflow {workflow_id} does not exist")
+    held = session.scalar(select(func.count()).select_from(models.Task)
+                          .where(models.Task.workflow_id == workflow_id)) or 0
+    if held != total_tasks:
+        raise ValidationFailed(
+            f"workflow {workflow_id} holds {held} tasks but the client bound {total_tasks}; "
+            "bind the missing task batches again (binding is idempotent)", "totalTasks")
+    workflow.total_tasks = held
+    workflow.bound = True
+    return workflow
+
+
+def set_max_concurrently_running(session: Session, workflow_id: int, limit: int) -> models.Workflow:
+    if limit < 1:
+        raise ValidationFailed("the limit must be at least 1", "limit")
+    workflow = lock_workflow(session, workflow_id)
+    if workflow is None:
+        raise NotFoundError(f"workflow {workflow_id} does not exist")
+    workflow.max_concurrently_running = limit
+    session.flush()
+    if workflow.status == W.RUNNING:
+        fill_capacity(session, workflow, utcnow())
+    return workflow
+
+
+def _check_name(kind: str, name: str) -> None:
+    if not name or len(name) > MAX_NAME:
+        raise ValidationFailed(f"the {kind} name '{name[:60]}' must have 1 to {MAX_NAME} "
+                               "characters", "name")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValidationFailed(f"the {kind} name {name[:60]!r} contains control characters; "
+                               "use printable characters only", "name")

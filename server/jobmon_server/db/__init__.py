@@ -1,0 +1,1 @@
+"""The database: models, engine set-up and portable statement helpers."""

@@ -1,0 +1,1 @@
+"""The GraphQL schema: thin types over the domain functions."""

@@ -1,0 +1,94 @@
+"""GraphQL input types, converted to the domain's plain dataclasses."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.scalars import JSON
+
+from jobmon_server import binding
+from jobmon_server.graphql.types import TaskInstanceStatus
+from jobmon_server.workers import Report
+
+
+@strawberry.input
+class TaskTemplateInput:
+    name: str
+    command_template: str
+    node_args: list[str]
+    task_args: list[str]
+    op_args: list[str]
+
+    def to_spec(self) -> binding.TemplateSpec:
+        return binding.TemplateSpec(self.name, self.command_template, list(self.node_args),
+                                    list(self.task_args), list(self.op_args))
+
+
+@strawberry.input
+class WorkflowInput:
+    tool_version_id: int
+    name: str
+    workflow_args: str
+    task_hash: str = strawberry.field(description="The client's hash of the whole task set.")
+    dag_hash: str = strawberry.field(description="The client's hash of the edges.")
+    user: str
+    description: str = ""
+    max_concurrently_running: int = 10_000
+
+    def to_spec(self) -> binding.WorkflowSpec:
+        return binding.WorkflowSpec(self.tool_version_id, self.name, self.description,
+                                    self.workflow_args, self.task_hash, self.dag_hash, self.user,
+                                    self.max_concurrently_running)
+
+
+@strawberry.input(description="What a task asks for on a cluster.")
+class TaskResourcesInput:
+    cluster_name: str
+    resources: JSON = strawberry.field(
+        description='e.g. {"cores": 1, "memory": "1G", "runtime": "10m", "queue": "all.q"}')
+
+
+@strawberry.input(description=(
+    "A batch of tasks in columns: entry i of every list describes task i. Columns, not a list "
+    "of objects, because a large bind sends hundreds of thousands of tasks."))
+class TaskBatchInput:
+    template_version_ids: list[int]
+    names: list[str]
+    commands: list[str]
+    node_args: list[JSON]
+    task_args: list[JSON]
+    max_attempts: list[int]
+    resource_indexes: list[int] = strawberry.field(description="Index into `resources`.")
+    resources: list[TaskResourcesInput]
+
+    def to_batch(self) -> binding.TaskBatch:
+        return binding.TaskBatch(
+            list(self.template_version_ids), list(self.names), list(self.commands),
+            list(self.node_args), list(self.task_args), list(self.max_attempts),
+            list(self.resource_indexes),
+            [(r.cluster_name, r.resources) for r in self.resources])
+
+
+@strawberry.input(description="What a worker learned about one task instance.")
+class InstanceReport:
+    task_instance_id: int
+    status: TaskInstanceStatus
+    distributor_id: str | None = None
+    hostname: str | None = None
+    stdout_path: str | None = None
+    stderr_path: str | None = None
+    exit_code: int | None = None
+    max_rss_bytes: int | None = None
+    cpu_seconds: float | None = None
+    wallclock_seconds: float | None = None
+    error_message: str | None = strawberry.field(default=None,
+                                                 description="The tail of stderr on failure.")
+    resource_kind: str | None = strawberry.field(
+        default=None, description='With RESOURCE_ERROR: "memory" or "runtime".')
+
+    def to_report(self) -> Report:
+        details = {"distributor_id": self.distributor_id, "hostname": self.hostname,
+                   "stdout_path": self.stdout_path, "stderr_path": self.stderr_path,
+                   "exit_code": self.exit_code, "max_rss_bytes": self.max_rss_bytes,
+                   "cpu_seconds": self.cpu_seconds, "wallclock_seconds": self.wallclock_seconds}
+        return Report(self.task_instance_id, self.status.value, details, self.error_message,
+                      self.resource_kind)

@@ -1,0 +1,338 @@
+"""GraphQL object types, enums and error types.
+
+Types are thin: built from database rows by ``from_row``; anything that needs a query
+lives in a plain function the resolver calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from jobmon_server import reads, statuses
+from jobmon_server.context import Services
+from jobmon_server.db import models
+
+TaskStatus = strawberry.enum(statuses.TaskStatus, description="Status of a task.")
+TaskInstanceStatus = strawberry.enum(statuses.TaskInstanceStatus,
+                                     description="Status of one attempt of a task.")
+WorkflowRunStatus = strawberry.enum(statuses.WorkflowRunStatus,
+                                    description="Status of one execution of a workflow.")
+WorkflowStatus = strawberry.enum(statuses.WorkflowStatus, description="Status of a workflow.")
+
+
+def services(info: Info) -> Services:
+    return info.context["services"]  # type: ignore[no-any-return]
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """Database times are naive UTC; the API says so."""
+    return value.replace(tzinfo=UTC) if value is not None else None
+
+
+@strawberry.interface(description="An expected failure, with a message saying what to do.")
+class Error:
+    message: str
+
+
+@strawberry.type
+class NotFound(Error):
+    pass
+
+
+@strawberry.type
+class ValidationError(Error):
+    field: str | None = None
+
+
+@strawberry.type
+class PermissionDenied(Error):
+    pass
+
+
+@strawberry.type
+class Conflict(Error):
+    pass
+
+
+@strawberry.type
+class ToolVersion:
+    id: int
+    tool_id: int
+    tool_name: str
+
+
+@strawberry.type
+class TaskTemplateVersion:
+    id: int
+    task_template_id: int
+    name: str
+    command_template: str
+    node_args: list[str]
+    task_args: list[str]
+    op_args: list[str]
+
+
+@strawberry.type
+class TaskTemplateVersionList:
+    items: list[TaskTemplateVersion]
+
+
+@strawberry.type
+class StatusCount:
+    status: TaskStatus
+    count: int
+
+
+@strawberry.type
+class TaskInstanceError:
+    id: int
+    task_instance_id: int
+    task_id: int
+    task_name: str
+    description: str
+    time: datetime
+    status: TaskInstanceStatus
+    exit_code: int | None
+
+
+@strawberry.type
+class TaskInstance:
+    id: int
+    task_id: int
+    workflow_run_id: int
+    status: TaskInstanceStatus
+    distributor_id: str | None
+    worker_id: str | None
+    hostname: str | None
+    exit_code: int | None
+    stdout_path: str | None
+    stderr_path: str | None
+    max_rss_bytes: int | None
+    cpu_seconds: float | None
+    wallclock_seconds: float | None
+    requested_resources: JSON
+    created: datetime
+    started: datetime | None
+    finished: datetime | None
+    status_date: datetime
+
+    @classmethod
+    def from_row(cls, ti: models.TaskInstance, requested: dict[str, Any]) -> TaskInstance:
+        return cls(
+            id=ti.id, task_id=ti.task_id, workflow_run_id=ti.workflow_run_id,
+            status=TaskInstanceStatus(ti.status), distributor_id=ti.distributor_id,
+            worker_id=ti.worker_id, hostname=ti.hostname, exit_code=ti.exit_code,
+            stdout_path=ti.stdout_path, stderr_path=ti.stderr_path,
+            max_rss_bytes=ti.max_rss_bytes, cpu_seconds=ti.cpu_seconds,
+            wallclock_seconds=ti.wallclock_seconds, requested_resources=requested,
+            created=aware(ti.created), started=aware(ti.started_date),  # type: ignore[arg-type]
+            finished=aware(ti.finished_date), status_date=aware(ti.status_date),  # type: ignore[arg-type]
+        )
+
+
+@strawberry.type
+class WorkflowRun:
+    id: int
+    workflow_id: int
+    status: WorkflowRunStatus
+    user: str
+    fail_fast: bool
+    deadline: datetime | None
+    created: datetime
+    status_date: datetime
+
+    @classmethod
+    def from_row(cls, run: models.WorkflowRun) -> WorkflowRun:
+        return cls(id=run.id, workflow_id=run.workflow_id, status=WorkflowRunStatus(run.status),
+                   user=run.user, fail_fast=run.fail_fast, deadline=aware(run.deadline),
+                   created=aware(run.created), status_date=aware(run.status_date))  # type: ignore[arg-type]
+
+
+@strawberry.type
+class Workflow:
+    id: int
+    name: str
+    description: str
+    user: str
+    workflow_args: str
+    status: WorkflowStatus
+    max_concurrently_running: int
+    total_tasks: int
+    created: datetime
+    status_date: datetime
+
+    @strawberry.field(description="Tasks per status, kept current as tasks change.")
+    async def task_counts(self, info: Info) -> list[StatusCount]:
+        rows = await services(info).read(reads.counts, self.id)
+        return [StatusCount(status=TaskStatus(s), count=n) for s, n in rows]
+
+    @strawberry.field
+    async def latest_run(self, info: Info) -> WorkflowRun | None:
+        run = await services(info).read(reads.latest_run, self.id)
+        return WorkflowRun.from_row(run) if run else None
+
+    @strawberry.field
+    async def runs(self, info: Info, first: int = 100, after: str | None = None) -> WorkflowRunPage:
+        page = await services(info).read(reads.runs_page, self.id, _first(info, first), after)
+        return WorkflowRunPage(items=[WorkflowRun.from_row(r[0]) for r in page.items],
+                               end_cursor=page.end_cursor, has_next_page=page.has_next_page)
+
+    @strawberry.field(description="Tasks in id order, optionally only those in some statuses.")
+    async def tasks(self, info: Info, statuses: list[TaskStatus] | None = None,
+                    first: int = 100, after: str | None = None) -> TaskPage:
+        page = await services(info).read(reads.tasks_page, self.id,
+                                         [s.value for s in statuses or []], _first(info, first),
+                                         after)
+        return TaskPage(items=[Task.from_row(r) for r in page.items],
+                        end_cursor=page.end_cursor, has_next_page=page.has_next_page)
+
+    @strawberry.field(description="Errors of the workflow's task instances, oldest first.")
+    async def errors(self, info: Info, first: int = 100,
+                     after: str | None = None) -> TaskInstanceErrorPage:
+        page = await services(info).read(reads.errors_page, self.id, _first(info, first), after)
+        return TaskInstanceErrorPage(
+            items=[TaskInstanceError(id=e.id, task_instance_id=e.task_instance_id,
+                                     task_id=e.task_id, task_name=name, description=e.description,
+                                     time=aware(e.time), status=TaskInstanceStatus(status),  # type: ignore[arg-type]
+                                     exit_code=exit_code)
+                   for e, name, status, exit_code in page.items],
+            end_cursor=page.end_cursor, has_next_page=page.has_next_page)
+
+    @classmethod
+    def from_row(cls, wf: models.Workflow) -> Workflow:
+        return cls(id=wf.id, name=wf.name, description=wf.description, user=wf.user,
+                   workflow_args=wf.workflow_args, status=WorkflowStatus(wf.status),
+                   max_concurrently_running=wf.max_concurrently_running,
+                   total_tasks=wf.total_tasks, created=aware(wf.created),  # type: ignore[arg-type]
+                   status_date=aware(wf.status_date))  # type: ignore[arg-type]
+
+
+@strawberry.type
+class Task:
+    id: int
+    workflow_id: int
+    name: str
+    command: str
+    status: TaskStatus
+    num_attempts: int
+    max_attempts: int
+    template_name: str
+    node_args: JSON
+    task_args: JSON
+    cluster_name: str
+    compute_resources: JSON
+    status_date: datetime
+
+    @strawberry.field(description="Attempts of this task, oldest first.")
+    async def instances(self, info: Info, first: int = 100,
+                        after: str | None = None) -> TaskInstancePage:
+        page = await services(info).read(reads.instances_page, self.id, _first(info, first), after)
+        return TaskInstancePage(items=[TaskInstance.from_row(ti, req) for ti, req in page.items],
+                                end_cursor=page.end_cursor, has_next_page=page.has_next_page)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Task:
+        t, template_name, cluster_name, requested, node_args = row
+        return cls(id=t.id, workflow_id=t.workflow_id, name=t.name, command=t.command,
+                   status=TaskStatus(t.status), num_attempts=t.num_attempts,
+                   max_attempts=t.max_attempts, template_name=template_name,
+                   node_args=node_args, task_args=t.task_args, cluster_name=cluster_name,
+                   compute_resources=requested, status_date=aware(t.status_date))  # type: ignore[arg-type]
+
+
+def _first(info: Info, first: int) -> int:
+    return reads.check_page_size(first, services(info).settings.max_page_size)
+
+
+@strawberry.type
+class Page:
+    end_cursor: str | None
+    has_next_page: bool
+
+
+@strawberry.type
+class TaskPage(Page):
+    items: list[Task]
+
+
+@strawberry.type
+class TaskInstancePage(Page):
+    items: list[TaskInstance]
+
+
+@strawberry.type
+class TaskInstanceErrorPage(Page):
+    items: list[TaskInstanceError]
+
+
+@strawberry.type
+class WorkflowRunPage(Page):
+    items: list[WorkflowRun]
+
+
+@strawberry.type
+class BoundWorkflow:
+    workflow: Workflow
+    created: bool
+    bound_tasks: int
+
+
+@strawberry.type
+class BoundTasks:
+    task_ids: list[int]
+
+
+@strawberry.type
+class BoundEdges:
+    count: int
+
+
+@strawberry.type
+class ClaimedInstance:
+    id: int
+    task_id: int
+    workflow_id: int
+    workflow_run_id: int
+    name: str
+    command: str
+    cluster_name: str
+    resources: JSON
+
+
+@strawberry.type
+class ClaimResult:
+    instances: list[ClaimedInstance]
+    kill_instance_ids: list[int]
+    heartbeat_interval_seconds: float
+
+
+@strawberry.type
+class RefusedReport:
+    task_instance_id: int
+    message: str
+
+
+@strawberry.type
+class ReportResult:
+    accepted: int
+    ignored: list[int] = strawberry.field(
+        description="Late reports on instances that had already ended: recorded, not applied.")
+    refused: list[RefusedReport]
+    kill_instance_ids: list[int]
+
+
+@strawberry.type
+class HeartbeatResult:
+    kill_instance_ids: list[int]
+
+
+def result_union(name: str, *members: Any) -> Any:
+    """``Annotated[A | B | ..., union(name)]``: a success type and its expected failures."""
+    return Annotated[functools.reduce(operator.or_, members), strawberry.union(name)]

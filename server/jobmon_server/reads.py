@@ -1,0 +1,127 @@
+"""Read-only lookups behind the API: one query each, paginated by keyset cursors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from jobmon_server.db import models
+from jobmon_server.errors import NotFoundError, ValidationFailed
+from jobmon_server.scheduling import task_counts
+
+R = TypeVar("R")
+
+
+@dataclass
+class Page(Generic[R]):
+    items: list[R]
+    end_cursor: str | None
+    has_next_page: bool
+
+
+def parse_cursor(after: str | None) -> int:
+    if after is None or after == "":
+        return 0
+    try:
+        return int(after)
+    except ValueError:
+        raise ValidationFailed(f"'{after}' is not a cursor; pass the endCursor of the previous "
+                               "page", "after") from None
+
+
+def check_page_size(first: int, maximum: int) -> int:
+    if not 1 <= first <= maximum:
+        raise ValidationFailed(f"first must be between 1 and {maximum}, not {first}", "first")
+    return first
+
+
+def keyset_page(session: Session, stmt: Select[Any], id_column: Any, first: int,
+                after: str | None) -> Page[Any]:
+    """One page ordered by id, fetching one row more to know whether another page follows."""
+    rows: Sequence[Any] = session.execute(
+        stmt.where(id_column > parse_cursor(after)).order_by(id_column).limit(first + 1)
+    ).all()
+    more = len(rows) > first
+    rows = rows[:first]
+    return Page(list(rows), str(rows[-1][0].id) if rows else after, more)
+
+
+def workflow(session: Session, workflow_id: int) -> models.Workflow:
+    found = session.get(models.Workflow, workflow_id)
+    if found is None:
+        raise NotFoundError(f"workflow {workflow_id} does not exist")
+    return found
+
+
+def workflow_run(session: Session, run_id: int) -> models.WorkflowRun:
+    found = session.get(models.WorkflowRun, run_id)
+    if found is None:
+        raise NotFoundError(f"workflow run {run_id} does not exist")
+    return found
+
+
+def latest_run(session: Session, workflow_id: int) -> models.WorkflowRun | None:
+    return session.scalars(select(models.WorkflowRun)
+                           .where(models.WorkflowRun.workflow_id == workflow_id)
+                           .order_by(models.WorkflowRun.id.desc()).limit(1)).first()
+
+
+def counts(session: Session, workflow_id: int) -> list[tuple[str, int]]:
+    return sorted(task_counts(session, workflow_id).items())
+
+
+def errors_page(session: Session, workflow_id: int, first: int, after: str | None) -> Page[Any]:
+    log, ti, task = models.TaskInstanceErrorLog, models.TaskInstance, models.Task
+    stmt = (select(log, task.name, ti.status, ti.exit_code)
+            .join(ti, ti.id == log.task_instance_id).join(task, task.id == log.task_id)
+            .where(log.workflow_id == workflow_id))
+    return keyset_page(session, stmt, log.id, first, after)
+
+
+TASK_DETAIL = (models.Task, models.TaskTemplate.name, models.Cluster.name,
+               models.TaskResources.requested, models.Node.node_args)
+
+
+def _task_detail() -> Select[Any]:
+    task = models.Task
+    return (select(*TASK_DETAIL)
+            .join(models.Node, models.Node.id == task.node_id)
+            .join(models.TaskTemplateVersion,
+                  models.TaskTemplateVersion.id == models.Node.task_template_version_id)
+            .join(models.TaskTemplate,
+                  models.TaskTemplate.id == models.TaskTemplateVersion.task_template_id)
+            .join(models.TaskResources, models.TaskResources.id == task.task_resources_id)
+            .join(models.Cluster, models.Cluster.id == models.TaskResources.cluster_id))
+
+
+def tasks_page(session: Session, workflow_id: int, statuses: list[str] | None, first: int,
+               after: str | None) -> Page[Any]:
+    stmt = _task_detail().where(models.Task.workflow_id == workflow_id)
+    if statuses:
+        stmt = stmt.where(models.Task.status.in_(statuses))
+    return keyset_page(session, stmt, models.Task.id, first, after)
+
+
+def task(session: Session, task_id: int) -> Any:
+    row = session.execute(_task_detail().where(models.Task.id == task_id)).first()
+    if row is None:
+        raise NotFoundError(f"task {task_id} does not exist")
+    return row
+
+
+def instances_page(session: Session, task_id: int, first: int, after: str | None) -> Page[Any]:
+    ti = models.TaskInstance
+    stmt = (select(ti, models.TaskResources.requested)
+            .join(models.TaskResources, models.TaskResources.id == ti.task_resources_id)
+            .where(ti.task_id == task_id))
+    return keyset_page(session, stmt, ti.id, first, after)
+
+
+def runs_page(session: Session, workflow_id: int, first: int, after: str | None) -> Page[Any]:
+    run = models.WorkflowRun
+    return keyset_page(session, select(run).where(run.workflow_id == workflow_id), run.id,
+                       first, after)

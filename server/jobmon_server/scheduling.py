@@ -1,0 +1,423 @@
+"""Event-driven scheduling: queue ready tasks, fill free slots, retry, settle runs.
+
+Nothing here scans a whole workflow per event: a finished task touches its downstream
+tasks through the edge index, free slots are read from the kept counts, and only as many
+queued tasks are read as there are slots to fill.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from jobmon_server import resources
+from jobmon_server.db import models
+from jobmon_server.db.statements import chunks, insert_ignore
+from jobmon_server.statuses import INSTANCE_HELD, INSTANCE_LIVE, TASK_ACTIVE, TASK_IN_FLIGHT, TI, WR, T, W
+from jobmon_server.transitions import INSTANCE, RUN, TASK, WORKFLOW, move, utcnow, write_events
+
+Task = models.Task
+TaskInstance = models.TaskInstance
+
+# Columns ``move`` and the scheduler need of a task.
+TASK_COLUMNS = (Task.id, Task.status, Task.workflow_id, Task.array_id, Task.num_attempts,
+                Task.max_attempts, Task.task_resources_id)
+INSTANCE_COLUMNS = (TaskInstance.id, TaskInstance.status, TaskInstance.workflow_id,
+                    TaskInstance.task_id, TaskInstance.cluster_id, TaskInstance.worker_id,
+                    TaskInstance.task_resources_id)
+
+
+class TaskRow(NamedTuple):
+    id: int
+    status: str
+    workflow_id: int
+    array_id: int
+    num_attempts: int
+    max_attempts: int
+    task_resources_id: int
+
+
+class QueuedTask(NamedTuple):
+    id: int
+    status: str
+    workflow_id: int
+    array_id: int
+    num_attempts: int
+    max_attempts: int
+    task_resources_id: int
+    cluster_id: int
+
+
+class InstanceRow(NamedTuple):
+    id: int
+    status: str
+    workflow_id: int
+    task_id: int
+    cluster_id: int
+    worker_id: str | None
+    task_resources_id: int
+
+
+def task_rows(session: Session, stmt: Any) -> list[TaskRow]:
+    return [TaskRow(*r) for r in session.execute(stmt).all()]
+
+
+def instance_rows(session: Session, stmt: Any) -> list[InstanceRow]:
+    return [InstanceRow(*r) for r in session.execute(stmt).all()]
+
+
+def wake(session: Session, cluster_ids: Iterable[int]) -> None:
+    """Ask for workers of these clusters to be woken once the transaction commits."""
+    session.info.setdefault("wake_clusters", set()).update(cluster_ids)
+
+
+def lock_workflow(session: Session, workflow_id: int) -> models.Workflow | None:
+    """Lock a workflow row: every change to a workflow's tasks holds it first."""
+    return session.scalars(
+        select(models.Workflow).where(models.Workflow.id == workflow_id).with_for_update()
+    ).first()
+
+
+def lock_tasks(session: Session, ids: Sequence[int]) -> list[TaskRow]:
+    rows: list[TaskRow] = []
+    for part in chunks(sorted(set(ids))):
+        rows += task_rows(session, select(*TASK_COLUMNS).where(Task.id.in_(part))
+                          .order_by(Task.id).with_for_update())
+    return rows
+
+
+def lock_instances(session: Session, ids: Sequence[int]) -> list[InstanceRow]:
+    rows: list[InstanceRow] = []
+    for part in chunks(sorted(set(ids))):
+        rows += instance_rows(session, select(*INSTANCE_COLUMNS).where(TaskInstance.id.in_(part))
+                              .order_by(TaskInstance.id).with_for_update())
+    return rows
+
+
+def running_run(session: Session, workflow_id: int) -> models.WorkflowRun | None:
+    return session.scalars(
+        select(models.WorkflowRun)
+        .where(models.WorkflowRun.workflow_id == workflow_id,
+               models.WorkflowRun.status == WR.RUNNING)
+        .order_by(models.WorkflowRun.id.desc())
+    ).first()
+
+
+def task_counts(session: Session, workflow_id: int) -> Counter[str]:
+    rows = session.execute(
+        select(models.TaskStatusCount.status, func.sum(models.TaskStatusCount.count))
+        .where(models.TaskStatusCount.workflow_id == workflow_id)
+        .group_by(models.TaskStatusCount.status)
+    ).all()
+    return Counter({status: int(n or 0) for status, n in rows})
+
+
+def set_status(session: Session, obj: Any, machine: Any, to_status: str, now: datetime,
+               note: str | None = None) -> None:
+    """Move one ORM object (a workflow or a run) through the transition table."""
+    if obj.status == to_status:
+        return
+    move(session, machine, [_Row(obj)], to_status, now=now, note=note)
+    obj.status = to_status
+    obj.status_date = now
+
+
+class _Row:
+    def __init__(self, obj: Any) -> None:
+        self.id = obj.id
+        self.status = obj.status
+        self.workflow_id = obj.id if isinstance(obj, models.Workflow) else obj.workflow_id
+
+
+# --- queuing -------------------------------------------------------------------------
+
+
+def queue_tasks(session: Session, rows: Sequence[Any], now: datetime) -> None:
+    """Move ready tasks to QUEUED (the caller fills slots afterwards)."""
+    if rows:
+        move(session, TASK, rows, T.QUEUED, now=now)
+
+
+def fill_capacity(session: Session, workflow: models.Workflow, now: datetime) -> int:
+    """Create instances for queued tasks while the concurrency limits allow; return how many."""
+    counts_by_array = _counts_by_array(session, workflow.id)
+    active = sum(n for (_, s), n in counts_by_array.items() if s in TASK_ACTIVE)
+    free = workflow.max_concurrently_running - active
+    if free <= 0:
+        return 0
+    limited = dict(session.execute(
+        select(models.Array.id, models.Array.max_concurrently_running).where(
+            models.Array.workflow_id == workflow.id,
+            models.Array.max_concurrently_running.is_not(None))
+    ).all())
+    picked: list[QueuedTask] = []
+    base = select(*TASK_COLUMNS, models.TaskResources.cluster_id).join(
+        models.TaskResources, models.TaskResources.id == Task.task_resources_id
+    ).where(Task.workflow_id == workflow.id, Task.status == T.QUEUED).order_by(Task.id)
+    if not limited:
+        picked = _queued(session, base.limit(free))
+    else:
+        for array_id, limit in sorted(limited.items()):
+            room = min(free - len(picked), limit - sum(
+                n for (a, s), n in counts_by_array.items() if a == array_id and s in TASK_ACTIVE))
+            if room > 0:
+                picked += _queued(session, base.where(Task.array_id == array_id).limit(room))
+        room = free - len(picked)
+        if room > 0:
+            picked += _queued(session, base.where(Task.array_id.not_in(list(limited))).limit(room))
+    if not picked:
+        return 0
+    create_instances(session, picked, now)
+    return len(picked)
+
+
+def _queued(session: Session, stmt: Any) -> list[QueuedTask]:
+    return [QueuedTask(*r) for r in session.execute(stmt.with_for_update(of=Task)).all()]
+
+
+def _counts_by_array(session: Session, workflow_id: int) -> dict[tuple[int, str], int]:
+    rows = session.execute(
+        select(models.TaskStatusCount.array_id, models.TaskStatusCount.status,
+               models.TaskStatusCount.count)
+        .where(models.TaskStatusCount.workflow_id == workflow_id)
+    ).all()
+    return {(a, s): n for a, s, n in rows}
+
+
+def create_instances(session: Session, tasks: Sequence[Any], now: datetime) -> None:
+    run = running_run(session, tasks[0].workflow_id)
+    assert run is not None, "instances are only created for a running workflow run"
+    move(session, TASK, tasks, T.INSTANTIATING, now=now)
+    session.execute(
+        update(Task)
+        .where(Task.id == bindparam("tid"))
+        .values(num_attempts=Task.num_attempts + 1)
+        .execution_options(synchronize_session=False),
+        [{"tid": t.id} for t in tasks],
+    )
+    rows = [
+        {"workflow_run_id": run.id, "task_id": t.id, "workflow_id": t.workflow_id,
+         "array_id": t.array_id, "cluster_id": t.cluster_id,
+         "task_resources_id": t.task_resources_id, "status": TI.QUEUED, "created": now,
+         "status_date": now}
+        for t in tasks
+    ]
+    created = session.execute(
+        insert(TaskInstance).returning(TaskInstance.id, TaskInstance.workflow_id,
+                                       sort_by_parameter_order=True),
+        rows,
+    ).all()
+    write_events(session, ({"workflow_id": c.workflow_id, "entity": INSTANCE.entity,
+                            "entity_id": c.id, "from_status": None, "to_status": TI.QUEUED,
+                            "note": None, "time": now} for c in created))
+    wake(session, {t.cluster_id for t in tasks})
+
+
+# --- finishing -----------------------------------------------------------------------
+
+
+def tasks_done(session: Session, task_rows: Sequence[Any], now: datetime) -> None:
+    """Mark tasks DONE and queue the downstream tasks that have no upstream left."""
+    moved = move(session, TASK, task_rows, T.DONE, now=now).moved
+    release_downstream(session, [t.id for t in moved], now)
+
+
+def release_downstream(session: Session, done_ids: Sequence[int], now: datetime) -> None:
+    if not done_ids:
+        return
+    edge = models.TaskEdge
+    decrements: Counter[int] = Counter()
+    for part in chunks(list(done_ids)):
+        for downstream_id, n in session.execute(
+            select(edge.downstream_task_id, func.count())
+            .where(edge.upstream_task_id.in_(part))
+            .group_by(edge.downstream_task_id)
+        ).all():
+            decrements[downstream_id] += n
+    if not decrements:
+        return
+    session.execute(
+        update(Task)
+        .where(Task.id == bindparam("tid"))
+        .values(num_upstreams_pending=Task.num_upstreams_pending - bindparam("n"))
+        .execution_options(synchronize_session=False),
+        [{"tid": tid, "n": n} for tid, n in sorted(decrements.items())],
+    )
+    ready: list[Any] = []
+    for part in chunks(sorted(decrements)):
+        ready += task_rows(session, select(*TASK_COLUMNS)
+                           .where(Task.id.in_(part), Task.num_upstreams_pending <= 0,
+                                  Task.status == T.REGISTERING)
+                           .order_by(Task.id).with_for_update())
+    queue_tasks(session, ready, now)
+
+
+def tasks_failed(session: Session, task_rows: Sequence[Any], now: datetime,
+                 resource_kinds: dict[int, str] | None = None) -> None:
+    """Retry failed tasks while attempts remain, scaling what ran out; else ERROR_FATAL."""
+    resource_kinds = resource_kinds or {}
+    adjusting = [t for t in task_rows if t.id in resource_kinds]
+    recoverable = [t for t in task_rows if t.id not in resource_kinds]
+    moved = move(session, TASK, recoverable, T.ERROR_RECOVERABLE, now=now).moved
+    moved_adjusting = move(session, TASK, adjusting, T.ADJUSTING_RESOURCES, now=now).moved
+    if moved_adjusting:
+        _scale_resources(session, moved_adjusting, resource_kinds)
+    after = [_with_status(t, T.ERROR_RECOVERABLE) for t in moved]
+    after += [_with_status(t, T.ADJUSTING_RESOURCES) for t in moved_adjusting]
+    retry = [t for t in after if t.num_attempts < t.max_attempts]
+    fatal = [t for t in after if t.num_attempts >= t.max_attempts]
+    queue_tasks(session, retry, now)
+    move(session, TASK, fatal, T.ERROR_FATAL, now=now)
+
+
+def _with_status(row: Any, status: str) -> Any:
+    return row._replace(status=status)
+
+
+def _scale_resources(session: Session, rows: Sequence[Any], kinds: dict[int, str]) -> None:
+    current = {
+        r.id: r for r in session.execute(
+            select(models.TaskResources).where(
+                models.TaskResources.id.in_({t.task_resources_id for t in rows}))
+        ).scalars()
+    }
+    new_ids: dict[tuple[int, str], int] = {}
+    updates = []
+    for task in rows:
+        key = (task.task_resources_id, kinds[task.id])
+        if key not in new_ids:
+            old = current[task.task_resources_id]
+            new_ids[key] = resources_id(session, old.cluster_id,
+                                        resources.scaled(old.requested, kinds[task.id]))
+        updates.append({"tid": task.id, "rid": new_ids[key]})
+    session.execute(
+        update(Task).where(Task.id == bindparam("tid"))
+        .values(task_resources_id=bindparam("rid"))
+        .execution_options(synchronize_session=False),
+        updates,
+    )
+
+
+def resources_hash(cluster_id: int, requested: dict[str, Any]) -> str:
+    canonical = json.dumps([cluster_id, requested], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(canonical.encode()).hexdigest()
+
+
+def resources_id(session: Session, cluster_id: int, requested: dict[str, Any]) -> int:
+    digest = resources_hash(cluster_id, requested)
+    insert_ignore(session, models.TaskResources.__table__,  # type: ignore[arg-type]
+                  [{"hash": digest, "cluster_id": cluster_id, "requested": requested}])
+    return int(session.scalar(
+        select(models.TaskResources.id).where(models.TaskResources.hash == digest)))
+
+
+# --- runs ----------------------------------------------------------------------------
+
+
+def settle(session: Session, workflow: models.Workflow, now: datetime) -> None:
+    """End the running run when nothing more can happen, or when fail_fast says so."""
+    run = running_run(session, workflow.id)
+    if run is None:
+        return
+    counts = task_counts(session, workflow.id)
+    if counts[T.DONE] >= workflow.total_tasks:
+        set_status(session, run, RUN, WR.DONE, now)
+        set_status(session, workflow, WORKFLOW, W.DONE, now)
+    elif run.fail_fast and counts[T.ERROR_FATAL]:
+        stop_run(session, workflow, run, now, run_status=WR.ERROR, workflow_status=W.FAILED,
+                 note="fail_fast: a task failed")
+    elif not any(counts[s] for s in TASK_IN_FLIGHT):
+        set_status(session, run, RUN, WR.ERROR, now)
+        set_status(session, workflow, WORKFLOW, W.FAILED, now)
+
+
+def stop_run(session: Session, workflow: models.Workflow, run: models.WorkflowRun,
+             now: datetime, *, run_status: str, workflow_status: str | None,
+             note: str | None = None, kill: bool = True) -> None:
+    """End a run; with ``kill``, cancel its instances and put its unfinished tasks back."""
+    if kill:
+        kill_live_instances(session, workflow.id, now, note)
+        unfinished = task_rows(session, select(*TASK_COLUMNS)
+                               .where(Task.workflow_id == workflow.id,
+                                      Task.status.in_(TASK_IN_FLIGHT))
+                               .order_by(Task.id).with_for_update())
+        move(session, TASK, unfinished, T.REGISTERING, now=now, note=note)
+    if run_status in (WR.COLD_RESUME, WR.HOT_RESUME):
+        set_status(session, run, RUN, run_status, now, note)
+        set_status(session, run, RUN, WR.TERMINATED, now, note)
+    else:
+        set_status(session, run, RUN, run_status, now, note)
+    if workflow_status:
+        set_status(session, workflow, WORKFLOW, workflow_status, now, note)
+
+
+def kill_live_instances(session: Session, workflow_id: int, now: datetime,
+                        note: str | None) -> None:
+    live = instance_rows(session, select(*INSTANCE_COLUMNS)
+                         .where(TaskInstance.workflow_id == workflow_id,
+                                TaskInstance.status.in_(INSTANCE_LIVE))
+                         .order_by(TaskInstance.id).with_for_update())
+    if not live:
+        return
+    move(session, INSTANCE, live, TI.KILL_SELF, now=now, note=note)
+    # Nobody holds an unclaimed instance: it ends at once. Held ones end when their
+    # worker confirms the kill.
+    unclaimed = [r._replace(status=TI.KILL_SELF) for r in live if r.status == TI.QUEUED]
+    move(session, INSTANCE, unclaimed, TI.ERROR_FATAL, now=now, note=note)
+    held = [r for r in live if r.status in INSTANCE_HELD]
+    wake(session, {r.cluster_id for r in held})
+
+
+def recount_pending(session: Session, workflow_id: int) -> None:
+    """Recompute each registering task's count of unfinished upstream tasks (at run start).
+
+    Counted in one grouped query and written back in one executemany (MariaDB cannot
+    update a table from a subquery on the same table).
+    """
+    edge = models.TaskEdge
+    upstream = Task.__table__.alias("upstream")
+    downstream = Task.__table__.alias("downstream")
+    session.execute(
+        update(Task)
+        .where(Task.workflow_id == workflow_id, Task.status == T.REGISTERING)
+        .values(num_upstreams_pending=0)
+        .execution_options(synchronize_session=False)
+    )
+    pending = session.execute(
+        select(edge.downstream_task_id, func.count())
+        .join(upstream, upstream.c.id == edge.upstream_task_id)
+        .join(downstream, downstream.c.id == edge.downstream_task_id)
+        .where(edge.workflow_id == workflow_id, upstream.c.status != T.DONE,
+               downstream.c.status == T.REGISTERING)
+        .group_by(edge.downstream_task_id)
+    ).all()
+    if pending:
+        session.execute(
+            update(Task).where(Task.id == bindparam("tid"))
+            .values(num_upstreams_pending=bindparam("n"))
+            .execution_options(synchronize_session=False),
+            [{"tid": tid, "n": n} for tid, n in pending],
+        )
+
+
+def queue_roots(session: Session, workflow_id: int, now: datetime) -> None:
+    ready = task_rows(session, select(*TASK_COLUMNS)
+                      .where(Task.workflow_id == workflow_id, Task.status == T.REGISTERING,
+                             Task.num_upstreams_pending <= 0)
+                      .order_by(Task.id).with_for_update())
+    queue_tasks(session, ready, now)
+
+
+def group_by_workflow(rows: Iterable[Any]) -> dict[int, list[Any]]:
+    out: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        out[row.workflow_id].append(row)
+    return out
+

@@ -1,0 +1,209 @@
+"""The transition table, and the one place where statuses change.
+
+``move`` changes the status of many rows of one kind in bulk: it checks each move
+against the table, updates the rows grouped by their old status (guarded by that status,
+so a concurrent change is never overwritten), writes one event row per move in one bulk
+insert, and keeps the per-array task counts current.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy.orm import Session
+
+from jobmon_server.db import models
+from jobmon_server.db.statements import chunks
+from jobmon_server.statuses import TI, WR, T, W
+
+TASK_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    T.REGISTERING: frozenset({T.QUEUED, T.DONE}),
+    T.QUEUED: frozenset({T.INSTANTIATING, T.REGISTERING}),
+    T.INSTANTIATING: frozenset(
+        {T.LAUNCHED, T.RUNNING, T.DONE, T.ERROR_RECOVERABLE, T.ADJUSTING_RESOURCES,
+         T.REGISTERING}
+    ),
+    T.LAUNCHED: frozenset(
+        {T.RUNNING, T.DONE, T.ERROR_RECOVERABLE, T.ADJUSTING_RESOURCES, T.REGISTERING}
+    ),
+    T.RUNNING: frozenset({T.DONE, T.ERROR_RECOVERABLE, T.ADJUSTING_RESOURCES, T.REGISTERING}),
+    T.ERROR_RECOVERABLE: frozenset({T.QUEUED, T.ERROR_FATAL, T.REGISTERING}),
+    T.ADJUSTING_RESOURCES: frozenset({T.QUEUED, T.ERROR_FATAL, T.REGISTERING}),
+    T.ERROR_FATAL: frozenset({T.REGISTERING}),
+    T.DONE: frozenset({T.REGISTERING}),
+}
+
+INSTANCE_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    TI.QUEUED: frozenset({TI.INSTANTIATED, TI.KILL_SELF}),
+    TI.INSTANTIATED: frozenset(
+        {TI.LAUNCHED, TI.NO_DISTRIBUTOR_ID, TI.NO_HEARTBEAT, TI.KILL_SELF, TI.ERROR,
+         TI.UNKNOWN_ERROR}
+    ),
+    TI.LAUNCHED: frozenset(
+        {TI.RUNNING, TI.DONE, TI.ERROR, TI.RESOURCE_ERROR, TI.UNKNOWN_ERROR, TI.NO_HEARTBEAT,
+         TI.KILL_SELF}
+    ),
+    TI.RUNNING: frozenset(
+        {TI.DONE, TI.ERROR, TI.RESOURCE_ERROR, TI.UNKNOWN_ERROR, TI.NO_HEARTBEAT, TI.KILL_SELF}
+    ),
+    TI.KILL_SELF: frozenset({TI.ERROR_FATAL}),
+}
+
+RUN_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    WR.REGISTERED: frozenset({WR.LINKING, WR.ABORTED}),
+    WR.LINKING: frozenset({WR.BOUND, WR.ABORTED}),
+    WR.BOUND: frozenset({WR.RUNNING, WR.ABORTED}),
+    WR.RUNNING: frozenset({WR.DONE, WR.ERROR, WR.STOPPED, WR.COLD_RESUME, WR.HOT_RESUME}),
+    WR.COLD_RESUME: frozenset({WR.TERMINATED}),
+    WR.HOT_RESUME: frozenset({WR.TERMINATED}),
+}
+
+WORKFLOW_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    W.REGISTERING: frozenset({W.QUEUED, W.ABORTED}),
+    W.QUEUED: frozenset({W.RUNNING, W.HALTED, W.ABORTED}),
+    W.RUNNING: frozenset({W.DONE, W.FAILED, W.HALTED, W.QUEUED}),
+    W.HALTED: frozenset({W.QUEUED, W.REGISTERING}),
+    W.FAILED: frozenset({W.QUEUED, W.REGISTERING}),
+    W.DONE: frozenset({W.QUEUED, W.REGISTERING}),
+}
+
+
+@dataclass(frozen=True)
+class Machine:
+    entity: str
+    table: Table
+    transitions: Mapping[str, frozenset[str]]
+    counted: bool = False
+
+    def is_terminal(self, status: str) -> bool:
+        return not self.transitions.get(status)
+
+
+TASK = Machine("task", models.Task.__table__, TASK_TRANSITIONS, counted=True)  # type: ignore[arg-type]
+INSTANCE = Machine("task_instance", models.TaskInstance.__table__, INSTANCE_TRANSITIONS)  # type: ignore[arg-type]
+RUN = Machine("workflow_run", models.WorkflowRun.__table__, RUN_TRANSITIONS)  # type: ignore[arg-type]
+WORKFLOW = Machine("workflow", models.Workflow.__table__, WORKFLOW_TRANSITIONS)  # type: ignore[arg-type]
+
+
+class StatusRow(Protocol):
+    """What ``move`` needs of a row: its id, status and workflow (and array, for tasks)."""
+
+    id: int
+    status: str
+    workflow_id: int
+
+
+class IllegalTransition(Exception):
+    """A status change the transition table does not allow."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class Moved:
+    """Rows that moved, and those whose report came too late (recorded, ignored)."""
+
+    moved: list[Any]
+    late: list[Any]
+
+
+def move(
+    session: Session,
+    machine: Machine,
+    rows: Sequence[Any],
+    to_status: str,
+    *,
+    now: datetime | None = None,
+    values: dict[str, Any] | None = None,
+    note: str | None = None,
+    strict: bool = True,
+) -> Moved:
+    """Move ``rows`` (already locked by the caller) to ``to_status``.
+
+    A row whose status is terminal lost a race (its report came after another path ended
+    it): it is recorded as an ignored event and left alone. Any other move the table does
+    not allow raises ``IllegalTransition`` when ``strict``, and is skipped otherwise.
+    """
+    now = now or utcnow()
+    moved: list[Any] = []
+    late: list[Any] = []
+    illegal: list[Any] = []
+    for row in rows:
+        if to_status in machine.transitions.get(row.status, ()):
+            moved.append(row)
+        elif machine.is_terminal(row.status):
+            late.append(row)
+        else:
+            illegal.append(row)
+    if illegal and strict:
+        sample = ", ".join(f"{r.id} ({r.status})" for r in illegal[:5])
+        raise IllegalTransition(
+            f"cannot move {machine.entity} {sample} to {to_status}: the transition table "
+            f"allows {to_status} only from "
+            + ", ".join(sorted(s for s, to in machine.transitions.items() if to_status in to))
+        )
+    by_status: dict[str, list[int]] = defaultdict(list)
+    for row in moved:
+        by_status[row.status].append(row.id)
+    table = machine.table
+    assignments = {"status": to_status, "status_date": now, **(values or {})}
+    for from_status, ids in by_status.items():
+        for part in chunks(ids):
+            result = session.execute(
+                update(table)
+                .where(table.c.id.in_(part), table.c.status == from_status)
+                .values(assignments)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != len(part):  # type: ignore[attr-defined]
+                raise IllegalTransition(
+                    f"{machine.entity} rows changed status concurrently while moving to "
+                    f"{to_status}; retry the request"
+                )
+    events = [_event(machine, r, to_status, now, note) for r in moved]
+    events += [_event(machine, r, to_status, now, f"ignored: already {r.status}") for r in late]
+    write_events(session, events)
+    if machine.counted and moved:
+        _count(session, moved, to_status)
+    return Moved(moved, late)
+
+
+def _event(machine: Machine, row: Any, to_status: str, now: datetime, note: str | None) -> dict:
+    return {"workflow_id": row.workflow_id, "entity": machine.entity, "entity_id": row.id,
+            "from_status": row.status, "to_status": to_status, "note": note, "time": now}
+
+
+def write_events(session: Session, events: Iterable[dict[str, Any]]) -> None:
+    events = list(events)
+    for part in chunks(events, 5000):
+        session.execute(insert(models.Event), list(part))
+
+
+def _count(session: Session, rows: Sequence[Any], to_status: str) -> None:
+    deltas: Counter[tuple[int, str]] = Counter()
+    for row in rows:
+        deltas[(row.array_id, row.status)] -= 1
+        deltas[(row.array_id, to_status)] += 1
+    add_counts(session, deltas)
+
+
+def add_counts(session: Session, deltas: Mapping[tuple[int, str], int]) -> None:
+    """Apply count deltas per (array, status), in key order so that writers never deadlock."""
+    params = [{"a": a, "s": s, "d": d} for (a, s), d in sorted(deltas.items()) if d]
+    if not params:
+        return
+    table = models.TaskStatusCount.__table__
+    session.execute(
+        update(table)
+        .where(table.c.array_id == bindparam("a"), table.c.status == bindparam("s"))
+        .values(count=table.c.count + bindparam("d"))
+        .execution_options(synchronize_session=False),
+        params,
+    )

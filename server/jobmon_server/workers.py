@@ -1,0 +1,267 @@
+"""What workers do through the API: claim instances, report on them, send heartbeats."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from jobmon_server.db import models
+from jobmon_server.db.statements import chunks
+from jobmon_server.errors import NotFoundError, ValidationFailed
+from jobmon_server.scheduling import (
+    INSTANCE_COLUMNS,
+    fill_capacity,
+    instance_rows,
+    lock_instances,
+    lock_tasks,
+    lock_workflow,
+    settle,
+    tasks_done,
+    tasks_failed,
+)
+from jobmon_server.statuses import INSTANCE_FAILED, INSTANCE_HELD, TI, T
+from jobmon_server.transitions import INSTANCE, TASK, move, utcnow
+
+TaskInstance = models.TaskInstance
+
+# The order in which reports for one instance are applied within a batch.
+REPORT_ORDER = {TI.LAUNCHED: 0, TI.RUNNING: 1}
+FINAL_REPORTS = frozenset({TI.DONE, TI.ERROR, TI.RESOURCE_ERROR, TI.UNKNOWN_ERROR, TI.ERROR_FATAL})
+REPORTABLE = frozenset(REPORT_ORDER) | FINAL_REPORTS
+# What the task does when its instance reaches a status.
+TASK_FOLLOWS = {TI.LAUNCHED: T.LAUNCHED, TI.RUNNING: T.RUNNING}
+DETAIL_COLUMNS = ("distributor_id", "hostname", "stdout_path", "stderr_path", "exit_code",
+                  "max_rss_bytes", "cpu_seconds", "wallclock_seconds")
+
+
+def cluster_id(session: Session, name: str) -> int:
+    found = session.scalar(select(models.Cluster.id).where(models.Cluster.name == name))
+    if found is None:
+        known = ", ".join(session.scalars(select(models.Cluster.name).order_by(models.Cluster.name)))
+        raise NotFoundError(f"unknown cluster '{name}'; known clusters: {known}")
+    return found
+
+
+@dataclass
+class Claimed:
+    instances: list[dict[str, Any]]
+    kill_ids: list[int]
+
+
+def claim(session: Session, cluster: int, worker_id: str, limit: int,
+          report_within: float) -> Claimed:
+    """Claim up to ``limit`` queued instances; rows locked by another claimer are skipped."""
+    now = utcnow()
+    rows = instance_rows(session, select(*INSTANCE_COLUMNS)
+                         .where(TaskInstance.cluster_id == cluster,
+                                TaskInstance.status == TI.QUEUED)
+                         .order_by(TaskInstance.id).limit(max(0, limit))
+                         .with_for_update(skip_locked=True)) if limit > 0 else []
+    instances: list[dict[str, Any]] = []
+    if rows:
+        move(session, INSTANCE, rows, TI.INSTANTIATED, now=now, values={
+            "worker_id": worker_id, "report_by_date": now + timedelta(seconds=report_within)})
+        task, resources = models.Task, models.TaskResources
+        details = session.execute(
+            select(TaskInstance.id, TaskInstance.task_id, TaskInstance.workflow_id,
+                   TaskInstance.workflow_run_id, task.name, task.command, resources.requested)
+            .join(task, task.id == TaskInstance.task_id)
+            .join(resources, resources.id == TaskInstance.task_resources_id)
+            .where(TaskInstance.id.in_([r.id for r in rows]))
+            .order_by(TaskInstance.id)
+        ).all()
+        instances = [dict(r._mapping) for r in details]
+    kill_ids = list(session.scalars(select(TaskInstance.id).where(
+        TaskInstance.worker_id == worker_id, TaskInstance.status == TI.KILL_SELF)))
+    return Claimed(instances, kill_ids)
+
+
+@dataclass
+class Report:
+    task_instance_id: int
+    status: str
+    details: dict[str, Any] = field(default_factory=dict)
+    error_message: str | None = None
+    resource_kind: str | None = None
+
+
+@dataclass
+class ReportOutcome:
+    accepted: int = 0
+    ignored: list[int] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)
+    kill_ids: list[int] = field(default_factory=list)
+
+
+def report(session: Session, worker_id: str, reports: Sequence[Report]) -> ReportOutcome:
+    """Apply a batch of reports in one transaction, in order per instance."""
+    for r in reports:
+        if r.status not in REPORTABLE:
+            raise ValidationFailed(
+                f"a worker cannot report {r.status} (instance {r.task_instance_id}); report one "
+                "of " + ", ".join(sorted(REPORTABLE)), "status")
+        if r.status == TI.RESOURCE_ERROR and r.resource_kind not in ("memory", "runtime"):
+            raise ValidationFailed(f"RESOURCE_ERROR for instance {r.task_instance_id} needs "
+                                   "resourceKind 'memory' or 'runtime'", "resourceKind")
+    outcome = ReportOutcome()
+    if not reports:
+        return outcome
+    now = utcnow()
+    workflow_ids = sorted(set(session.scalars(select(TaskInstance.workflow_id).where(
+        TaskInstance.id.in_({r.task_instance_id for r in reports})))))
+    workflows = [lock_workflow(session, w) for w in workflow_ids]
+    instances = {r.id: r for r in lock_instances(session, [r.task_instance_id for r in reports])}
+    for r in reports:
+        if r.task_instance_id not in instances:
+            outcome.refused.append((r.task_instance_id, "no such task instance"))
+    phases: dict[int, list[Report]] = defaultdict(list)
+    for r in reports:
+        if r.task_instance_id in instances:
+            phases[REPORT_ORDER.get(r.status, 2)].append(r)
+    for phase in sorted(phases):
+        _apply(session, phases[phase], instances, outcome, now)
+    for workflow in workflows:
+        if workflow is not None:
+            fill_capacity(session, workflow, now)
+            settle(session, workflow, now)
+    return outcome
+
+
+def _apply(session: Session, reports: list[Report], instances: dict[int, Any],
+           outcome: ReportOutcome, now: datetime) -> None:
+    by_status: dict[str, list[Report]] = defaultdict(list)
+    for r in reports:
+        by_status[r.status].append(r)
+    for status, group in by_status.items():
+        rows = [instances[r.task_instance_id] for r in group]
+        # An instance told to die ends with whatever its worker reports last.
+        killed = [row for row in rows if row.status == TI.KILL_SELF]
+        if status in FINAL_REPORTS:
+            move(session, INSTANCE, killed, TI.ERROR_FATAL, now=now, note=f"reported {status}")
+            for row in killed:
+                instances[row.id] = row._replace(status=TI.ERROR_FATAL)
+        outcome.ignored += [row.id for row in killed]
+        rows = [row for row in rows if row.status != TI.KILL_SELF]
+        legal = [row for row in rows if status in INSTANCE.transitions.get(row.status, ())]
+        legal_ids = {row.id for row in legal}
+        for row in rows:
+            if row.id not in legal_ids and not INSTANCE.is_terminal(row.status):
+                outcome.refused.append(
+                    (row.id, f"instance {row.id} is {row.status}; it cannot become {status}"))
+        values: dict[str, Any] = {}
+        if status == TI.RUNNING:
+            values["started_date"] = now
+        elif status in FINAL_REPORTS:
+            values["finished_date"] = now
+        late = [row for row in rows if INSTANCE.is_terminal(row.status)]
+        result = move(session, INSTANCE, legal + late, status, now=now, values=values,
+                      strict=False)
+        outcome.ignored += [row.id for row in result.late]
+        outcome.accepted += len(result.moved)
+        moved_ids = {row.id for row in result.moved}
+        moved_reports = [r for r in group if r.task_instance_id in moved_ids]
+        _store_details(session, moved_reports)
+        for row in result.moved:
+            instances[row.id] = row._replace(status=status)
+        _follow_with_tasks(session, status, moved_reports, instances, now)
+
+
+def _store_details(session: Session, reports: list[Report]) -> None:
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for r in reports:
+        cols = tuple(sorted(k for k, v in r.details.items() if v is not None and k in DETAIL_COLUMNS))
+        if cols:
+            by_columns[cols].append({"iid": r.task_instance_id,
+                                     **{f"v_{c}": r.details[c] for c in cols}})
+    for cols, params in by_columns.items():
+        session.execute(
+            update(TaskInstance).where(TaskInstance.id == bindparam("iid"))
+            .values({c: bindparam(f"v_{c}") for c in cols})
+            .execution_options(synchronize_session=False),
+            params,
+        )
+
+
+def _follow_with_tasks(session: Session, status: str, reports: list[Report],
+                       instances: dict[int, Any], now: datetime) -> None:
+    """Move each reported instance's task along with it."""
+    if not reports:
+        return
+    tasks = lock_tasks(session, [instances[r.task_instance_id].task_id for r in reports])
+    if status in TASK_FOLLOWS:
+        move(session, TASK, [t for t in tasks if t.status != TASK_FOLLOWS[status]],
+             TASK_FOLLOWS[status], now=now, strict=False)
+    elif status == TI.DONE:
+        tasks_done(session, tasks, now)
+    elif status in INSTANCE_FAILED:
+        log_errors(session, reports, instances, now)
+        kinds = {instances[r.task_instance_id].task_id: r.resource_kind for r in reports
+                 if r.status == TI.RESOURCE_ERROR and r.resource_kind}
+        tasks_failed(session, tasks, now, kinds)
+
+
+def log_errors(session: Session, reports: list[Report], instances: dict[int, Any],
+               now: datetime) -> None:
+    rows = [{"task_instance_id": r.task_instance_id,
+             "task_id": instances[r.task_instance_id].task_id,
+             "workflow_id": instances[r.task_instance_id].workflow_id,
+             "description": (r.error_message or _default_error(r)), "time": now}
+            for r in reports]
+    for part in chunks(rows, 2000):
+        session.execute(insert(models.TaskInstanceErrorLog), list(part))
+
+
+def _default_error(r: Report) -> str:
+    if r.status == TI.RESOURCE_ERROR:
+        return f"ran out of {r.resource_kind}"
+    code = r.details.get("exit_code")
+    return f"exited with code {code}" if code is not None else f"ended {r.status}"
+
+
+def heartbeat(session: Session, worker_id: str, ids: Sequence[int], report_within: float) -> list[int]:
+    """Extend the deadlines of held instances; return those the worker must kill."""
+    now = utcnow()
+    deadline = now + timedelta(seconds=report_within)
+    kill: list[int] = []
+    for part in chunks(sorted(set(ids))):
+        session.execute(
+            update(TaskInstance)
+            .where(TaskInstance.id.in_(part), TaskInstance.worker_id == worker_id,
+                   TaskInstance.status.in_(INSTANCE_HELD))
+            .values(report_by_date=deadline)
+            .execution_options(synchronize_session=False))
+        kill += session.scalars(select(TaskInstance.id).where(
+            TaskInstance.id.in_(part), TaskInstance.status.not_in(INSTANCE_HELD)))
+    return kill
+
+
+def reap_lost(session: Session, now: datetime, limit: int = 1000) -> int:
+    """Instances whose worker stopped reporting become NO_HEARTBEAT and are retried."""
+    ids = list(session.scalars(select(TaskInstance.id).where(
+        TaskInstance.status.in_(INSTANCE_HELD), TaskInstance.report_by_date < now)
+        .order_by(TaskInstance.id).limit(limit)))
+    if not ids:
+        return 0
+    workflow_ids = sorted(set(session.scalars(select(TaskInstance.workflow_id).where(
+        TaskInstance.id.in_(ids)))))
+    workflows = [lock_workflow(session, w) for w in workflow_ids]
+    rows = [r for r in lock_instances(session, ids)
+            if r.status in INSTANCE_HELD]
+    reports = [Report(r.id, TI.NO_HEARTBEAT, error_message="the worker stopped reporting "
+                      "(no heartbeat before the deadline)") for r in rows]
+    instances = {r.id: r for r in rows}
+    moved = move(session, INSTANCE, rows, TI.NO_HEARTBEAT, now=now, strict=False).moved
+    moved_ids = {r.id for r in moved}
+    reports = [r for r in reports if r.task_instance_id in moved_ids]
+    _follow_with_tasks(session, TI.NO_HEARTBEAT, reports, instances, now)
+    for workflow in workflows:
+        if workflow is not None:
+            fill_capacity(session, workflow, now)
+            settle(session, workflow, now)
+    return len(moved)
