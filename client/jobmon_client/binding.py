@@ -66,7 +66,9 @@ mutation BindTasks($workflowId: Int!, $tasks: TaskBatchInput!) {
 BIND_EDGES = """
 mutation BindEdges($workflowId: Int!, $upstreamTaskIds: [Int!]!, $downstreamTaskIds: [Int!]!) {
   bindEdges(
-    workflowId: $workflowId, upstreamTaskIds: $upstreamTaskIds, downstreamTaskIds: $downstreamTaskIds
+    workflowId: $workflowId,
+    upstreamTaskIds: $upstreamTaskIds,
+    downstreamTaskIds: $downstreamTaskIds
   ) {
     __typename
     ... on BoundEdges { count }

@@ -6,7 +6,7 @@ tasks and arbitrarily long chains.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from jobmon_client.task import Task
@@ -15,7 +15,12 @@ from jobmon_client.validation import CycleError, DuplicateTaskError, MissingUpst
 MAX_CYCLE_NAMES_SHOWN = 20
 
 _DEFINITION_FIELDS = (
-    "name", "command", "task_args", "cluster_name", "compute_resources", "max_attempts"
+    "name",
+    "command",
+    "task_args",
+    "cluster_name",
+    "compute_resources",
+    "max_attempts",
 )
 
 
@@ -28,7 +33,7 @@ class TaskGraph:
     """
 
     tasks: list[Task]
-    upstream: list[list[int]]
+    upstream: list[Sequence[int]]
     aliases: list[tuple[Task, int]]
 
     @property
@@ -53,9 +58,13 @@ def build_graph(
     distinct = list(tasks.values())
     index = {task.node_key: i for i, task in enumerate(distinct)}
     aliases = dict.fromkeys(duplicates)
-    upstream: list[list[int]] = []
+    upstream: list[Sequence[int]] = []
     for task in distinct:
-        ups = set()
+        if not task._upstream:
+            upstream.append(())
+            continue
+        ups = []
+        through_alias = False
         for up in task._upstream:
             i = index.get(up.node_key)
             if i is None:
@@ -65,8 +74,9 @@ def build_graph(
                 )
             if distinct[i] is not up:
                 aliases[up] = None
-            ups.add(i)
-        upstream.append(list(ups))
+                through_alias = True
+            ups.append(i)
+        upstream.append(list(dict.fromkeys(ups)) if through_alias else ups)
     pairs = [(alias, index[alias.node_key]) for alias in aliases]
     for alias, i in pairs:
         _check_same_task(distinct[i], alias)
@@ -100,7 +110,7 @@ def _difference(first: Task, other: Task) -> tuple[str, object, object] | None:
     return None
 
 
-def _check_acyclic(tasks: list[Task], upstream: list[list[int]]) -> None:
+def _check_acyclic(tasks: list[Task], upstream: list[Sequence[int]]) -> None:
     """Kahn's algorithm; on failure, name one cycle."""
     waiting = [len(ups) for ups in upstream]
     downstream: list[list[int]] = [[] for _ in tasks]
@@ -131,9 +141,11 @@ def _check_acyclic(tasks: list[Task], upstream: list[list[int]]) -> None:
         path.append(up)
     cycle.reverse()  # upstream first
     names = [tasks[i].name for i in cycle]
-    shown = names if len(names) <= MAX_CYCLE_NAMES_SHOWN else names[:MAX_CYCLE_NAMES_SHOWN] + [
-        f"... ({len(names) - MAX_CYCLE_NAMES_SHOWN} more)"
-    ]
+    shown = (
+        names
+        if len(names) <= MAX_CYCLE_NAMES_SHOWN
+        else names[:MAX_CYCLE_NAMES_SHOWN] + [f"... ({len(names) - MAX_CYCLE_NAMES_SHOWN} more)"]
+    )
     raise CycleError(
         f"the task dependencies form a cycle through task '{names[0]}': "
         + " -> ".join(shown + [names[0]])

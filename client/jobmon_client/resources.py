@@ -60,36 +60,28 @@ class TaskSettings:
 
 
 class SettingsResolver:
-    """Resolves each task's settings; tasks without their own settings share one object."""
+    """Resolves each task's settings; tasks that resolve alike share one object.
+
+    Use one resolver for one bind: it caches by the identity of the task's own resources.
+    """
 
     def __init__(self, workflow_cluster_name: str | None, workflow_max_attempts: int | None):
         self.workflow_cluster_name = workflow_cluster_name
         self.workflow_max_attempts = workflow_max_attempts
-        self._by_template: dict[int, TaskSettings] = {}
+        self._cache: dict[tuple[int, str | None, int, int | None], TaskSettings] = {}
 
     def resolve(self, task: Task) -> TaskSettings:
-        template = task.template
-        base = self._by_template.get(id(template))
-        if base is None:
-            base = self._settings(task, None, None, None)
-            self._by_template[id(template)] = base
-        if task.cluster_name is None and task.compute_resources is None and (
-            task.max_attempts is None
-        ):
-            return base
-        return self._settings(task, task.cluster_name, task.compute_resources, task.max_attempts)
+        key = (id(task.template), task.cluster_name, id(task.compute_resources), task.max_attempts)
+        settings = self._cache.get(key)
+        if settings is None:
+            settings = self._cache[key] = self._settings(task)
+        return settings
 
-    def _settings(
-        self,
-        task: Task,
-        cluster_name: str | None,
-        resources: Resources | None,
-        max_attempts: int | None,
-    ) -> TaskSettings:
+    def _settings(self, task: Task) -> TaskSettings:
         template: TaskTemplate = task.template
         tool = template.tool
         cluster = (
-            cluster_name
+            task.cluster_name
             or template.default_cluster_name
             or self.workflow_cluster_name
             or tool.default_cluster_name
@@ -99,13 +91,13 @@ class SettingsResolver:
             tool.default_compute_resources.get(cluster),
             template.default_compute_resources.get(None),
             template.default_compute_resources.get(cluster),
-            resources,
+            task.compute_resources,
         )
         attempts = next(
             (
                 value
                 for value in (
-                    max_attempts,
+                    task.max_attempts,
                     template.default_max_attempts,
                     self.workflow_max_attempts,
                     tool.default_max_attempts,

@@ -187,7 +187,9 @@ def follow_run(
                     seconds_until_timeout,
                 )
                 snapshot = _run_request(
-                    client, STOP_WORKFLOW_RUN, {"workflowRunId": snapshot.workflow_run_id},
+                    client,
+                    STOP_WORKFLOW_RUN,
+                    {"workflowRunId": snapshot.workflow_run_id},
                     "stopWorkflowRun",
                 )
                 view.update(snapshot)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import string
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jobmon_client.hashing import canonical
@@ -47,6 +48,31 @@ def command_template_fields(template_name: str, command_template: str) -> list[s
     return list(fields)
 
 
+@dataclass(frozen=True, slots=True)
+class TaskOptions:
+    """Per-task settings that override the template's, the workflow's and the tool's."""
+
+    cluster_name: str | None
+    compute_resources: Resources | None
+    max_attempts: int | None
+
+    @classmethod
+    def checked(
+        cls,
+        what: str,
+        cluster_name: str | None,
+        compute_resources: Mapping[str, Any] | None,
+        max_attempts: int | None,
+    ) -> TaskOptions:
+        return cls(
+            cluster_name=None if cluster_name is None else check_name(cluster_name, what),
+            compute_resources=(
+                None if compute_resources is None else check_resources(compute_resources, what)
+            ),
+            max_attempts=None if max_attempts is None else check_max_attempts(max_attempts, what),
+        )
+
+
 def _is_expandable(value: object) -> bool:
     return isinstance(value, Iterable) and not isinstance(value, str | bytes | Mapping)
 
@@ -83,8 +109,9 @@ class TaskTemplate:
         self.default_max_attempts: int | None = None
         self._check_args()
         self._arg_names = frozenset(self.node_args + self.task_args + self.op_args)
-        self._version_prefix = repr(
-            (template_name, command_template, *(sorted(a) for a in (node_args, task_args, op_args)))
+        self._version_prefix = (
+            repr((template_name, command_template, *map(sorted, (node_args, task_args, op_args))))
+            + "\x1e"
         )
 
     @property
@@ -155,49 +182,12 @@ class TaskTemplate:
         **args: Any,
     ) -> Task:
         """Make one task; ``args`` gives a value to every node, task and op arg."""
-        unknown = [arg for arg in args if arg not in self._arg_names]
-        if unknown:
-            raise TemplateArgumentError(
-                f"task template '{self.template_name}': unknown arg(s) "
-                f"{', '.join(repr(a) for a in unknown)} for task "
-                f"{name or self._describe(args)}; it takes node_args {self.node_args}, "
-                f"task_args {self.task_args} and op_args {self.op_args}"
-            )
-        if len(args) != len(self._arg_names):
-            missing = [arg for arg in self._arg_names if arg not in args]
-            raise TemplateArgumentError(
-                f"task template '{self.template_name}': task {name or self._describe(args)} "
-                f"is missing arg(s) {', '.join(repr(a) for a in sorted(missing))}; "
-                "pass a value for each"
-            )
-        node_args = {arg: str(args[arg]) for arg in self.node_args}
-        task_args = {arg: str(args[arg]) for arg in self.task_args}
-        if name is None:
-            name = self._default_name(node_args)
-        else:
-            check_name(name, f"task of template '{self.template_name}'")
-        what = f"task '{name}'"
-        try:
-            command = self.command_template.format_map(args)
-        except (ValueError, TypeError) as exc:
-            raise TemplateArgumentError(
-                f"{what}: cannot fill the command template of '{self.template_name}' ({exc})"
-            ) from None
-        task = Task(
-            template=self,
-            name=name,
-            command=check_command(command, what),
-            node_args=node_args,
-            task_args=task_args,
-            node_key=self._version_prefix + "\x1e" + canonical(node_args),
-            cluster_name=None if cluster_name is None else check_name(cluster_name, what),
-            compute_resources=(
-                None if compute_resources is None else check_resources(compute_resources, what)
-            ),
-            max_attempts=None if max_attempts is None else check_max_attempts(max_attempts, what),
-        )
-        task.add_upstreams(upstream_tasks)
-        return task
+        what = f"task {name or self._describe(args)} of template '{self.template_name}'"
+        self._check_arg_names(args, what)
+        if name is not None:
+            check_name(name, what)
+        options = TaskOptions.checked(what, cluster_name, compute_resources, max_attempts)
+        return self._make_task(name, args, options, upstream_tasks)
 
     def create_tasks(
         self,
@@ -213,6 +203,9 @@ class TaskTemplate:
         tasks are the cross product of the expanded node args. Everything else is the same
         for every task.
         """
+        what = f"tasks {self._describe(args)} of template '{self.template_name}'"
+        self._check_arg_names(args, what)
+        options = TaskOptions.checked(what, cluster_name, compute_resources, max_attempts)
         upstream = list(upstream_tasks)
         expanded = {
             arg: list(value)
@@ -223,22 +216,59 @@ class TaskTemplate:
         tasks = []
         for combination in itertools.product(*expanded.values()):
             args.update(zip(names, combination, strict=True))
-            tasks.append(
-                self.create_task(
-                    upstream_tasks=upstream,
-                    compute_resources=compute_resources,
-                    max_attempts=max_attempts,
-                    cluster_name=cluster_name,
-                    **args,
-                )
-            )
+            tasks.append(self._make_task(None, args, options, upstream))
         return tasks
+
+    def _check_arg_names(self, args: Mapping[str, Any], what: str) -> None:
+        unknown = [arg for arg in args if arg not in self._arg_names]
+        if unknown:
+            raise TemplateArgumentError(
+                f"{what}: unknown arg(s) {', '.join(repr(a) for a in unknown)}; the template "
+                f"takes node_args {self.node_args}, task_args {self.task_args} and op_args "
+                f"{self.op_args}"
+            )
+        if len(args) != len(self._arg_names):
+            missing = sorted(arg for arg in self._arg_names if arg not in args)
+            raise TemplateArgumentError(
+                f"{what}: missing arg(s) {', '.join(repr(a) for a in missing)}; "
+                "pass a value for each"
+            )
+
+    def _make_task(
+        self,
+        name: str | None,
+        args: Mapping[str, Any],
+        options: TaskOptions,
+        upstream_tasks: Iterable[Task],
+    ) -> Task:
+        node_args = {arg: str(args[arg]) for arg in self.node_args}
+        if name is None:
+            name = self._default_name(node_args)
+        try:
+            command = self.command_template.format_map(args)
+        except (ValueError, TypeError) as exc:
+            raise TemplateArgumentError(
+                f"task '{name}': cannot fill the command template of '{self.template_name}' ({exc})"
+            ) from None
+        task = Task(
+            template=self,
+            name=name,
+            command=check_command(command, f"task '{name}'"),
+            node_args=node_args,
+            task_args={arg: str(args[arg]) for arg in self.task_args},
+            node_key=self._version_prefix + canonical(node_args),
+            cluster_name=options.cluster_name,
+            compute_resources=options.compute_resources,
+            max_attempts=options.max_attempts,
+        )
+        task.add_upstreams(upstream_tasks)
+        return task
 
     def _default_name(self, node_args: dict[str, str]) -> str:
         if not node_args:
             return self.template_name
         return storable_name(
-            f"{self.template_name}_" + "_".join(f"{k}_{v}" for k, v in node_args.items())
+            self.template_name + "_" + "_".join([f"{k}_{v}" for k, v in node_args.items()])
         )
 
     def _describe(self, args: Mapping[str, Any]) -> str:

@@ -66,7 +66,11 @@ class Tool:
         template = self._templates.get(key)
         if template is None:
             template = TaskTemplate(
-                self, template_name, command_template, node_args or (), task_args or (),
+                self,
+                template_name,
+                command_template,
+                node_args or (),
+                task_args or (),
                 op_args or (),
             )
             self._templates[key] = template

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import itertools
 import logging
 import sys
 import time
@@ -234,9 +235,7 @@ class Workflow:
             )
         errors: dict[int, dict[str, Any]] = {}
         page_size = max(1, min(limit, ERROR_PAGE_SIZE))
-        for count, error in enumerate(iter_errors(self.client, self.workflow_id, page_size)):
-            if count >= limit:
-                break
+        for error in itertools.islice(iter_errors(self.client, self.workflow_id, page_size), limit):
             entry = errors.setdefault(
                 int(error["taskId"]), {"task_name": error["taskName"], "errors": []}
             )
@@ -252,3 +251,11 @@ class Workflow:
 
     def __repr__(self) -> str:
         return f"Workflow(name={self.name!r}, workflow_id={self.workflow_id})"
+
+
+def _check_limit(limit: object) -> int:
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+        raise WorkflowDefinitionError(
+            f"max_concurrently_running must be a positive int, got {limit!r}"
+        )
+    return limit

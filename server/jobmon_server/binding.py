@@ -288,7 +288,7 @@ def _task_ids_by_node(session: Session, workflow_id: int, node_ids: list[int]) -
 def _update_unfinished(session: Session, rows: list[dict[str, Any]]) -> None:
     task = models.Task
     session.execute(
-        update(task)
+        update(task.__table__)
         .where(task.id == bindparam("tid"), task.status != TaskStatus.DONE)
         .values(name=bindparam("name"), command=bindparam("command"),
                 task_args=bindparam("task_args"), max_attempts=bindparam("max_attempts"),

@@ -196,7 +196,7 @@ def create_instances(session: Session, tasks: Sequence[Any], now: datetime) -> N
     assert run is not None, "instances are only created for a running workflow run"
     move(session, TASK, tasks, T.INSTANTIATING, now=now)
     session.execute(
-        update(Task)
+        update(Task.__table__)
         .where(Task.id == bindparam("tid"))
         .values(num_attempts=Task.num_attempts + 1)
         .execution_options(synchronize_session=False),
@@ -244,7 +244,7 @@ def release_downstream(session: Session, done_ids: Sequence[int], now: datetime)
     if not decrements:
         return
     session.execute(
-        update(Task)
+        update(Task.__table__)
         .where(Task.id == bindparam("tid"))
         .values(num_upstreams_pending=Task.num_upstreams_pending - bindparam("n"))
         .execution_options(synchronize_session=False),
@@ -298,7 +298,7 @@ def _scale_resources(session: Session, rows: Sequence[Any], kinds: dict[int, str
                                         resources.scaled(old.requested, kinds[task.id]))
         updates.append({"tid": task.id, "rid": new_ids[key]})
     session.execute(
-        update(Task).where(Task.id == bindparam("tid"))
+        update(Task.__table__).where(Task.id == bindparam("tid"))
         .values(task_resources_id=bindparam("rid"))
         .execution_options(synchronize_session=False),
         updates,
@@ -400,7 +400,7 @@ def recount_pending(session: Session, workflow_id: int) -> None:
     ).all()
     if pending:
         session.execute(
-            update(Task).where(Task.id == bindparam("tid"))
+            update(Task.__table__).where(Task.id == bindparam("tid"))
             .values(num_upstreams_pending=bindparam("n"))
             .execution_options(synchronize_session=False),
             [{"tid": tid, "n": n} for tid, n in pending],

@@ -181,7 +181,7 @@ def _store_details(session: Session, reports: list[Report]) -> None:
                                      **{f"v_{c}": r.details[c] for c in cols}})
     for cols, params in by_columns.items():
         session.execute(
-            update(TaskInstance).where(TaskInstance.id == bindparam("iid"))
+            update(TaskInstance.__table__).where(TaskInstance.id == bindparam("iid"))
             .values({c: bindparam(f"v_{c}") for c in cols})
             .execution_options(synchronize_session=False),
             params,

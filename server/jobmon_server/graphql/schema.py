@@ -222,7 +222,8 @@ class Mutation:
 
 def _should_mask(error: GraphQLError) -> bool:
     """Expected errors keep their message; anything unexpected is masked (and logged)."""
-    return not isinstance(error.original_error, DomainError | IllegalTransition)
+    original = error.original_error
+    return original is not None and not isinstance(original, DomainError | IllegalTransition)
 
 
 schema = strawberry.Schema(

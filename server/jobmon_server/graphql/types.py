@@ -148,6 +148,10 @@ class WorkflowRun:
     created: datetime
     status_date: datetime
 
+    @strawberry.field
+    async def workflow(self, info: Info) -> Workflow:
+        return Workflow.from_row(await services(info).read(reads.workflow, self.workflow_id))
+
     @classmethod
     def from_row(cls, run: models.WorkflowRun) -> WorkflowRun:
         return cls(id=run.id, workflow_id=run.workflow_id, status=WorkflowRunStatus(run.status),

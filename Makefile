@@ -1,0 +1,37 @@
+# Jobmon: `make run` starts Jobmon on this machine and runs the example workflow;
+# `make test` installs what the tests need and runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8070
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench services clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[server,test]'
+	touch $@
+
+run: $(STAMP)
+	@JOBMON_SERVER_URL=http://127.0.0.1:$(PORT) bash scripts/run-local.sh $(PORT)
+
+test: $(STAMP)
+	bash scripts/test-services.sh
+	$(BIN)/ruff check server client tests bench examples
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check server client tests bench examples
+	$(BIN)/mypy server/jobmon_server client/jobmon_client
+
+bench: $(STAMP)
+	$(BIN)/python bench/bind.py --tasks 100000
+	$(BIN)/python bench/run_local.py --tasks 10000
+	$(BIN)/python bench/run_local.py --tasks 200 --shape chain
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

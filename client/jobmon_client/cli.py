@@ -1,0 +1,91 @@
+"""The ``jobmon`` command line.
+
+Client-side commands live here. Server-side commands (``jobmon server``, ``jobmon db``) are
+added from the ``jobmon.cli`` entry point when the server is installed, and ``jobmon up``
+starts the server through the ``jobmon.embedded_server`` entry point: the client never
+imports the server package.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(help="Jobmon: run and watch workflows of many tasks.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+ServerOption = Annotated[str | None, typer.Option("--server", envvar="JOBMON_SERVER_URL",
+                                                  help="Server URL (default from config).")]
+
+
+@app.command()
+def worker(
+    cluster: Annotated[str, typer.Option(help="Cluster whose tasks to run: sequential or multiprocess.")] = "multiprocess",
+    server: ServerOption = None,
+    parallelism: Annotated[int | None, typer.Option(help="Tasks at once (default: cores).")] = None,
+    log_dir: Annotated[Path | None, typer.Option(help="Where task stdout/stderr go.")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Run tasks of one cluster until stopped (Ctrl-C or SIGTERM)."""
+    from jobmon_client.worker import run_worker
+
+    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
+    run_worker(cluster, server_url=server, parallelism=parallelism, log_dir=log_dir)
+
+
+@app.command()
+def up(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8070,
+    db: Annotated[str | None, typer.Option("--db", envvar="JOBMON_DB_URL",
+                                           help="Database URL (default: SQLite in ~/.jobmon).")] = None,
+    cluster: Annotated[str, typer.Option(help="Cluster of the local worker.")] = "multiprocess",
+    parallelism: Annotated[int | None, typer.Option(help="Tasks at once (default: cores).")] = None,
+    log_dir: Annotated[Path | None, typer.Option(help="Where task stdout/stderr go.")] = None,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Server and a local worker in one process: Jobmon on one machine."""
+    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
+    start = _embedded_server()
+    server = start(host=host, port=port, db_url=db)
+    typer.echo(f"Jobmon is up: {server.url}/graphql (GraphQL playground); Ctrl-C stops it.")
+    os.environ.setdefault("JOBMON_SERVER_URL", server.url)
+    from jobmon_client.worker import run_worker
+
+    stop = threading.Event()
+    try:
+        run_worker(cluster, server_url=server.url, parallelism=parallelism, log_dir=log_dir,
+                   stop_event=stop)
+    finally:
+        server.stop()
+
+
+def _embedded_server() -> Any:
+    found = entry_points(group="jobmon.embedded_server", name="start")
+    if not found:
+        typer.echo("the Jobmon server is not installed here; install the 'jobmon[server]' "
+                   "package, or point JOBMON_SERVER_URL at a running server", err=True)
+        raise typer.Exit(2)
+    return next(iter(found)).load()
+
+
+def _load_plugins() -> None:
+    for plugin in entry_points(group="jobmon.cli"):
+        try:
+            plugin.load()(app)
+        except ImportError:  # the server's dependencies are not installed on this machine
+            continue
+
+
+_load_plugins()
+
+
+def main() -> None:
+    app()
