@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from jobmon_client.worker import Worker
 from jobmon_client.worker.distributor import FinishedTask, LocalDistributor
 from jobmon_client.worker.instance import ClaimedInstance
@@ -42,6 +41,18 @@ def _gone(pid: int, timeout: float = TIMEOUT) -> bool:
         return bool(ready)
     finally:
         os.close(pidfd)
+
+
+def _fifo(tmp_path: Path) -> tuple[Path, int]:
+    """A named pipe a task writes to once it is ready, and its read end."""
+    path = tmp_path / "ready"
+    os.mkfifo(path)
+    return path, os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+
+
+def _read_line(fd: int) -> str:
+    assert select.select([fd], [], [], TIMEOUT)[0], "the task did not start"
+    return os.read(fd, 100).decode()
 
 
 def _instance(instance_id: int, command: str, **resources: Any) -> ClaimedInstance:
@@ -141,28 +152,34 @@ def test_runtime_limit_kills_the_whole_group(tmp_path: Path) -> None:
 
 
 def test_kill_on_request_kills_the_group(tmp_path: Path) -> None:
+    fifo, ready = _fifo(tmp_path)
     distributor = LocalDistributor(parallelism=2, log_dir=tmp_path)
     try:
-        task = distributor.launch(_instance(2, "sleep 30 & echo $!; wait"))
+        distributor.launch(_instance(2, f"sleep 30 & echo $! > {fifo}; wait"))
+        grandchild = int(_read_line(ready))
         assert distributor.kill(2, "request")
         assert not distributor.kill(99, "request")  # not held: ignored
         done = _run_until_finished(distributor)
     finally:
         distributor.close()
+        os.close(ready)
     report = finished(done)
     assert report["status"] == "ERROR_FATAL"
     assert report["errorMessage"] == "killed on request"
-    assert _gone(int(Path(task.process.stdout_path).read_text()))
+    assert _gone(grandchild)
 
 
 def test_kill_escalates_to_sigkill_after_the_grace(tmp_path: Path) -> None:
+    fifo, ready = _fifo(tmp_path)
     distributor = LocalDistributor(parallelism=1, log_dir=tmp_path, kill_grace=0.2)
     try:
-        distributor.launch(_instance(3, "trap '' TERM; exec sleep 30"))
+        distributor.launch(_instance(3, f"trap '' TERM; echo > {fifo}; exec sleep 30"))
+        _read_line(ready)
         distributor.kill(3, "request")
         done = _run_until_finished(distributor)
     finally:
         distributor.close()
+        os.close(ready)
     assert done.result.exit_code == 128 + signal.SIGKILL
 
 

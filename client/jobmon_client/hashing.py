@@ -33,11 +33,8 @@ def sha1_hex(text: str) -> str:
 
 def canonical(args: Mapping[str, object]) -> str:
     """Length-prefixed, name-sorted encoding of an arg mapping."""
-    parts = []
-    for name in sorted(args):
-        value = str(args[name])
-        parts.append(f"{len(name)}:{name}{len(value)}:{value}")
-    return "".join(parts)
+    items = sorted([(name, str(value)) for name, value in args.items()])
+    return "".join([f"{len(k)}:{k}{len(v)}:{v}" for k, v in items])
 
 
 def task_key(

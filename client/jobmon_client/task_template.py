@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from jobmon_client.bulk import gc_paused
 from jobmon_client.hashing import canonical
 from jobmon_client.resources import Resources, check_max_attempts, check_resources
 from jobmon_client.task import Task
@@ -214,9 +215,10 @@ class TaskTemplate:
         }
         names = list(expanded)
         tasks = []
-        for combination in itertools.product(*expanded.values()):
-            args.update(zip(names, combination, strict=True))
-            tasks.append(self._make_task(None, args, options, upstream))
+        with gc_paused():
+            for combination in itertools.product(*expanded.values()):
+                args.update(zip(names, combination, strict=True))
+                tasks.append(self._make_task(None, args, options, upstream))
         return tasks
 
     def _check_arg_names(self, args: Mapping[str, Any], what: str) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from jobmon_client import binding
+from jobmon_client.bulk import gc_paused
 from jobmon_client.dag import TaskGraph, build_graph
 from jobmon_client.resources import SettingsResolver, TaskSettings, check_max_attempts
 from jobmon_client.run import (
@@ -130,13 +131,11 @@ class Workflow:
         """Check the workflow and store it on the server; answer its id."""
         if self.workflow_id is not None:
             return self.workflow_id
-        graph = build_graph(self.name, self._tasks, self._duplicates)
-        if not graph.tasks:
+        if not self._tasks:
             raise WorkflowDefinitionError(
                 f"workflow '{self.name}' has no tasks; add some with add_task() or add_tasks()"
             )
-        resolver = SettingsResolver(self.default_cluster_name, self.default_max_attempts)
-        settings = [resolver.resolve(task) for task in graph.tasks]
+        started = time.monotonic()
         fields = binding.WorkflowFields(
             name=self.name,
             description=self.description,
@@ -144,8 +143,11 @@ class Workflow:
             user=self.user,
             max_concurrently_running=self.max_concurrently_running,
         )
-        started = time.monotonic()
-        bound = binding.bind(self.client, self.tool.name, fields, graph, settings)
+        with gc_paused():
+            graph = build_graph(self.name, self._tasks, self._duplicates)
+            resolver = SettingsResolver(self.default_cluster_name, self.default_max_attempts)
+            settings = [resolver.resolve(task) for task in graph.tasks]
+            bound = binding.bind(self.client, self.tool.name, fields, graph, settings)
         self.workflow_id = bound.workflow_id
         self._graph = graph
         self._settings = settings

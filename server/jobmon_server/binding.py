@@ -188,9 +188,9 @@ def bind_tasks(session: Session, workflow_id: int, batch: TaskBatch) -> list[int
                              "num_attempts": 0, "num_upstreams_pending": 0})
     if new_rows:
         insert_ignore(session, models.Task.__table__, new_rows)  # type: ignore[arg-type]
+        _count_new_tasks(session, workflow, new_rows)
     if changed:
         _update_unfinished(session, changed)
-        _count_new_tasks(session, workflow, new_rows)
     ids = _task_ids_by_node(session, workflow_id, list(node_ids.values()))
     return [ids[node_ids[k]] for k in keys]
 

@@ -15,6 +15,9 @@ log = logging.getLogger(__name__)
 CLAIM_WAIT_SECONDS = 5.0
 RETRY_START_SECONDS = 1.0
 RETRY_MAX_SECONDS = 30.0
+# The server answers a claim at once while an instance it asked to kill is still held;
+# while the same kill requests come back alone, claim at most this often.
+REPEATED_KILLS_PAUSE_SECONDS = 0.5
 
 
 class Claimer:
@@ -71,6 +74,7 @@ class Claimer:
     def _claim_until_stopped(self, client: Client) -> None:
         parallelism = self._slots.total
         delay = RETRY_START_SECONDS
+        announced: set[int] = set()
         while not self._stopping.is_set():
             free = self._slots.wait_free()
             if free <= 0:
@@ -101,3 +105,7 @@ class Claimer:
                 self._slots.commit(sum(i.slots for i in instances))
             if instances or kills:
                 self._deliver(instances, kills)
+            repeated = bool(kills) and not instances and announced.issuperset(kills)
+            announced = set(kills)
+            if repeated:
+                self._stopping.wait(REPEATED_KILLS_PAUSE_SECONDS)

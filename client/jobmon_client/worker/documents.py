@@ -27,6 +27,7 @@ mutation Report($workerId: String!, $reports: [InstanceReport!]!) {
   reportTaskInstances(workerId: $workerId, reports: $reports) {
     accepted
     ignored
+    refused { taskInstanceId message }
     killInstanceIds
   }
 }

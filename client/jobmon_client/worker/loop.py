@@ -101,7 +101,7 @@ class Worker:
         self._reporter = Reporter(
             self._client_factory,
             self.worker_id,
-            distributor.running_ids,
+            self._held_ids,
             lambda ids: self._post("kill", ids),
         )
         self._claimer = Claimer(
@@ -114,9 +114,12 @@ class Worker:
             lambda: self._post("claimer_done", None),
             wait_seconds=self.claim_wait_seconds,
         )
-        threading.Thread(
-            target=lambda: (stop.wait(), distributor.wake()), name="jobmon-stop", daemon=True
-        ).start()
+
+        def wake_on_stop() -> None:
+            stop.wait()
+            distributor.wake()
+
+        threading.Thread(target=wake_on_stop, name="jobmon-stop", daemon=True).start()
         log.info(
             "worker %s started: cluster %s, %d slots, logs in %s",
             self.worker_id,
@@ -158,6 +161,10 @@ class Worker:
             elif self._pending:
                 self._launch_pending()
 
+    def _held_ids(self) -> list[int]:
+        """Instances this worker holds: running or claimed and waiting for slots."""
+        return self._distributor.running_ids() + [i.id for i in self._pending.copy()]
+
     def _post(self, kind: str, payload: Any) -> None:
         """Hand something to the loop from another thread."""
         self._inbox.append((kind, payload))
@@ -186,7 +193,7 @@ class Worker:
                 task = distributor.launch(instance)
             except ValueError as exc:
                 log.warning("instance %d has invalid resources: %s", instance.id, exc)
-                self._drop([instance], "ERROR_FATAL", f"invalid resources: {exc}")
+                self._drop([instance], "ERROR", f"invalid resources: {exc}")
                 continue
             except OSError as exc:
                 log.warning("cannot launch instance %d: %s", instance.id, exc)

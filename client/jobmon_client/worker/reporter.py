@@ -29,13 +29,13 @@ class Reporter:
         self,
         client_factory: Callable[[], Client],
         worker_id: str,
-        running_ids: Callable[[], list[int]],
+        held_ids: Callable[[], list[int]],
         on_kill: Callable[[list[int]], None],
         heartbeat_interval: float = DEFAULT_HEARTBEAT_SECONDS,
     ) -> None:
         self._client_factory = client_factory
         self._worker_id = worker_id
-        self._running_ids = running_ids
+        self._held_ids = held_ids
         self._on_kill = on_kill
         self._interval = heartbeat_interval
         self._next_heartbeat = time.monotonic() + heartbeat_interval
@@ -127,12 +127,16 @@ class Reporter:
         answer = result["reportTaskInstances"]
         if answer.get("ignored"):
             log.debug("late reports ignored by the server for %s", answer["ignored"])
+        for refused in answer.get("refused") or ():
+            log.warning(
+                "report on instance %s refused: %s", refused["taskInstanceId"], refused["message"]
+            )
         if answer.get("killInstanceIds"):
             self._on_kill(list(answer["killInstanceIds"]))
 
     def _heartbeat(self, client: Client) -> None:
         self._next_heartbeat = time.monotonic() + self._interval
-        ids = self._running_ids()
+        ids = self._held_ids()
         if not ids:
             return
         try:

@@ -230,7 +230,7 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     extensions=[
-        QueryDepthLimiter(max_depth=12),
-        MaskErrors(should_mask_error=_should_mask),
+        lambda: QueryDepthLimiter(max_depth=12),
+        lambda: MaskErrors(should_mask_error=_should_mask),
     ],
 )
