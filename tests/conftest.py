@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from jobmon_client.transport import GraphQLClient
 from jobmon_client.worker import run_worker
 from jobmon_server.embedded import EmbeddedServer, start
@@ -33,9 +32,8 @@ def unavailable(reason: str) -> None:
 
 
 def _admin_engine(url: str):  # type: ignore[no-untyped-def]
-    from sqlalchemy import create_engine
-
     from jobmon_server.db.engine import normalize_url
+    from sqlalchemy import create_engine
 
     return create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
 
@@ -102,9 +100,17 @@ class WorkerThread:
     def __init__(self, url: str, cluster: str, parallelism: int, log_dir: Path) -> None:
         self.stop_event = threading.Event()
         self.thread = threading.Thread(
-            target=run_worker, name=f"worker-{cluster}", daemon=True,
-            kwargs={"cluster_name": cluster, "server_url": url, "parallelism": parallelism,
-                    "log_dir": log_dir, "stop_event": self.stop_event})
+            target=run_worker,
+            name=f"worker-{cluster}",
+            daemon=True,
+            kwargs={
+                "cluster_name": cluster,
+                "server_url": url,
+                "parallelism": parallelism,
+                "log_dir": log_dir,
+                "stop_event": self.stop_event,
+            },
+        )
         self.thread.start()
 
     def stop(self) -> None:

@@ -43,13 +43,17 @@ def workflow(url: str, workflow_id: int) -> dict[str, Any]:
 
 def stamp_command(directory: Path, label: str, seconds: float = 0.0) -> str:
     """A command that records when it started and ended, in nanoseconds, and sleeps between."""
-    return (f"date +%s%N > {directory}/{label}.start; sleep {seconds}; "
-            f"date +%s%N > {directory}/{label}.end")
+    return (
+        f"date +%s%N > {directory}/{label}.start; sleep {seconds}; "
+        f"date +%s%N > {directory}/{label}.end"
+    )
 
 
 def read_stamps(directory: Path, label: str) -> tuple[int, int]:
-    return (int((directory / f"{label}.start").read_text()),
-            int((directory / f"{label}.end").read_text()))
+    return (
+        int((directory / f"{label}.start").read_text()),
+        int((directory / f"{label}.end").read_text()),
+    )
 
 
 def python_command(code: str) -> str:

@@ -17,17 +17,24 @@ from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(help="Jobmon: run and watch workflows of many tasks.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Jobmon: run and watch workflows of many tasks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-ServerOption = Annotated[str | None, typer.Option("--server", envvar="JOBMON_SERVER_URL",
-                                                  help="Server URL (default from config).")]
+ServerOption = Annotated[
+    str | None,
+    typer.Option("--server", envvar="JOBMON_SERVER_URL", help="Server URL (default from config)."),
+]
 
 
 @app.command()
 def worker(
-    cluster: Annotated[str, typer.Option(help="Cluster whose tasks to run: sequential or multiprocess.")] = "multiprocess",
+    cluster: Annotated[
+        str, typer.Option(help="Cluster whose tasks to run: sequential or multiprocess.")
+    ] = "multiprocess",
     server: ServerOption = None,
     parallelism: Annotated[int | None, typer.Option(help="Tasks at once (default: cores).")] = None,
     log_dir: Annotated[Path | None, typer.Option(help="Where task stdout/stderr go.")] = None,
@@ -44,8 +51,12 @@ def worker(
 def up(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8070,
-    db: Annotated[str | None, typer.Option("--db", envvar="JOBMON_DB_URL",
-                                           help="Database URL (default: SQLite in ~/.jobmon).")] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", envvar="JOBMON_DB_URL", help="Database URL (default: SQLite in ~/.jobmon)."
+        ),
+    ] = None,
     cluster: Annotated[str, typer.Option(help="Cluster of the local worker.")] = "multiprocess",
     parallelism: Annotated[int | None, typer.Option(help="Tasks at once (default: cores).")] = None,
     log_dir: Annotated[Path | None, typer.Option(help="Where task stdout/stderr go.")] = None,
@@ -61,8 +72,13 @@ def up(
 
     stop = threading.Event()
     try:
-        run_worker(cluster, server_url=server.url, parallelism=parallelism, log_dir=log_dir,
-                   stop_event=stop)
+        run_worker(
+            cluster,
+            server_url=server.url,
+            parallelism=parallelism,
+            log_dir=log_dir,
+            stop_event=stop,
+        )
     finally:
         server.stop()
 
@@ -70,8 +86,11 @@ def up(
 def _embedded_server() -> Any:
     found = entry_points(group="jobmon.embedded_server", name="start")
     if not found:
-        typer.echo("the Jobmon server is not installed here; install the 'jobmon[server]' "
-                   "package, or point JOBMON_SERVER_URL at a running server", err=True)
+        typer.echo(
+            "the Jobmon server is not installed here; install the 'jobmon[server]' "
+            "package, or point JOBMON_SERVER_URL at a running server",
+            err=True,
+        )
         raise typer.Exit(2)
     return next(iter(found)).load()
 

@@ -228,13 +228,11 @@ def iter_errors(
 def failed_task_ids(
     client: GraphQLClient, snapshot: RunSnapshot, max_attempts: Mapping[int, int]
 ) -> list[int]:
-    """The tasks that failed in this run, found from its errors.
+    """The tasks that failed in this run (``snapshot.failed`` > 0), found from its errors.
 
     A task failed when an attempt ended ERROR_FATAL or it used all its attempts. Reading
     stops as soon as ``snapshot.failed`` tasks are found.
     """
-    if not snapshot.failed:
-        return []
     since = _parse_time(snapshot.created)
     attempts: Counter[int] = Counter()
     failed: dict[int, None] = {}

@@ -99,6 +99,15 @@ class TaskTemplate:
         what = f"task template '{template_name}'"
         check_name(template_name, "task template")
         check_command(command_template, what)
+        for kind, names in (
+            ("node_args", node_args),
+            ("task_args", task_args),
+            ("op_args", op_args),
+        ):
+            if isinstance(names, str):
+                raise TemplateArgumentError(
+                    f"{what}: {kind} must be a list of names, such as [{names!r}], not a str"
+                )
         self.tool = tool
         self.template_name = template_name
         self.command_template = command_template
@@ -115,10 +124,6 @@ class TaskTemplate:
             + "\x1e"
         )
 
-    @property
-    def name(self) -> str:
-        return self.template_name
-
     def _check_args(self) -> None:
         what = f"task template '{self.template_name}'"
         declared: dict[str, str] = {}
@@ -127,8 +132,6 @@ class TaskTemplate:
             ("task_args", self.task_args),
             ("op_args", self.op_args),
         ):
-            if isinstance(names, str):
-                raise TemplateArgumentError(f"{what}: {kind} must be a list of names, not a str")
             for arg in names:
                 if arg in RESERVED_ARG_NAMES:
                     raise TemplateArgumentError(

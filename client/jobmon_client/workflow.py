@@ -61,7 +61,6 @@ class Workflow:
         max_concurrently_running: int = 10_000,
         default_cluster_name: str | None = None,
         default_max_attempts: int | None = None,
-        client: GraphQLClient | None = None,
     ) -> None:
         if not workflow_args:
             workflow_args = str(uuid.uuid4())
@@ -82,7 +81,7 @@ class Workflow:
             else check_max_attempts(default_max_attempts, f"workflow '{self.name}'")
         )
         self.user = getpass.getuser()
-        self.client = client or tool.client
+        self.client: GraphQLClient = tool.client
         self.workflow_id: int | None = None
         self._tasks: dict[str, Task] = {}
         self._duplicates: dict[Task, None] = {}
@@ -196,8 +195,12 @@ class Workflow:
 
     def _result(self, snapshot: RunSnapshot, elapsed: float) -> WorkflowRunResult:
         bound = self._bound_settings()
-        failed = failed_task_ids(
-            self.client, snapshot, {t.task_id: s.max_attempts for t, s in bound if t.task_id}
+        failed = (
+            failed_task_ids(
+                self.client, snapshot, {t.task_id: s.max_attempts for t, s in bound if t.task_id}
+            )
+            if snapshot.failed
+            else []
         )
         failed_ids = set(failed)
         for task, _ in bound:

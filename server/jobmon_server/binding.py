@@ -42,7 +42,8 @@ def bind_tool(session: Session, name: str) -> models.ToolVersion:
     insert_ignore(session, models.Tool.__table__, [{"name": name}])  # type: ignore[arg-type]
     tool_id = session.scalar(select(models.Tool.id).where(models.Tool.name == name))
     version = session.scalars(
-        select(models.ToolVersion).where(models.ToolVersion.tool_id == tool_id)
+        select(models.ToolVersion)
+        .where(models.ToolVersion.tool_id == tool_id)
         .order_by(models.ToolVersion.id.desc())
     ).first()
     if version is None:
@@ -61,29 +62,57 @@ class TemplateSpec:
     op_args: list[str]
 
 
-def bind_task_templates(session: Session, tool_version_id: int,
-                        specs: Sequence[TemplateSpec]) -> list[models.TaskTemplateVersion]:
+def bind_task_templates(
+    session: Session, tool_version_id: int, specs: Sequence[TemplateSpec]
+) -> list[models.TaskTemplateVersion]:
     if session.get(models.ToolVersion, tool_version_id) is None:
         raise NotFoundError(f"tool version {tool_version_id} does not exist; bind the tool first")
     out = []
     for spec in specs:
         _check_name("task template", spec.name)
-        insert_ignore(session, models.TaskTemplate.__table__,  # type: ignore[arg-type]
-                      [{"tool_version_id": tool_version_id, "name": spec.name}])
-        template_id = session.scalar(select(models.TaskTemplate.id).where(
-            models.TaskTemplate.tool_version_id == tool_version_id,
-            models.TaskTemplate.name == spec.name))
-        arg_hash = sha1("\x1f".join([spec.command_template, ",".join(sorted(spec.node_args)),
-                                     ",".join(sorted(spec.task_args)),
-                                     ",".join(sorted(spec.op_args))]))
-        insert_ignore(session, models.TaskTemplateVersion.__table__,  # type: ignore[arg-type]
-                      [{"task_template_id": template_id, "arg_hash": arg_hash,
-                        "command_template": spec.command_template,
-                        "node_args": sorted(spec.node_args), "task_args": sorted(spec.task_args),
-                        "op_args": sorted(spec.op_args)}])
-        out.append(session.scalars(select(models.TaskTemplateVersion).where(
-            models.TaskTemplateVersion.task_template_id == template_id,
-            models.TaskTemplateVersion.arg_hash == arg_hash)).one())
+        insert_ignore(
+            session,
+            models.TaskTemplate.__table__,  # type: ignore[arg-type]
+            [{"tool_version_id": tool_version_id, "name": spec.name}],
+        )
+        template_id = session.scalar(
+            select(models.TaskTemplate.id).where(
+                models.TaskTemplate.tool_version_id == tool_version_id,
+                models.TaskTemplate.name == spec.name,
+            )
+        )
+        arg_hash = sha1(
+            "\x1f".join(
+                [
+                    spec.command_template,
+                    ",".join(sorted(spec.node_args)),
+                    ",".join(sorted(spec.task_args)),
+                    ",".join(sorted(spec.op_args)),
+                ]
+            )
+        )
+        insert_ignore(
+            session,
+            models.TaskTemplateVersion.__table__,  # type: ignore[arg-type]
+            [
+                {
+                    "task_template_id": template_id,
+                    "arg_hash": arg_hash,
+                    "command_template": spec.command_template,
+                    "node_args": sorted(spec.node_args),
+                    "task_args": sorted(spec.task_args),
+                    "op_args": sorted(spec.op_args),
+                }
+            ],
+        )
+        out.append(
+            session.scalars(
+                select(models.TaskTemplateVersion).where(
+                    models.TaskTemplateVersion.task_template_id == template_id,
+                    models.TaskTemplateVersion.arg_hash == arg_hash,
+                )
+            ).one()
+        )
     return out
 
 
@@ -102,25 +131,49 @@ class WorkflowSpec:
 def bind_workflow(session: Session, spec: WorkflowSpec) -> tuple[models.Workflow, bool]:
     """Return the workflow with this identity, created if new (and whether it was)."""
     if session.get(models.ToolVersion, spec.tool_version_id) is None:
-        raise NotFoundError(f"tool version {spec.tool_version_id} does not exist; bind the tool first")
+        raise NotFoundError(
+            f"tool version {spec.tool_version_id} does not exist; bind the tool first"
+        )
     _check_name("workflow", spec.name)
     if spec.max_concurrently_running < 1:
-        raise ValidationFailed("max_concurrently_running must be at least 1",
-                               "maxConcurrentlyRunning")
+        raise ValidationFailed(
+            "max_concurrently_running must be at least 1", "maxConcurrentlyRunning"
+        )
     now = utcnow()
-    insert_ignore(session, models.Dag.__table__,  # type: ignore[arg-type]
-                  [{"hash": spec.dag_hash, "created": now}])
+    insert_ignore(
+        session,
+        models.Dag.__table__,  # type: ignore[arg-type]
+        [{"hash": spec.dag_hash, "created": now}],
+    )
     dag_id = session.scalar(select(models.Dag.id).where(models.Dag.hash == spec.dag_hash))
-    identity = {"tool_version_id": spec.tool_version_id, "dag_id": dag_id,
-                "workflow_args_hash": sha1(spec.workflow_args), "task_hash": spec.task_hash}
+    identity = {
+        "tool_version_id": spec.tool_version_id,
+        "dag_id": dag_id,
+        "workflow_args_hash": sha1(spec.workflow_args),
+        "task_hash": spec.task_hash,
+    }
     existing = _find_workflow(session, identity)
     if existing is not None:
         return existing, False
-    insert_ignore(session, models.Workflow.__table__, [{  # type: ignore[arg-type]
-        **identity, "workflow_args": spec.workflow_args, "name": spec.name,
-        "description": spec.description, "user": spec.user, "status": W.REGISTERING,
-        "max_concurrently_running": spec.max_concurrently_running, "total_tasks": 0,
-        "bound": False, "created": now, "status_date": now}])
+    insert_ignore(
+        session,
+        models.Workflow.__table__,
+        [
+            {  # type: ignore[arg-type]
+                **identity,
+                "workflow_args": spec.workflow_args,
+                "name": spec.name,
+                "description": spec.description,
+                "user": spec.user,
+                "status": W.REGISTERING,
+                "max_concurrently_running": spec.max_concurrently_running,
+                "total_tasks": 0,
+                "bound": False,
+                "created": now,
+                "status_date": now,
+            }
+        ],
+    )
     workflow = _find_workflow(session, identity)
     assert workflow is not None
     return workflow, True
@@ -155,14 +208,17 @@ def bind_tasks(session: Session, workflow_id: int, batch: TaskBatch) -> list[int
     _check_batch(batch)
     if workflow.status not in (W.REGISTERING, W.DONE, W.FAILED, W.HALTED):
         raise ValidationFailed(
-            f"workflow {workflow_id} is {workflow.status}; stop its run before binding again")
+            f"workflow {workflow_id} is {workflow.status}; stop its run before binding again"
+        )
     resource_ids = _bind_resources(session, batch.resources)
     arrays = _bind_arrays(session, workflow_id, set(batch.template_version_ids))
 
     node_hashes = [sha1(canonical_args(a)) for a in batch.node_args]
     keys = list(zip(batch.template_version_ids, node_hashes, strict=True))
-    node_rows = {k: {"task_template_version_id": k[0], "node_args_hash": k[1],
-                     "node_args": args} for k, args in zip(keys, batch.node_args, strict=True)}
+    node_rows = {
+        k: {"task_template_version_id": k[0], "node_args_hash": k[1], "node_args": args}
+        for k, args in zip(keys, batch.node_args, strict=True)
+    }
     insert_ignore(session, models.Node.__table__, node_rows.values())  # type: ignore[arg-type]
     node_ids = _node_ids(session, list(node_rows))
     existing = _task_ids_by_node(session, workflow_id, [node_ids[k] for k in keys])
@@ -174,18 +230,32 @@ def bind_tasks(session: Session, workflow_id: int, batch: TaskBatch) -> list[int
         if node_id in seen:
             raise ValidationFailed(
                 f"task '{batch.names[i]}' and task '{batch.names[seen[node_id]]}' are the same "
-                "task (same template and node args); give them different node args", "tasks")
+                "task (same template and node args); give them different node args",
+                "tasks",
+            )
         seen[node_id] = i
-        row = {"name": batch.names[i], "command": batch.commands[i],
-               "task_args": batch.task_args[i], "max_attempts": batch.max_attempts[i],
-               "task_resources_id": resource_ids[batch.resource_indexes[i]]}
+        row = {
+            "name": batch.names[i],
+            "command": batch.commands[i],
+            "task_args": batch.task_args[i],
+            "max_attempts": batch.max_attempts[i],
+            "task_resources_id": resource_ids[batch.resource_indexes[i]],
+        }
         if node_id in existing:
             changed.append({"tid": existing[node_id], **row})
         else:
-            new_rows.append({**row, "workflow_id": workflow_id, "node_id": node_id,
-                             "array_id": arrays[batch.template_version_ids[i]],
-                             "status": TaskStatus.REGISTERING, "status_date": now,
-                             "num_attempts": 0, "num_upstreams_pending": 0})
+            new_rows.append(
+                {
+                    **row,
+                    "workflow_id": workflow_id,
+                    "node_id": node_id,
+                    "array_id": arrays[batch.template_version_ids[i]],
+                    "status": TaskStatus.REGISTERING,
+                    "status_date": now,
+                    "num_attempts": 0,
+                    "num_upstreams_pending": 0,
+                }
+            )
     if new_rows:
         insert_ignore(session, models.Task.__table__, new_rows)  # type: ignore[arg-type]
         _count_new_tasks(session, workflow, new_rows)
@@ -197,32 +267,51 @@ def bind_tasks(session: Session, workflow_id: int, batch: TaskBatch) -> list[int
 
 def _check_batch(batch: TaskBatch) -> None:
     n = len(batch.names)
-    columns = {"templateVersionIds": batch.template_version_ids, "commands": batch.commands,
-               "nodeArgs": batch.node_args, "taskArgs": batch.task_args,
-               "maxAttempts": batch.max_attempts, "resourceIndexes": batch.resource_indexes}
+    columns = {
+        "templateVersionIds": batch.template_version_ids,
+        "commands": batch.commands,
+        "nodeArgs": batch.node_args,
+        "taskArgs": batch.task_args,
+        "maxAttempts": batch.max_attempts,
+        "resourceIndexes": batch.resource_indexes,
+    }
     for field, column in columns.items():
         if len(column) != n:
-            raise ValidationFailed(f"{field} has {len(column)} entries but names has {n}; "
-                                   "every column of a task batch needs one entry per task", field)
+            raise ValidationFailed(
+                f"{field} has {len(column)} entries but names has {n}; "
+                "every column of a task batch needs one entry per task",
+                field,
+            )
     if n > MAX_BATCH:
-        raise ValidationFailed(f"a batch holds at most {MAX_BATCH} tasks, this one {n}; "
-                               "send it in several batches", "tasks")
+        raise ValidationFailed(
+            f"a batch holds at most {MAX_BATCH} tasks, this one {n}; send it in several batches",
+            "tasks",
+        )
     for i in range(n):
         _check_name("task", batch.names[i])
         if "\x00" in batch.commands[i]:
-            raise ValidationFailed(f"the command of task '{batch.names[i]}' contains a NUL byte",
-                                   "commands")
+            raise ValidationFailed(
+                f"the command of task '{batch.names[i]}' contains a NUL byte", "commands"
+            )
         if batch.max_attempts[i] < 1:
-            raise ValidationFailed(f"task '{batch.names[i]}' has max_attempts "
-                                   f"{batch.max_attempts[i]}; it must be at least 1", "maxAttempts")
+            raise ValidationFailed(
+                f"task '{batch.names[i]}' has max_attempts "
+                f"{batch.max_attempts[i]}; it must be at least 1",
+                "maxAttempts",
+            )
         if not 0 <= batch.resource_indexes[i] < len(batch.resources):
-            raise ValidationFailed(f"task '{batch.names[i]}' points at resources "
-                                   f"{batch.resource_indexes[i]}, which is not in the batch",
-                                   "resourceIndexes")
+            raise ValidationFailed(
+                f"task '{batch.names[i]}' points at resources "
+                f"{batch.resource_indexes[i]}, which is not in the batch",
+                "resourceIndexes",
+            )
         for label, args in (("node", batch.node_args[i]), ("task", batch.task_args[i])):
             if not isinstance(args, dict):
-                raise ValidationFailed(f"the {label} args of task '{batch.names[i]}' must be an "
-                                       "object of name to value", f"{label}Args")
+                raise ValidationFailed(
+                    f"the {label} args of task '{batch.names[i]}' must be an "
+                    "object of name to value",
+                    f"{label}Args",
+                )
     return n
 
 
@@ -232,8 +321,9 @@ def _bind_resources(session: Session, specs: list[tuple[str, dict[str, Any]]]) -
     for cluster_name, requested in specs:
         if cluster_name not in clusters:
             raise ValidationFailed(
-                f"unknown cluster '{cluster_name}'; known clusters: "
-                + ", ".join(sorted(clusters)), "clusterName")
+                f"unknown cluster '{cluster_name}'; known clusters: " + ", ".join(sorted(clusters)),
+                "clusterName",
+            )
         for key, parse in (("memory", res.memory_mb), ("runtime", res.runtime_s)):
             if key in requested:
                 try:
@@ -245,19 +335,45 @@ def _bind_resources(session: Session, specs: list[tuple[str, dict[str, Any]]]) -
 
 
 def _bind_arrays(session: Session, workflow_id: int, version_ids: set[int]) -> dict[int, int]:
-    known = set(session.scalars(select(models.TaskTemplateVersion.id).where(
-        models.TaskTemplateVersion.id.in_(version_ids))))
+    known = set(
+        session.scalars(
+            select(models.TaskTemplateVersion.id).where(
+                models.TaskTemplateVersion.id.in_(version_ids)
+            )
+        )
+    )
     if missing := version_ids - known:
-        raise NotFoundError(f"task template versions {sorted(missing)} do not exist; bind the "
-                            "task templates first")
-    insert_ignore(session, models.Array.__table__, [  # type: ignore[arg-type]
-        {"workflow_id": workflow_id, "task_template_version_id": v, "max_concurrently_running": None}
-        for v in sorted(version_ids)])
-    arrays = dict(session.execute(select(models.Array.task_template_version_id, models.Array.id)
-                                  .where(models.Array.workflow_id == workflow_id)).all())
-    insert_ignore(session, models.TaskStatusCount.__table__, [  # type: ignore[arg-type]
-        {"array_id": a, "status": s, "workflow_id": workflow_id, "count": 0}
-        for a in sorted(arrays.values()) for s in TaskStatus])
+        raise NotFoundError(
+            f"task template versions {sorted(missing)} do not exist; bind the task templates first"
+        )
+    insert_ignore(
+        session,
+        models.Array.__table__,
+        [  # type: ignore[arg-type]
+            {
+                "workflow_id": workflow_id,
+                "task_template_version_id": v,
+                "max_concurrently_running": None,
+            }
+            for v in sorted(version_ids)
+        ],
+    )
+    arrays = dict(
+        session.execute(
+            select(models.Array.task_template_version_id, models.Array.id).where(
+                models.Array.workflow_id == workflow_id
+            )
+        ).all()
+    )
+    insert_ignore(
+        session,
+        models.TaskStatusCount.__table__,
+        [  # type: ignore[arg-type]
+            {"array_id": a, "status": s, "workflow_id": workflow_id, "count": 0}
+            for a in sorted(arrays.values())
+            for s in TaskStatus
+        ],
+    )
     return arrays
 
 
@@ -271,7 +387,8 @@ def _node_ids(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, 
         for part in chunks(digests):
             for node_id, digest in session.execute(
                 select(node.id, node.node_args_hash).where(
-                    node.task_template_version_id == version_id, node.node_args_hash.in_(part))
+                    node.task_template_version_id == version_id, node.node_args_hash.in_(part)
+                )
             ).all():
                 out[(version_id, digest)] = node_id
     return out
@@ -280,8 +397,13 @@ def _node_ids(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, 
 def _task_ids_by_node(session: Session, workflow_id: int, node_ids: list[int]) -> dict[int, int]:
     out: dict[int, int] = {}
     for part in chunks(node_ids):
-        out.update(session.execute(select(models.Task.node_id, models.Task.id).where(
-            models.Task.workflow_id == workflow_id, models.Task.node_id.in_(part))).all())
+        out.update(
+            session.execute(
+                select(models.Task.node_id, models.Task.id).where(
+                    models.Task.workflow_id == workflow_id, models.Task.node_id.in_(part)
+                )
+            ).all()
+        )
     return out
 
 
@@ -290,43 +412,64 @@ def _update_unfinished(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(
         update(task.__table__)
         .where(task.id == bindparam("tid"), task.status != TaskStatus.DONE)
-        .values(name=bindparam("name"), command=bindparam("command"),
-                task_args=bindparam("task_args"), max_attempts=bindparam("max_attempts"),
-                task_resources_id=bindparam("task_resources_id"))
+        .values(
+            name=bindparam("name"),
+            command=bindparam("command"),
+            task_args=bindparam("task_args"),
+            max_attempts=bindparam("max_attempts"),
+            task_resources_id=bindparam("task_resources_id"),
+        )
         .execution_options(synchronize_session=False),
         rows,
     )
 
 
-def _count_new_tasks(session: Session, workflow: models.Workflow,
-                     new_rows: list[dict[str, Any]]) -> None:
+def _count_new_tasks(
+    session: Session, workflow: models.Workflow, new_rows: list[dict[str, Any]]
+) -> None:
     """Count inserted tasks as REGISTERING (the workflow lock makes every new row land)."""
     deltas = Counter((r["array_id"], TaskStatus.REGISTERING.value) for r in new_rows)
     add_counts(session, deltas)
     workflow.total_tasks += len(new_rows)
 
 
-def bind_edges(session: Session, workflow_id: int, upstream: list[int],
-               downstream: list[int]) -> int:
+def bind_edges(
+    session: Session, workflow_id: int, upstream: list[int], downstream: list[int]
+) -> int:
     if len(upstream) != len(downstream):
-        raise ValidationFailed(f"upstreamTaskIds has {len(upstream)} entries but "
-                               f"downstreamTaskIds has {len(downstream)}; send pairs")
+        raise ValidationFailed(
+            f"upstreamTaskIds has {len(upstream)} entries but "
+            f"downstreamTaskIds has {len(downstream)}; send pairs"
+        )
     workflow = lock_workflow(session, workflow_id)
     if workflow is None:
         raise NotFoundError(f"workflow {workflow_id} does not exist")
     ids = set(upstream) | set(downstream)
     found: set[int] = set()
     for part in chunks(sorted(ids)):
-        found.update(session.scalars(select(models.Task.id).where(
-            models.Task.id.in_(part), models.Task.workflow_id == workflow_id)))
+        found.update(
+            session.scalars(
+                select(models.Task.id).where(
+                    models.Task.id.in_(part), models.Task.workflow_id == workflow_id
+                )
+            )
+        )
     if missing := ids - found:
-        raise ValidationFailed(f"tasks {sorted(missing)[:10]} are not in workflow {workflow_id}; "
-                               "bind them before their edges", "upstreamTaskIds")
+        raise ValidationFailed(
+            f"tasks {sorted(missing)[:10]} are not in workflow {workflow_id}; "
+            "bind them before their edges",
+            "upstreamTaskIds",
+        )
     if any(u == d for u, d in zip(upstream, downstream, strict=True)):
         raise ValidationFailed("a task cannot be its own upstream", "upstreamTaskIds")
-    insert_ignore(session, models.TaskEdge.__table__, [  # type: ignore[arg-type]
-        {"upstream_task_id": u, "downstream_task_id": d, "workflow_id": workflow_id}
-        for u, d in zip(upstream, downstream, strict=True)])
+    insert_ignore(
+        session,
+        models.TaskEdge.__table__,
+        [  # type: ignore[arg-type]
+            {"upstream_task_id": u, "downstream_task_id": d, "workflow_id": workflow_id}
+            for u, d in zip(upstream, downstream, strict=True)
+        ],
+    )
     return len(upstream)
 
 
@@ -334,12 +477,20 @@ def complete_bind(session: Session, workflow_id: int, total_tasks: int) -> model
     workflow = lock_workflow(session, workflow_id)
     if workflow is None:
         raise NotFoundError(f"workflow {workflow_id} does not exist")
-    held = session.scalar(select(func.count()).select_from(models.Task)
-                          .where(models.Task.workflow_id == workflow_id)) or 0
+    held = (
+        session.scalar(
+            select(func.count())
+            .select_from(models.Task)
+            .where(models.Task.workflow_id == workflow_id)
+        )
+        or 0
+    )
     if held != total_tasks:
         raise ValidationFailed(
             f"workflow {workflow_id} holds {held} tasks but the client bound {total_tasks}; "
-            "bind the missing task batches again (binding is idempotent)", "totalTasks")
+            "bind the missing task batches again (binding is idempotent)",
+            "totalTasks",
+        )
     workflow.total_tasks = held
     workflow.bound = True
     return workflow
@@ -360,8 +511,12 @@ def set_max_concurrently_running(session: Session, workflow_id: int, limit: int)
 
 def _check_name(kind: str, name: str) -> None:
     if not name or len(name) > MAX_NAME:
-        raise ValidationFailed(f"the {kind} name '{name[:60]}' must have 1 to {MAX_NAME} "
-                               "characters", "name")
+        raise ValidationFailed(
+            f"the {kind} name '{name[:60]}' must have 1 to {MAX_NAME} characters", "name"
+        )
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise ValidationFailed(f"the {kind} name {name[:60]!r} contains control characters; "
-                               "use printable characters only", "name")
+        raise ValidationFailed(
+            f"the {kind} name {name[:60]!r} contains control characters; "
+            "use printable characters only",
+            "name",
+        )

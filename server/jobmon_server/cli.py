@@ -33,11 +33,14 @@ def server(
 
     from jobmon_server.app import create_app
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = Settings(db_url=db or default_db_url())
     typer.echo(f"Jobmon server on http://{host}:{port}/graphql (database {settings.db_url})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
-                ws="websockets-sansio")
+    uvicorn.run(
+        create_app(settings), host=host, port=port, log_level=log_level, ws="websockets-sansio"
+    )
 
 
 def db_upgrade(

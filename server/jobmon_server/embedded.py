@@ -24,14 +24,25 @@ class EmbeddedServer:
         self.thread.join(timeout)
 
 
-def start(host: str = "127.0.0.1", port: int = 8070, db_url: str | None = None,
-          timeout: float = 30.0, log_level: str = "warning") -> EmbeddedServer:
+def start(
+    host: str = "127.0.0.1",
+    port: int = 8070,
+    db_url: str | None = None,
+    timeout: float = 30.0,
+    log_level: str = "warning",
+) -> EmbeddedServer:
     """Start the server on a thread and return once it accepts requests."""
     settings = Settings(db_url=db_url) if db_url else Settings()
     if port == 0:
         port = free_port(host)
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level=log_level,
-                            lifespan="on", ws="websockets-sansio")
+    config = uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        lifespan="on",
+        ws="websockets-sansio",
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="jobmon-server", daemon=True)
     thread.start()

@@ -29,8 +29,9 @@ def parse_cursor(after: str | None) -> int:
     try:
         return int(after)
     except ValueError:
-        raise ValidationFailed(f"'{after}' is not a cursor; pass the endCursor of the previous "
-                               "page", "after") from None
+        raise ValidationFailed(
+            f"'{after}' is not a cursor; pass the endCursor of the previous page", "after"
+        ) from None
 
 
 def check_page_size(first: int, maximum: int) -> int:
@@ -39,8 +40,9 @@ def check_page_size(first: int, maximum: int) -> int:
     return first
 
 
-def keyset_page(session: Session, stmt: Select[Any], id_column: Any, first: int,
-                after: str | None) -> Page[Any]:
+def keyset_page(
+    session: Session, stmt: Select[Any], id_column: Any, first: int, after: str | None
+) -> Page[Any]:
     """One page ordered by id, fetching one row more to know whether another page follows."""
     rows: Sequence[Any] = session.execute(
         stmt.where(id_column > parse_cursor(after)).order_by(id_column).limit(first + 1)
@@ -65,9 +67,12 @@ def workflow_run(session: Session, run_id: int) -> models.WorkflowRun:
 
 
 def latest_run(session: Session, workflow_id: int) -> models.WorkflowRun | None:
-    return session.scalars(select(models.WorkflowRun)
-                           .where(models.WorkflowRun.workflow_id == workflow_id)
-                           .order_by(models.WorkflowRun.id.desc()).limit(1)).first()
+    return session.scalars(
+        select(models.WorkflowRun)
+        .where(models.WorkflowRun.workflow_id == workflow_id)
+        .order_by(models.WorkflowRun.id.desc())
+        .limit(1)
+    ).first()
 
 
 def counts(session: Session, workflow_id: int) -> list[tuple[str, int]]:
@@ -76,30 +81,45 @@ def counts(session: Session, workflow_id: int) -> list[tuple[str, int]]:
 
 def errors_page(session: Session, workflow_id: int, first: int, after: str | None) -> Page[Any]:
     log, ti, task = models.TaskInstanceErrorLog, models.TaskInstance, models.Task
-    stmt = (select(log, task.name, ti.status, ti.exit_code)
-            .join(ti, ti.id == log.task_instance_id).join(task, task.id == log.task_id)
-            .where(log.workflow_id == workflow_id))
+    stmt = (
+        select(log, task.name, ti.status, ti.exit_code)
+        .join(ti, ti.id == log.task_instance_id)
+        .join(task, task.id == log.task_id)
+        .where(log.workflow_id == workflow_id)
+    )
     return keyset_page(session, stmt, log.id, first, after)
 
 
-TASK_DETAIL = (models.Task, models.TaskTemplate.name, models.Cluster.name,
-               models.TaskResources.requested, models.Node.node_args)
+TASK_DETAIL = (
+    models.Task,
+    models.TaskTemplate.name,
+    models.Cluster.name,
+    models.TaskResources.requested,
+    models.Node.node_args,
+)
 
 
 def _task_detail() -> Select[Any]:
     task = models.Task
-    return (select(*TASK_DETAIL)
-            .join(models.Node, models.Node.id == task.node_id)
-            .join(models.TaskTemplateVersion,
-                  models.TaskTemplateVersion.id == models.Node.task_template_version_id)
-            .join(models.TaskTemplate,
-                  models.TaskTemplate.id == models.TaskTemplateVersion.task_template_id)
-            .join(models.TaskResources, models.TaskResources.id == task.task_resources_id)
-            .join(models.Cluster, models.Cluster.id == models.TaskResources.cluster_id))
+    return (
+        select(*TASK_DETAIL)
+        .join(models.Node, models.Node.id == task.node_id)
+        .join(
+            models.TaskTemplateVersion,
+            models.TaskTemplateVersion.id == models.Node.task_template_version_id,
+        )
+        .join(
+            models.TaskTemplate,
+            models.TaskTemplate.id == models.TaskTemplateVersion.task_template_id,
+        )
+        .join(models.TaskResources, models.TaskResources.id == task.task_resources_id)
+        .join(models.Cluster, models.Cluster.id == models.TaskResources.cluster_id)
+    )
 
 
-def tasks_page(session: Session, workflow_id: int, statuses: list[str] | None, first: int,
-               after: str | None) -> Page[Any]:
+def tasks_page(
+    session: Session, workflow_id: int, statuses: list[str] | None, first: int, after: str | None
+) -> Page[Any]:
     stmt = _task_detail().where(models.Task.workflow_id == workflow_id)
     if statuses:
         stmt = stmt.where(models.Task.status.in_(statuses))
@@ -115,13 +135,16 @@ def task(session: Session, task_id: int) -> Any:
 
 def instances_page(session: Session, task_id: int, first: int, after: str | None) -> Page[Any]:
     ti = models.TaskInstance
-    stmt = (select(ti, models.TaskResources.requested)
-            .join(models.TaskResources, models.TaskResources.id == ti.task_resources_id)
-            .where(ti.task_id == task_id))
+    stmt = (
+        select(ti, models.TaskResources.requested)
+        .join(models.TaskResources, models.TaskResources.id == ti.task_resources_id)
+        .where(ti.task_id == task_id)
+    )
     return keyset_page(session, stmt, ti.id, first, after)
 
 
 def runs_page(session: Session, workflow_id: int, first: int, after: str | None) -> Page[Any]:
     run = models.WorkflowRun
-    return keyset_page(session, select(run).where(run.workflow_id == workflow_id), run.id,
-                       first, after)
+    return keyset_page(
+        session, select(run).where(run.workflow_id == workflow_id), run.id, first, after
+    )

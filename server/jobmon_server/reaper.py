@@ -26,8 +26,9 @@ def reap_once(session: Session) -> int:
     changed = workers.reap_lost(session, now)
     for run_id in runs.overdue_runs(session, now):
         try:
-            runs.stop(session, run_id, note="seconds_until_timeout passed",
-                      workflow_status=W.HALTED)
+            runs.stop(
+                session, run_id, note="seconds_until_timeout passed", workflow_status=W.HALTED
+            )
             changed += 1
         except DomainError:  # another replica ended it first
             continue

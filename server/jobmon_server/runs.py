@@ -25,32 +25,52 @@ from jobmon_server.statuses import TASK_ACTIVE, WR, T, W
 from jobmon_server.transitions import RUN, TASK, WORKFLOW, move, utcnow
 
 
-def start_run(session: Session, workflow_id: int, user: str, *, resume: bool = False,
-              reset_running_jobs: bool = True, fail_fast: bool = False,
-              seconds_until_timeout: int | None = None) -> models.WorkflowRun:
+def start_run(
+    session: Session,
+    workflow_id: int,
+    user: str,
+    *,
+    resume: bool = False,
+    reset_running_jobs: bool = True,
+    fail_fast: bool = False,
+    seconds_until_timeout: int | None = None,
+) -> models.WorkflowRun:
     workflow = lock_workflow(session, workflow_id)
     if workflow is None:
         raise NotFoundError(f"workflow {workflow_id} does not exist")
     if not workflow.bound:
         raise ValidationFailed(f"workflow {workflow_id} is not fully bound; call bind() again")
     now = utcnow()
-    previous = session.scalar(select(models.WorkflowRun.id)
-                              .where(models.WorkflowRun.workflow_id == workflow_id).limit(1))
+    previous = session.scalar(
+        select(models.WorkflowRun.id).where(models.WorkflowRun.workflow_id == workflow_id).limit(1)
+    )
     if previous is not None and not resume:
         raise ValidationFailed(
             f"workflow {workflow_id} has run before (status {workflow.status}); to rerun the "
             "tasks that are not DONE, call run(resume=True) or 'jobmon workflow resume'",
-            "resume")
+            "resume",
+        )
     old = running_run(session, workflow_id)
     if old is not None:
-        stop_run(session, workflow, old, now,
-                 run_status=WR.COLD_RESUME if reset_running_jobs else WR.HOT_RESUME,
-                 workflow_status=None, kill=reset_running_jobs,
-                 note=f"resumed by {user}")
+        stop_run(
+            session,
+            workflow,
+            old,
+            now,
+            run_status=WR.COLD_RESUME if reset_running_jobs else WR.HOT_RESUME,
+            workflow_status=None,
+            kill=reset_running_jobs,
+            note=f"resumed by {user}",
+        )
     run = models.WorkflowRun(
-        workflow_id=workflow_id, user=user, status=WR.REGISTERED, fail_fast=fail_fast,
+        workflow_id=workflow_id,
+        user=user,
+        status=WR.REGISTERED,
+        fail_fast=fail_fast,
         deadline=now + timedelta(seconds=seconds_until_timeout) if seconds_until_timeout else None,
-        created=now, status_date=now)
+        created=now,
+        status_date=now,
+    )
     session.add(run)
     session.flush()
     for status in (WR.LINKING, WR.BOUND, WR.RUNNING):
@@ -65,22 +85,35 @@ def start_run(session: Session, workflow_id: int, user: str, *, resume: bool = F
     return run
 
 
-def _reset_unfinished(session: Session, workflow_id: int, now: datetime, *,
-                      keep_active: bool) -> None:
+def _reset_unfinished(
+    session: Session, workflow_id: int, now: datetime, *, keep_active: bool
+) -> None:
     """Put tasks that did not finish back to REGISTERING, with their attempts reset."""
     task = models.Task
     keep = {T.DONE, T.REGISTERING} | (set(TASK_ACTIVE) if keep_active else set())
-    rows = task_rows(session, select(*TASK_COLUMNS)
-                     .where(task.workflow_id == workflow_id, task.status.not_in(keep))
-                     .order_by(task.id).with_for_update())
+    rows = task_rows(
+        session,
+        select(*TASK_COLUMNS)
+        .where(task.workflow_id == workflow_id, task.status.not_in(keep))
+        .order_by(task.id)
+        .with_for_update(),
+    )
     move(session, TASK, rows, T.REGISTERING, now=now, note="reset for a new run")
     session.execute(
-        update(task).where(task.workflow_id == workflow_id, task.status == T.REGISTERING)
-        .values(num_attempts=0).execution_options(synchronize_session=False))
+        update(task)
+        .where(task.workflow_id == workflow_id, task.status == T.REGISTERING)
+        .values(num_attempts=0)
+        .execution_options(synchronize_session=False)
+    )
 
 
-def stop(session: Session, workflow_run_id: int, *, note: str = "stopped on request",
-         workflow_status: str = W.HALTED) -> models.WorkflowRun:
+def stop(
+    session: Session,
+    workflow_run_id: int,
+    *,
+    note: str = "stopped on request",
+    workflow_status: str = W.HALTED,
+) -> models.WorkflowRun:
     run = session.get(models.WorkflowRun, workflow_run_id)
     if run is None:
         raise NotFoundError(f"workflow run {workflow_run_id} does not exist")
@@ -88,14 +121,27 @@ def stop(session: Session, workflow_run_id: int, *, note: str = "stopped on requ
     assert workflow is not None
     session.refresh(run, with_for_update=True)
     if run.status != WR.RUNNING:
-        raise ValidationFailed(f"workflow run {workflow_run_id} is {run.status}, not RUNNING; "
-                               "there is nothing to stop")
-    stop_run(session, workflow, run, utcnow(), run_status=WR.STOPPED,
-             workflow_status=workflow_status, note=note)
+        raise ValidationFailed(
+            f"workflow run {workflow_run_id} is {run.status}, not RUNNING; there is nothing to stop"
+        )
+    stop_run(
+        session,
+        workflow,
+        run,
+        utcnow(),
+        run_status=WR.STOPPED,
+        workflow_status=workflow_status,
+        note=note,
+    )
     return run
 
 
 def overdue_runs(session: Session, now: datetime, limit: int = 100) -> list[int]:
     run = models.WorkflowRun
-    return list(session.scalars(select(run.id).where(
-        run.status == WR.RUNNING, run.deadline.is_not(None), run.deadline < now).limit(limit)))
+    return list(
+        session.scalars(
+            select(run.id)
+            .where(run.status == WR.RUNNING, run.deadline.is_not(None), run.deadline < now)
+            .limit(limit)
+        )
+    )

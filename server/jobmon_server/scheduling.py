@@ -20,18 +20,40 @@ from sqlalchemy.orm import Session
 from jobmon_server import resources
 from jobmon_server.db import models
 from jobmon_server.db.statements import chunks, insert_ignore
-from jobmon_server.statuses import INSTANCE_HELD, INSTANCE_LIVE, TASK_ACTIVE, TASK_IN_FLIGHT, TI, WR, T, W
-from jobmon_server.transitions import INSTANCE, RUN, TASK, WORKFLOW, move, utcnow, write_events
+from jobmon_server.statuses import (
+    INSTANCE_HELD,
+    INSTANCE_LIVE,
+    TASK_ACTIVE,
+    TASK_IN_FLIGHT,
+    TI,
+    WR,
+    T,
+    W,
+)
+from jobmon_server.transitions import INSTANCE, RUN, TASK, WORKFLOW, move, write_events
 
 Task = models.Task
 TaskInstance = models.TaskInstance
 
 # Columns ``move`` and the scheduler need of a task.
-TASK_COLUMNS = (Task.id, Task.status, Task.workflow_id, Task.array_id, Task.num_attempts,
-                Task.max_attempts, Task.task_resources_id)
-INSTANCE_COLUMNS = (TaskInstance.id, TaskInstance.status, TaskInstance.workflow_id,
-                    TaskInstance.task_id, TaskInstance.cluster_id, TaskInstance.worker_id,
-                    TaskInstance.task_resources_id)
+TASK_COLUMNS = (
+    Task.id,
+    Task.status,
+    Task.workflow_id,
+    Task.array_id,
+    Task.num_attempts,
+    Task.max_attempts,
+    Task.task_resources_id,
+)
+INSTANCE_COLUMNS = (
+    TaskInstance.id,
+    TaskInstance.status,
+    TaskInstance.workflow_id,
+    TaskInstance.task_id,
+    TaskInstance.cluster_id,
+    TaskInstance.worker_id,
+    TaskInstance.task_resources_id,
+)
 
 
 class TaskRow(NamedTuple):
@@ -88,24 +110,32 @@ def lock_workflow(session: Session, workflow_id: int) -> models.Workflow | None:
 def lock_tasks(session: Session, ids: Sequence[int]) -> list[TaskRow]:
     rows: list[TaskRow] = []
     for part in chunks(sorted(set(ids))):
-        rows += task_rows(session, select(*TASK_COLUMNS).where(Task.id.in_(part))
-                          .order_by(Task.id).with_for_update())
+        rows += task_rows(
+            session,
+            select(*TASK_COLUMNS).where(Task.id.in_(part)).order_by(Task.id).with_for_update(),
+        )
     return rows
 
 
 def lock_instances(session: Session, ids: Sequence[int]) -> list[InstanceRow]:
     rows: list[InstanceRow] = []
     for part in chunks(sorted(set(ids))):
-        rows += instance_rows(session, select(*INSTANCE_COLUMNS).where(TaskInstance.id.in_(part))
-                              .order_by(TaskInstance.id).with_for_update())
+        rows += instance_rows(
+            session,
+            select(*INSTANCE_COLUMNS)
+            .where(TaskInstance.id.in_(part))
+            .order_by(TaskInstance.id)
+            .with_for_update(),
+        )
     return rows
 
 
 def running_run(session: Session, workflow_id: int) -> models.WorkflowRun | None:
     return session.scalars(
         select(models.WorkflowRun)
-        .where(models.WorkflowRun.workflow_id == workflow_id,
-               models.WorkflowRun.status == WR.RUNNING)
+        .where(
+            models.WorkflowRun.workflow_id == workflow_id, models.WorkflowRun.status == WR.RUNNING
+        )
         .order_by(models.WorkflowRun.id.desc())
     ).first()
 
@@ -119,8 +149,9 @@ def task_counts(session: Session, workflow_id: int) -> Counter[str]:
     return Counter({status: int(n or 0) for status, n in rows})
 
 
-def set_status(session: Session, obj: Any, machine: Any, to_status: str, now: datetime,
-               note: str | None = None) -> None:
+def set_status(
+    session: Session, obj: Any, machine: Any, to_status: str, now: datetime, note: str | None = None
+) -> None:
     """Move one ORM object (a workflow or a run) through the transition table."""
     if obj.status == to_status:
         return
@@ -152,21 +183,32 @@ def fill_capacity(session: Session, workflow: models.Workflow, now: datetime) ->
     free = workflow.max_concurrently_running - active
     if free <= 0:
         return 0
-    limited = dict(session.execute(
-        select(models.Array.id, models.Array.max_concurrently_running).where(
-            models.Array.workflow_id == workflow.id,
-            models.Array.max_concurrently_running.is_not(None))
-    ).all())
+    limited = dict(
+        session.execute(
+            select(models.Array.id, models.Array.max_concurrently_running).where(
+                models.Array.workflow_id == workflow.id,
+                models.Array.max_concurrently_running.is_not(None),
+            )
+        ).all()
+    )
     picked: list[QueuedTask] = []
-    base = select(*TASK_COLUMNS, models.TaskResources.cluster_id).join(
-        models.TaskResources, models.TaskResources.id == Task.task_resources_id
-    ).where(Task.workflow_id == workflow.id, Task.status == T.QUEUED).order_by(Task.id)
+    base = (
+        select(*TASK_COLUMNS, models.TaskResources.cluster_id)
+        .join(models.TaskResources, models.TaskResources.id == Task.task_resources_id)
+        .where(Task.workflow_id == workflow.id, Task.status == T.QUEUED)
+        .order_by(Task.id)
+    )
     if not limited:
         picked = _queued(session, base.limit(free))
     else:
         for array_id, limit in sorted(limited.items()):
-            room = min(free - len(picked), limit - sum(
-                n for (a, s), n in counts_by_array.items() if a == array_id and s in TASK_ACTIVE))
+            room = min(
+                free - len(picked),
+                limit
+                - sum(
+                    n for (a, s), n in counts_by_array.items() if a == array_id and s in TASK_ACTIVE
+                ),
+            )
             if room > 0:
                 picked += _queued(session, base.where(Task.array_id == array_id).limit(room))
         room = free - len(picked)
@@ -184,9 +226,11 @@ def _queued(session: Session, stmt: Any) -> list[QueuedTask]:
 
 def _counts_by_array(session: Session, workflow_id: int) -> dict[tuple[int, str], int]:
     rows = session.execute(
-        select(models.TaskStatusCount.array_id, models.TaskStatusCount.status,
-               models.TaskStatusCount.count)
-        .where(models.TaskStatusCount.workflow_id == workflow_id)
+        select(
+            models.TaskStatusCount.array_id,
+            models.TaskStatusCount.status,
+            models.TaskStatusCount.count,
+        ).where(models.TaskStatusCount.workflow_id == workflow_id)
     ).all()
     return {(a, s): n for a, s, n in rows}
 
@@ -203,20 +247,40 @@ def create_instances(session: Session, tasks: Sequence[Any], now: datetime) -> N
         [{"tid": t.id} for t in tasks],
     )
     rows = [
-        {"workflow_run_id": run.id, "task_id": t.id, "workflow_id": t.workflow_id,
-         "array_id": t.array_id, "cluster_id": t.cluster_id,
-         "task_resources_id": t.task_resources_id, "status": TI.QUEUED, "created": now,
-         "status_date": now}
+        {
+            "workflow_run_id": run.id,
+            "task_id": t.id,
+            "workflow_id": t.workflow_id,
+            "array_id": t.array_id,
+            "cluster_id": t.cluster_id,
+            "task_resources_id": t.task_resources_id,
+            "status": TI.QUEUED,
+            "created": now,
+            "status_date": now,
+        }
         for t in tasks
     ]
     created = session.execute(
-        insert(TaskInstance).returning(TaskInstance.id, TaskInstance.workflow_id,
-                                       sort_by_parameter_order=True),
+        insert(TaskInstance).returning(
+            TaskInstance.id, TaskInstance.workflow_id, sort_by_parameter_order=True
+        ),
         rows,
     ).all()
-    write_events(session, ({"workflow_id": c.workflow_id, "entity": INSTANCE.entity,
-                            "entity_id": c.id, "from_status": None, "to_status": TI.QUEUED,
-                            "note": None, "time": now} for c in created))
+    write_events(
+        session,
+        (
+            {
+                "workflow_id": c.workflow_id,
+                "entity": INSTANCE.entity,
+                "entity_id": c.id,
+                "from_status": None,
+                "to_status": TI.QUEUED,
+                "note": None,
+                "time": now,
+            }
+            for c in created
+        ),
+    )
     wake(session, {t.cluster_id for t in tasks})
 
 
@@ -252,15 +316,22 @@ def release_downstream(session: Session, done_ids: Sequence[int], now: datetime)
     )
     ready: list[Any] = []
     for part in chunks(sorted(decrements)):
-        ready += task_rows(session, select(*TASK_COLUMNS)
-                           .where(Task.id.in_(part), Task.num_upstreams_pending <= 0,
-                                  Task.status == T.REGISTERING)
-                           .order_by(Task.id).with_for_update())
+        ready += task_rows(
+            session,
+            select(*TASK_COLUMNS)
+            .where(Task.id.in_(part), Task.num_upstreams_pending <= 0, Task.status == T.REGISTERING)
+            .order_by(Task.id)
+            .with_for_update(),
+        )
     queue_tasks(session, ready, now)
 
 
-def tasks_failed(session: Session, task_rows: Sequence[Any], now: datetime,
-                 resource_kinds: dict[int, str] | None = None) -> None:
+def tasks_failed(
+    session: Session,
+    task_rows: Sequence[Any],
+    now: datetime,
+    resource_kinds: dict[int, str] | None = None,
+) -> None:
     """Retry failed tasks while attempts remain, scaling what ran out; else ERROR_FATAL."""
     resource_kinds = resource_kinds or {}
     adjusting = [t for t in task_rows if t.id in resource_kinds]
@@ -283,9 +354,11 @@ def _with_status(row: Any, status: str) -> Any:
 
 def _scale_resources(session: Session, rows: Sequence[Any], kinds: dict[int, str]) -> None:
     current = {
-        r.id: r for r in session.execute(
+        r.id: r
+        for r in session.execute(
             select(models.TaskResources).where(
-                models.TaskResources.id.in_({t.task_resources_id for t in rows}))
+                models.TaskResources.id.in_({t.task_resources_id for t in rows})
+            )
         ).scalars()
     }
     new_ids: dict[tuple[int, str], int] = {}
@@ -294,11 +367,13 @@ def _scale_resources(session: Session, rows: Sequence[Any], kinds: dict[int, str
         key = (task.task_resources_id, kinds[task.id])
         if key not in new_ids:
             old = current[task.task_resources_id]
-            new_ids[key] = resources_id(session, old.cluster_id,
-                                        resources.scaled(old.requested, kinds[task.id]))
+            new_ids[key] = resources_id(
+                session, old.cluster_id, resources.scaled(old.requested, kinds[task.id])
+            )
         updates.append({"tid": task.id, "rid": new_ids[key]})
     session.execute(
-        update(Task.__table__).where(Task.id == bindparam("tid"))
+        update(Task.__table__)
+        .where(Task.id == bindparam("tid"))
         .values(task_resources_id=bindparam("rid"))
         .execution_options(synchronize_session=False),
         updates,
@@ -312,10 +387,14 @@ def resources_hash(cluster_id: int, requested: dict[str, Any]) -> str:
 
 def resources_id(session: Session, cluster_id: int, requested: dict[str, Any]) -> int:
     digest = resources_hash(cluster_id, requested)
-    insert_ignore(session, models.TaskResources.__table__,  # type: ignore[arg-type]
-                  [{"hash": digest, "cluster_id": cluster_id, "requested": requested}])
-    return int(session.scalar(
-        select(models.TaskResources.id).where(models.TaskResources.hash == digest)))
+    insert_ignore(
+        session,
+        models.TaskResources.__table__,  # type: ignore[arg-type]
+        [{"hash": digest, "cluster_id": cluster_id, "requested": requested}],
+    )
+    return int(
+        session.scalar(select(models.TaskResources.id).where(models.TaskResources.hash == digest))
+    )
 
 
 # --- runs ----------------------------------------------------------------------------
@@ -331,23 +410,41 @@ def settle(session: Session, workflow: models.Workflow, now: datetime) -> None:
         set_status(session, run, RUN, WR.DONE, now)
         set_status(session, workflow, WORKFLOW, W.DONE, now)
     elif run.fail_fast and counts[T.ERROR_FATAL]:
-        stop_run(session, workflow, run, now, run_status=WR.ERROR, workflow_status=W.FAILED,
-                 note="fail_fast: a task failed")
+        stop_run(
+            session,
+            workflow,
+            run,
+            now,
+            run_status=WR.ERROR,
+            workflow_status=W.FAILED,
+            note="fail_fast: a task failed",
+        )
     elif not any(counts[s] for s in TASK_IN_FLIGHT):
         set_status(session, run, RUN, WR.ERROR, now)
         set_status(session, workflow, WORKFLOW, W.FAILED, now)
 
 
-def stop_run(session: Session, workflow: models.Workflow, run: models.WorkflowRun,
-             now: datetime, *, run_status: str, workflow_status: str | None,
-             note: str | None = None, kill: bool = True) -> None:
+def stop_run(
+    session: Session,
+    workflow: models.Workflow,
+    run: models.WorkflowRun,
+    now: datetime,
+    *,
+    run_status: str,
+    workflow_status: str | None,
+    note: str | None = None,
+    kill: bool = True,
+) -> None:
     """End a run; with ``kill``, cancel its instances and put its unfinished tasks back."""
     if kill:
         kill_live_instances(session, workflow.id, now, note)
-        unfinished = task_rows(session, select(*TASK_COLUMNS)
-                               .where(Task.workflow_id == workflow.id,
-                                      Task.status.in_(TASK_IN_FLIGHT))
-                               .order_by(Task.id).with_for_update())
+        unfinished = task_rows(
+            session,
+            select(*TASK_COLUMNS)
+            .where(Task.workflow_id == workflow.id, Task.status.in_(TASK_IN_FLIGHT))
+            .order_by(Task.id)
+            .with_for_update(),
+        )
         move(session, TASK, unfinished, T.REGISTERING, now=now, note=note)
     if run_status in (WR.COLD_RESUME, WR.HOT_RESUME):
         set_status(session, run, RUN, run_status, now, note)
@@ -358,12 +455,16 @@ def stop_run(session: Session, workflow: models.Workflow, run: models.WorkflowRu
         set_status(session, workflow, WORKFLOW, workflow_status, now, note)
 
 
-def kill_live_instances(session: Session, workflow_id: int, now: datetime,
-                        note: str | None) -> None:
-    live = instance_rows(session, select(*INSTANCE_COLUMNS)
-                         .where(TaskInstance.workflow_id == workflow_id,
-                                TaskInstance.status.in_(INSTANCE_LIVE))
-                         .order_by(TaskInstance.id).with_for_update())
+def kill_live_instances(
+    session: Session, workflow_id: int, now: datetime, note: str | None
+) -> None:
+    live = instance_rows(
+        session,
+        select(*INSTANCE_COLUMNS)
+        .where(TaskInstance.workflow_id == workflow_id, TaskInstance.status.in_(INSTANCE_LIVE))
+        .order_by(TaskInstance.id)
+        .with_for_update(),
+    )
     if not live:
         return
     move(session, INSTANCE, live, TI.KILL_SELF, now=now, note=note)
@@ -394,13 +495,17 @@ def recount_pending(session: Session, workflow_id: int) -> None:
         select(edge.downstream_task_id, func.count())
         .join(upstream, upstream.c.id == edge.upstream_task_id)
         .join(downstream, downstream.c.id == edge.downstream_task_id)
-        .where(edge.workflow_id == workflow_id, upstream.c.status != T.DONE,
-               downstream.c.status == T.REGISTERING)
+        .where(
+            edge.workflow_id == workflow_id,
+            upstream.c.status != T.DONE,
+            downstream.c.status == T.REGISTERING,
+        )
         .group_by(edge.downstream_task_id)
     ).all()
     if pending:
         session.execute(
-            update(Task.__table__).where(Task.id == bindparam("tid"))
+            update(Task.__table__)
+            .where(Task.id == bindparam("tid"))
             .values(num_upstreams_pending=bindparam("n"))
             .execution_options(synchronize_session=False),
             [{"tid": tid, "n": n} for tid, n in pending],
@@ -408,10 +513,17 @@ def recount_pending(session: Session, workflow_id: int) -> None:
 
 
 def queue_roots(session: Session, workflow_id: int, now: datetime) -> None:
-    ready = task_rows(session, select(*TASK_COLUMNS)
-                      .where(Task.workflow_id == workflow_id, Task.status == T.REGISTERING,
-                             Task.num_upstreams_pending <= 0)
-                      .order_by(Task.id).with_for_update())
+    ready = task_rows(
+        session,
+        select(*TASK_COLUMNS)
+        .where(
+            Task.workflow_id == workflow_id,
+            Task.status == T.REGISTERING,
+            Task.num_upstreams_pending <= 0,
+        )
+        .order_by(Task.id)
+        .with_for_update(),
+    )
     queue_tasks(session, ready, now)
 
 
@@ -420,4 +532,3 @@ def group_by_workflow(rows: Iterable[Any]) -> dict[int, list[Any]]:
     for row in rows:
         out[row.workflow_id].append(row)
     return out
-

@@ -25,8 +25,7 @@ TASK_TRANSITIONS: Mapping[str, frozenset[str]] = {
     T.REGISTERING: frozenset({T.QUEUED, T.DONE}),
     T.QUEUED: frozenset({T.INSTANTIATING, T.REGISTERING}),
     T.INSTANTIATING: frozenset(
-        {T.LAUNCHED, T.RUNNING, T.DONE, T.ERROR_RECOVERABLE, T.ADJUSTING_RESOURCES,
-         T.REGISTERING}
+        {T.LAUNCHED, T.RUNNING, T.DONE, T.ERROR_RECOVERABLE, T.ADJUSTING_RESOURCES, T.REGISTERING}
     ),
     T.LAUNCHED: frozenset(
         {T.RUNNING, T.DONE, T.ERROR_RECOVERABLE, T.ADJUSTING_RESOURCES, T.REGISTERING}
@@ -41,12 +40,25 @@ TASK_TRANSITIONS: Mapping[str, frozenset[str]] = {
 INSTANCE_TRANSITIONS: Mapping[str, frozenset[str]] = {
     TI.QUEUED: frozenset({TI.INSTANTIATED, TI.KILL_SELF}),
     TI.INSTANTIATED: frozenset(
-        {TI.LAUNCHED, TI.NO_DISTRIBUTOR_ID, TI.NO_HEARTBEAT, TI.KILL_SELF, TI.ERROR,
-         TI.UNKNOWN_ERROR}
+        {
+            TI.LAUNCHED,
+            TI.NO_DISTRIBUTOR_ID,
+            TI.NO_HEARTBEAT,
+            TI.KILL_SELF,
+            TI.ERROR,
+            TI.UNKNOWN_ERROR,
+        }
     ),
     TI.LAUNCHED: frozenset(
-        {TI.RUNNING, TI.DONE, TI.ERROR, TI.RESOURCE_ERROR, TI.UNKNOWN_ERROR, TI.NO_HEARTBEAT,
-         TI.KILL_SELF}
+        {
+            TI.RUNNING,
+            TI.DONE,
+            TI.ERROR,
+            TI.RESOURCE_ERROR,
+            TI.UNKNOWN_ERROR,
+            TI.NO_HEARTBEAT,
+            TI.KILL_SELF,
+        }
     ),
     TI.RUNNING: frozenset(
         {TI.DONE, TI.ERROR, TI.RESOURCE_ERROR, TI.UNKNOWN_ERROR, TI.NO_HEARTBEAT, TI.KILL_SELF}
@@ -176,8 +188,15 @@ def move(
 
 
 def _event(machine: Machine, row: Any, to_status: str, now: datetime, note: str | None) -> dict:
-    return {"workflow_id": row.workflow_id, "entity": machine.entity, "entity_id": row.id,
-            "from_status": row.status, "to_status": to_status, "note": note, "time": now}
+    return {
+        "workflow_id": row.workflow_id,
+        "entity": machine.entity,
+        "entity_id": row.id,
+        "from_status": row.status,
+        "to_status": to_status,
+        "note": note,
+        "time": now,
+    }
 
 
 def write_events(session: Session, events: Iterable[dict[str, Any]]) -> None:

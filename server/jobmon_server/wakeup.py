@@ -8,6 +8,7 @@ second while they wait.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Iterable
 
@@ -25,10 +26,9 @@ class Wakeup:
         ids = list(cluster_ids)
         if not ids or self._loop is None:
             return
-        try:
+        # A closed loop means the server is shutting down: nobody is waiting.
+        with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self._set, ids)
-        except RuntimeError:  # the loop is closed: the server is shutting down
-            pass
 
     def _set(self, ids: list[int]) -> None:
         for cluster_id in ids:

@@ -36,14 +36,24 @@ FINAL_REPORTS = frozenset({TI.DONE, TI.ERROR, TI.RESOURCE_ERROR, TI.UNKNOWN_ERRO
 REPORTABLE = frozenset(REPORT_ORDER) | FINAL_REPORTS
 # What the task does when its instance reaches a status.
 TASK_FOLLOWS = {TI.LAUNCHED: T.LAUNCHED, TI.RUNNING: T.RUNNING}
-DETAIL_COLUMNS = ("distributor_id", "hostname", "stdout_path", "stderr_path", "exit_code",
-                  "max_rss_bytes", "cpu_seconds", "wallclock_seconds")
+DETAIL_COLUMNS = (
+    "distributor_id",
+    "hostname",
+    "stdout_path",
+    "stderr_path",
+    "exit_code",
+    "max_rss_bytes",
+    "cpu_seconds",
+    "wallclock_seconds",
+)
 
 
 def cluster_id(session: Session, name: str) -> int:
     found = session.scalar(select(models.Cluster.id).where(models.Cluster.name == name))
     if found is None:
-        known = ", ".join(session.scalars(select(models.Cluster.name).order_by(models.Cluster.name)))
+        known = ", ".join(
+            session.scalars(select(models.Cluster.name).order_by(models.Cluster.name))
+        )
         raise NotFoundError(f"unknown cluster '{name}'; known clusters: {known}")
     return found
 
@@ -54,31 +64,60 @@ class Claimed:
     kill_ids: list[int]
 
 
-def claim(session: Session, cluster: int, worker_id: str, limit: int,
-          report_within: float) -> Claimed:
+def claim(
+    session: Session, cluster: int, worker_id: str, limit: int, report_within: float
+) -> Claimed:
     """Claim up to ``limit`` queued instances; rows locked by another claimer are skipped."""
     now = utcnow()
-    rows = instance_rows(session, select(*INSTANCE_COLUMNS)
-                         .where(TaskInstance.cluster_id == cluster,
-                                TaskInstance.status == TI.QUEUED)
-                         .order_by(TaskInstance.id).limit(max(0, limit))
-                         .with_for_update(skip_locked=True)) if limit > 0 else []
+    rows = (
+        instance_rows(
+            session,
+            select(*INSTANCE_COLUMNS)
+            .where(TaskInstance.cluster_id == cluster, TaskInstance.status == TI.QUEUED)
+            .order_by(TaskInstance.id)
+            .limit(max(0, limit))
+            .with_for_update(skip_locked=True),
+        )
+        if limit > 0
+        else []
+    )
     instances: list[dict[str, Any]] = []
     if rows:
-        move(session, INSTANCE, rows, TI.INSTANTIATED, now=now, values={
-            "worker_id": worker_id, "report_by_date": now + timedelta(seconds=report_within)})
+        move(
+            session,
+            INSTANCE,
+            rows,
+            TI.INSTANTIATED,
+            now=now,
+            values={
+                "worker_id": worker_id,
+                "report_by_date": now + timedelta(seconds=report_within),
+            },
+        )
         task, resources = models.Task, models.TaskResources
         details = session.execute(
-            select(TaskInstance.id, TaskInstance.task_id, TaskInstance.workflow_id,
-                   TaskInstance.workflow_run_id, task.name, task.command, resources.requested)
+            select(
+                TaskInstance.id,
+                TaskInstance.task_id,
+                TaskInstance.workflow_id,
+                TaskInstance.workflow_run_id,
+                task.name,
+                task.command,
+                resources.requested,
+            )
             .join(task, task.id == TaskInstance.task_id)
             .join(resources, resources.id == TaskInstance.task_resources_id)
             .where(TaskInstance.id.in_([r.id for r in rows]))
             .order_by(TaskInstance.id)
         ).all()
         instances = [dict(r._mapping) for r in details]
-    kill_ids = list(session.scalars(select(TaskInstance.id).where(
-        TaskInstance.worker_id == worker_id, TaskInstance.status == TI.KILL_SELF)))
+    kill_ids = list(
+        session.scalars(
+            select(TaskInstance.id).where(
+                TaskInstance.worker_id == worker_id, TaskInstance.status == TI.KILL_SELF
+            )
+        )
+    )
     return Claimed(instances, kill_ids)
 
 
@@ -105,16 +144,28 @@ def report(session: Session, worker_id: str, reports: Sequence[Report]) -> Repor
         if r.status not in REPORTABLE:
             raise ValidationFailed(
                 f"a worker cannot report {r.status} (instance {r.task_instance_id}); report one "
-                "of " + ", ".join(sorted(REPORTABLE)), "status")
+                "of " + ", ".join(sorted(REPORTABLE)),
+                "status",
+            )
         if r.status == TI.RESOURCE_ERROR and r.resource_kind not in ("memory", "runtime"):
-            raise ValidationFailed(f"RESOURCE_ERROR for instance {r.task_instance_id} needs "
-                                   "resourceKind 'memory' or 'runtime'", "resourceKind")
+            raise ValidationFailed(
+                f"RESOURCE_ERROR for instance {r.task_instance_id} needs "
+                "resourceKind 'memory' or 'runtime'",
+                "resourceKind",
+            )
     outcome = ReportOutcome()
     if not reports:
         return outcome
     now = utcnow()
-    workflow_ids = sorted(set(session.scalars(select(TaskInstance.workflow_id).where(
-        TaskInstance.id.in_({r.task_instance_id for r in reports})))))
+    workflow_ids = sorted(
+        set(
+            session.scalars(
+                select(TaskInstance.workflow_id).where(
+                    TaskInstance.id.in_({r.task_instance_id for r in reports})
+                )
+            )
+        )
+    )
     workflows = [lock_workflow(session, w) for w in workflow_ids]
     instances = {r.id: r for r in lock_instances(session, [r.task_instance_id for r in reports])}
     for r in reports:
@@ -133,8 +184,13 @@ def report(session: Session, worker_id: str, reports: Sequence[Report]) -> Repor
     return outcome
 
 
-def _apply(session: Session, reports: list[Report], instances: dict[int, Any],
-           outcome: ReportOutcome, now: datetime) -> None:
+def _apply(
+    session: Session,
+    reports: list[Report],
+    instances: dict[int, Any],
+    outcome: ReportOutcome,
+    now: datetime,
+) -> None:
     by_status: dict[str, list[Report]] = defaultdict(list)
     for r in reports:
         by_status[r.status].append(r)
@@ -153,15 +209,15 @@ def _apply(session: Session, reports: list[Report], instances: dict[int, Any],
         for row in rows:
             if row.id not in legal_ids and not INSTANCE.is_terminal(row.status):
                 outcome.refused.append(
-                    (row.id, f"instance {row.id} is {row.status}; it cannot become {status}"))
+                    (row.id, f"instance {row.id} is {row.status}; it cannot become {status}")
+                )
         values: dict[str, Any] = {}
         if status == TI.RUNNING:
             values["started_date"] = now
         elif status in FINAL_REPORTS:
             values["finished_date"] = now
         late = [row for row in rows if INSTANCE.is_terminal(row.status)]
-        result = move(session, INSTANCE, legal + late, status, now=now, values=values,
-                      strict=False)
+        result = move(session, INSTANCE, legal + late, status, now=now, values=values, strict=False)
         outcome.ignored += [row.id for row in result.late]
         outcome.accepted += len(result.moved)
         moved_ids = {row.id for row in result.moved}
@@ -175,44 +231,64 @@ def _apply(session: Session, reports: list[Report], instances: dict[int, Any],
 def _store_details(session: Session, reports: list[Report]) -> None:
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for r in reports:
-        cols = tuple(sorted(k for k, v in r.details.items() if v is not None and k in DETAIL_COLUMNS))
+        cols = tuple(
+            sorted(k for k, v in r.details.items() if v is not None and k in DETAIL_COLUMNS)
+        )
         if cols:
-            by_columns[cols].append({"iid": r.task_instance_id,
-                                     **{f"v_{c}": r.details[c] for c in cols}})
+            by_columns[cols].append(
+                {"iid": r.task_instance_id, **{f"v_{c}": r.details[c] for c in cols}}
+            )
     for cols, params in by_columns.items():
         session.execute(
-            update(TaskInstance.__table__).where(TaskInstance.id == bindparam("iid"))
+            update(TaskInstance.__table__)
+            .where(TaskInstance.id == bindparam("iid"))
             .values({c: bindparam(f"v_{c}") for c in cols})
             .execution_options(synchronize_session=False),
             params,
         )
 
 
-def _follow_with_tasks(session: Session, status: str, reports: list[Report],
-                       instances: dict[int, Any], now: datetime) -> None:
+def _follow_with_tasks(
+    session: Session, status: str, reports: list[Report], instances: dict[int, Any], now: datetime
+) -> None:
     """Move each reported instance's task along with it."""
     if not reports:
         return
     tasks = lock_tasks(session, [instances[r.task_instance_id].task_id for r in reports])
     if status in TASK_FOLLOWS:
-        move(session, TASK, [t for t in tasks if t.status != TASK_FOLLOWS[status]],
-             TASK_FOLLOWS[status], now=now, strict=False)
+        move(
+            session,
+            TASK,
+            [t for t in tasks if t.status != TASK_FOLLOWS[status]],
+            TASK_FOLLOWS[status],
+            now=now,
+            strict=False,
+        )
     elif status == TI.DONE:
         tasks_done(session, tasks, now)
     elif status in INSTANCE_FAILED:
         log_errors(session, reports, instances, now)
-        kinds = {instances[r.task_instance_id].task_id: r.resource_kind for r in reports
-                 if r.status == TI.RESOURCE_ERROR and r.resource_kind}
+        kinds = {
+            instances[r.task_instance_id].task_id: r.resource_kind
+            for r in reports
+            if r.status == TI.RESOURCE_ERROR and r.resource_kind
+        }
         tasks_failed(session, tasks, now, kinds)
 
 
-def log_errors(session: Session, reports: list[Report], instances: dict[int, Any],
-               now: datetime) -> None:
-    rows = [{"task_instance_id": r.task_instance_id,
-             "task_id": instances[r.task_instance_id].task_id,
-             "workflow_id": instances[r.task_instance_id].workflow_id,
-             "description": (r.error_message or _default_error(r)), "time": now}
-            for r in reports]
+def log_errors(
+    session: Session, reports: list[Report], instances: dict[int, Any], now: datetime
+) -> None:
+    rows = [
+        {
+            "task_instance_id": r.task_instance_id,
+            "task_id": instances[r.task_instance_id].task_id,
+            "workflow_id": instances[r.task_instance_id].workflow_id,
+            "description": (r.error_message or _default_error(r)),
+            "time": now,
+        }
+        for r in reports
+    ]
     for part in chunks(rows, 2000):
         session.execute(insert(models.TaskInstanceErrorLog), list(part))
 
@@ -224,7 +300,9 @@ def _default_error(r: Report) -> str:
     return f"exited with code {code}" if code is not None else f"ended {r.status}"
 
 
-def heartbeat(session: Session, worker_id: str, ids: Sequence[int], report_within: float) -> list[int]:
+def heartbeat(
+    session: Session, worker_id: str, ids: Sequence[int], report_within: float
+) -> list[int]:
     """Extend the deadlines of held instances; return those the worker must kill."""
     now = utcnow()
     deadline = now + timedelta(seconds=report_within)
@@ -232,29 +310,47 @@ def heartbeat(session: Session, worker_id: str, ids: Sequence[int], report_withi
     for part in chunks(sorted(set(ids))):
         session.execute(
             update(TaskInstance)
-            .where(TaskInstance.id.in_(part), TaskInstance.worker_id == worker_id,
-                   TaskInstance.status.in_(INSTANCE_HELD))
+            .where(
+                TaskInstance.id.in_(part),
+                TaskInstance.worker_id == worker_id,
+                TaskInstance.status.in_(INSTANCE_HELD),
+            )
             .values(report_by_date=deadline)
-            .execution_options(synchronize_session=False))
-        kill += session.scalars(select(TaskInstance.id).where(
-            TaskInstance.id.in_(part), TaskInstance.status.not_in(INSTANCE_HELD)))
+            .execution_options(synchronize_session=False)
+        )
+        kill += session.scalars(
+            select(TaskInstance.id).where(
+                TaskInstance.id.in_(part), TaskInstance.status.not_in(INSTANCE_HELD)
+            )
+        )
     return kill
 
 
 def reap_lost(session: Session, now: datetime, limit: int = 1000) -> int:
     """Instances whose worker stopped reporting become NO_HEARTBEAT and are retried."""
-    ids = list(session.scalars(select(TaskInstance.id).where(
-        TaskInstance.status.in_(INSTANCE_HELD), TaskInstance.report_by_date < now)
-        .order_by(TaskInstance.id).limit(limit)))
+    ids = list(
+        session.scalars(
+            select(TaskInstance.id)
+            .where(TaskInstance.status.in_(INSTANCE_HELD), TaskInstance.report_by_date < now)
+            .order_by(TaskInstance.id)
+            .limit(limit)
+        )
+    )
     if not ids:
         return 0
-    workflow_ids = sorted(set(session.scalars(select(TaskInstance.workflow_id).where(
-        TaskInstance.id.in_(ids)))))
+    workflow_ids = sorted(
+        set(session.scalars(select(TaskInstance.workflow_id).where(TaskInstance.id.in_(ids))))
+    )
     workflows = [lock_workflow(session, w) for w in workflow_ids]
-    rows = [r for r in lock_instances(session, ids)
-            if r.status in INSTANCE_HELD]
-    reports = [Report(r.id, TI.NO_HEARTBEAT, error_message="the worker stopped reporting "
-                      "(no heartbeat before the deadline)") for r in rows]
+    rows = [r for r in lock_instances(session, ids) if r.status in INSTANCE_HELD]
+    reports = [
+        Report(
+            r.id,
+            TI.NO_HEARTBEAT,
+            error_message="the worker stopped reporting (no heartbeat before the deadline)",
+        )
+        for r in rows
+    ]
     instances = {r.id: r for r in rows}
     moved = move(session, INSTANCE, rows, TI.NO_HEARTBEAT, now=now, strict=False).moved
     moved_ids = {r.id for r in moved}

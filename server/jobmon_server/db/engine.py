@@ -46,8 +46,12 @@ def create_db_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -
         engine = create_engine(sa_url, connect_args={"timeout": 60, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    kwargs: dict[str, Any] = {"pool_size": pool_size, "max_overflow": max_overflow,
-                              "pool_pre_ping": True, "pool_recycle": 3600}
+    kwargs: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": max_overflow,
+        "pool_pre_ping": True,
+        "pool_recycle": 3600,
+    }
     if backend == "mysql":
         sa_url = sa_url.update_query_dict({"charset": "utf8mb4"})
         kwargs["isolation_level"] = "READ COMMITTED"

@@ -245,8 +245,9 @@ class Event(Base):
 
     __tablename__ = "event"
     __table_args__ = (Index("ix_event_workflow_id", "workflow_id", "id"),)
-    id: Mapped[int] = mapped_column(Integer().with_variant(BigInteger, "postgresql", "mysql"),
-                                    primary_key=True)
+    id: Mapped[int] = mapped_column(
+        Integer().with_variant(BigInteger, "postgresql", "mysql"), primary_key=True
+    )
     workflow_id: Mapped[int] = mapped_column(ForeignKey("workflow.id"))
     entity: Mapped[str] = mapped_column(String(20))
     entity_id: Mapped[int]

@@ -19,8 +19,13 @@ class TaskTemplateInput:
     op_args: list[str]
 
     def to_spec(self) -> binding.TemplateSpec:
-        return binding.TemplateSpec(self.name, self.command_template, list(self.node_args),
-                                    list(self.task_args), list(self.op_args))
+        return binding.TemplateSpec(
+            self.name,
+            self.command_template,
+            list(self.node_args),
+            list(self.task_args),
+            list(self.op_args),
+        )
 
 
 @strawberry.input
@@ -35,21 +40,32 @@ class WorkflowInput:
     max_concurrently_running: int = 10_000
 
     def to_spec(self) -> binding.WorkflowSpec:
-        return binding.WorkflowSpec(self.tool_version_id, self.name, self.description,
-                                    self.workflow_args, self.task_hash, self.dag_hash, self.user,
-                                    self.max_concurrently_running)
+        return binding.WorkflowSpec(
+            self.tool_version_id,
+            self.name,
+            self.description,
+            self.workflow_args,
+            self.task_hash,
+            self.dag_hash,
+            self.user,
+            self.max_concurrently_running,
+        )
 
 
 @strawberry.input(description="What a task asks for on a cluster.")
 class TaskResourcesInput:
     cluster_name: str
     resources: JSON = strawberry.field(
-        description='e.g. {"cores": 1, "memory": "1G", "runtime": "10m", "queue": "all.q"}')
+        description='e.g. {"cores": 1, "memory": "1G", "runtime": "10m", "queue": "all.q"}'
+    )
 
 
-@strawberry.input(description=(
-    "A batch of tasks in columns: entry i of every list describes task i. Columns, not a list "
-    "of objects, because a large bind sends hundreds of thousands of tasks."))
+@strawberry.input(
+    description=(
+        "A batch of tasks in columns: entry i of every list describes task i. Columns, not a list "
+        "of objects, because a large bind sends hundreds of thousands of tasks."
+    )
+)
 class TaskBatchInput:
     template_version_ids: list[int]
     names: list[str]
@@ -62,10 +78,15 @@ class TaskBatchInput:
 
     def to_batch(self) -> binding.TaskBatch:
         return binding.TaskBatch(
-            list(self.template_version_ids), list(self.names), list(self.commands),
-            list(self.node_args), list(self.task_args), list(self.max_attempts),
+            list(self.template_version_ids),
+            list(self.names),
+            list(self.commands),
+            list(self.node_args),
+            list(self.task_args),
+            list(self.max_attempts),
             list(self.resource_indexes),
-            [(r.cluster_name, r.resources) for r in self.resources])
+            [(r.cluster_name, r.resources) for r in self.resources],
+        )
 
 
 @strawberry.input(description="What a worker learned about one task instance.")
@@ -80,15 +101,28 @@ class InstanceReport:
     max_rss_bytes: int | None = None
     cpu_seconds: float | None = None
     wallclock_seconds: float | None = None
-    error_message: str | None = strawberry.field(default=None,
-                                                 description="The tail of stderr on failure.")
+    error_message: str | None = strawberry.field(
+        default=None, description="The tail of stderr on failure."
+    )
     resource_kind: str | None = strawberry.field(
-        default=None, description='With RESOURCE_ERROR: "memory" or "runtime".')
+        default=None, description='With RESOURCE_ERROR: "memory" or "runtime".'
+    )
 
     def to_report(self) -> Report:
-        details = {"distributor_id": self.distributor_id, "hostname": self.hostname,
-                   "stdout_path": self.stdout_path, "stderr_path": self.stderr_path,
-                   "exit_code": self.exit_code, "max_rss_bytes": self.max_rss_bytes,
-                   "cpu_seconds": self.cpu_seconds, "wallclock_seconds": self.wallclock_seconds}
-        return Report(self.task_instance_id, self.status.value, details, self.error_message,
-                      self.resource_kind)
+        details = {
+            "distributor_id": self.distributor_id,
+            "hostname": self.hostname,
+            "stdout_path": self.stdout_path,
+            "stderr_path": self.stderr_path,
+            "exit_code": self.exit_code,
+            "max_rss_bytes": self.max_rss_bytes,
+            "cpu_seconds": self.cpu_seconds,
+            "wallclock_seconds": self.wallclock_seconds,
+        }
+        return Report(
+            self.task_instance_id,
+            self.status.value,
+            details,
+            self.error_message,
+            self.resource_kind,
+        )

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.types import Info
 
 from jobmon_server import binding, reads, runs, workers
@@ -33,14 +33,17 @@ from jobmon_server.wakeup import wait_for
 R = TypeVar("R")
 
 WorkflowResult = t.result_union("WorkflowResult", t.Workflow, t.NotFound, t.ValidationError)
-WorkflowRunResult = t.result_union("WorkflowRunResult", t.WorkflowRun, t.NotFound,
-                                   t.ValidationError, t.Conflict)
+WorkflowRunResult = t.result_union(
+    "WorkflowRunResult", t.WorkflowRun, t.NotFound, t.ValidationError, t.Conflict
+)
 TaskResult = t.result_union("TaskResult", t.Task, t.NotFound)
 ToolVersionResult = t.result_union("ToolVersionResult", t.ToolVersion, t.ValidationError)
 TaskTemplateVersionListResult = t.result_union(
-    "TaskTemplateVersionListResult", t.TaskTemplateVersionList, t.NotFound, t.ValidationError)
-BindWorkflowResult = t.result_union("BindWorkflowResult", t.BoundWorkflow, t.NotFound,
-                                    t.ValidationError)
+    "TaskTemplateVersionListResult", t.TaskTemplateVersionList, t.NotFound, t.ValidationError
+)
+BindWorkflowResult = t.result_union(
+    "BindWorkflowResult", t.BoundWorkflow, t.NotFound, t.ValidationError
+)
 BindTasksResult = t.result_union("BindTasksResult", t.BoundTasks, t.NotFound, t.ValidationError)
 BindEdgesResult = t.result_union("BindEdgesResult", t.BoundEdges, t.NotFound, t.ValidationError)
 
@@ -98,33 +101,48 @@ class Mutation:
         return await expected(work())
 
     @strawberry.mutation(description="Task template versions, in the order given.")
-    async def bind_task_templates(self, info: Info, tool_version_id: int,
-                                  templates: list[TaskTemplateInput]) -> TaskTemplateVersionListResult:
+    async def bind_task_templates(
+        self, info: Info, tool_version_id: int, templates: list[TaskTemplateInput]
+    ) -> TaskTemplateVersionListResult:
         async def work() -> t.TaskTemplateVersionList:
             specs = [tt.to_spec() for tt in templates]
             rows = await services(info).write(binding.bind_task_templates, tool_version_id, specs)
-            return t.TaskTemplateVersionList(items=[
-                t.TaskTemplateVersion(id=r.id, task_template_id=r.task_template_id, name=s.name,
-                                      command_template=r.command_template, node_args=r.node_args,
-                                      task_args=r.task_args, op_args=r.op_args)
-                for r, s in zip(rows, specs, strict=True)])
+            return t.TaskTemplateVersionList(
+                items=[
+                    t.TaskTemplateVersion(
+                        id=r.id,
+                        task_template_id=r.task_template_id,
+                        name=s.name,
+                        command_template=r.command_template,
+                        node_args=r.node_args,
+                        task_args=r.task_args,
+                        op_args=r.op_args,
+                    )
+                    for r, s in zip(rows, specs, strict=True)
+                ]
+            )
 
         return await expected(work())
 
-    @strawberry.mutation(description=(
-        "The workflow with this identity (tool version, workflow_args, tasks, edges), created "
-        "if new. Binding it again returns the same workflow: that is how resume finds it."))
+    @strawberry.mutation(
+        description=(
+            "The workflow with this identity (tool version, workflow_args, tasks, edges), created "
+            "if new. Binding it again returns the same workflow: that is how resume finds it."
+        )
+    )
     async def bind_workflow(self, info: Info, input: WorkflowInput) -> BindWorkflowResult:
         async def work() -> t.BoundWorkflow:
             wf, created = await services(info).write(binding.bind_workflow, input.to_spec())
-            return t.BoundWorkflow(workflow=t.Workflow.from_row(wf), created=created,
-                                   bound_tasks=wf.total_tasks)
+            return t.BoundWorkflow(
+                workflow=t.Workflow.from_row(wf), created=created, bound_tasks=wf.total_tasks
+            )
 
         return await expected(work())
 
     @strawberry.mutation(description="Upsert a batch of tasks; ids come back in input order.")
-    async def bind_tasks(self, info: Info, workflow_id: int,
-                         tasks: TaskBatchInput) -> BindTasksResult:
+    async def bind_tasks(
+        self, info: Info, workflow_id: int, tasks: TaskBatchInput
+    ) -> BindTasksResult:
         async def work() -> t.BoundTasks:
             ids = await services(info).write(binding.bind_tasks, workflow_id, tasks.to_batch())
             return t.BoundTasks(task_ids=ids)
@@ -132,91 +150,142 @@ class Mutation:
         return await expected(work())
 
     @strawberry.mutation(description="Edges as pairs: upstreamTaskIds[i] -> downstreamTaskIds[i].")
-    async def bind_edges(self, info: Info, workflow_id: int, upstream_task_ids: list[int],
-                         downstream_task_ids: list[int]) -> BindEdgesResult:
+    async def bind_edges(
+        self,
+        info: Info,
+        workflow_id: int,
+        upstream_task_ids: list[int],
+        downstream_task_ids: list[int],
+    ) -> BindEdgesResult:
         async def work() -> t.BoundEdges:
-            n = await services(info).write(binding.bind_edges, workflow_id,
-                                           list(upstream_task_ids), list(downstream_task_ids))
+            n = await services(info).write(
+                binding.bind_edges, workflow_id, list(upstream_task_ids), list(downstream_task_ids)
+            )
             return t.BoundEdges(count=n)
 
         return await expected(work())
 
-    @strawberry.mutation(description="Check the server holds every task and mark the workflow bound.")
+    @strawberry.mutation(
+        description="Check the server holds every task and mark the workflow bound."
+    )
     async def complete_bind(self, info: Info, workflow_id: int, total_tasks: int) -> WorkflowResult:
         return await expected(_workflow(info, binding.complete_bind, workflow_id, total_tasks))
 
     @strawberry.mutation(description="Change how many tasks may run at once; applies at once.")
-    async def set_max_concurrently_running(self, info: Info, workflow_id: int,
-                                           limit: int) -> WorkflowResult:
-        return await expected(_workflow(info, binding.set_max_concurrently_running,
-                                        workflow_id, limit))
+    async def set_max_concurrently_running(
+        self, info: Info, workflow_id: int, limit: int
+    ) -> WorkflowResult:
+        return await expected(
+            _workflow(info, binding.set_max_concurrently_running, workflow_id, limit)
+        )
 
-    @strawberry.mutation(description=(
-        "Start a run. A workflow that ran before needs resume=true, which reruns what is not "
-        "DONE: resetRunningJobs=true (cold) kills what still runs, false (hot) adopts it."))
-    async def start_workflow_run(self, info: Info, workflow_id: int, user: str,
-                                 resume: bool = False, reset_running_jobs: bool = True,
-                                 fail_fast: bool = False,
-                                 seconds_until_timeout: int | None = None) -> WorkflowRunResult:
+    @strawberry.mutation(
+        description=(
+            "Start a run. A workflow that ran before needs resume=true, which reruns what is not "
+            "DONE: resetRunningJobs=true (cold) kills what still runs, false (hot) adopts it."
+        )
+    )
+    async def start_workflow_run(
+        self,
+        info: Info,
+        workflow_id: int,
+        user: str,
+        resume: bool = False,
+        reset_running_jobs: bool = True,
+        fail_fast: bool = False,
+        seconds_until_timeout: int | None = None,
+    ) -> WorkflowRunResult:
         async def work() -> t.WorkflowRun:
             run = await services(info).write(
-                runs.start_run, workflow_id, user, resume=resume,
-                reset_running_jobs=reset_running_jobs, fail_fast=fail_fast,
-                seconds_until_timeout=seconds_until_timeout)
+                runs.start_run,
+                workflow_id,
+                user,
+                resume=resume,
+                reset_running_jobs=reset_running_jobs,
+                fail_fast=fail_fast,
+                seconds_until_timeout=seconds_until_timeout,
+            )
             return t.WorkflowRun.from_row(run)
 
         return await expected(work())
 
-    @strawberry.mutation(description="Stop a run: its workflow becomes HALTED and what runs is killed.")
+    @strawberry.mutation(
+        description="Stop a run: its workflow becomes HALTED and what runs is killed."
+    )
     async def stop_workflow_run(self, info: Info, workflow_run_id: int) -> WorkflowRunResult:
         async def work() -> t.WorkflowRun:
             return t.WorkflowRun.from_row(await services(info).write(runs.stop, workflow_run_id))
 
         return await expected(work())
 
-    @strawberry.mutation(description=(
-        "Claim up to `limit` queued instances of a cluster; each is claimed once. When none is "
-        "ready, wait up to waitSeconds for work and answer as soon as some arrives."))
-    async def claim_task_instances(self, info: Info, cluster_name: str, worker_id: str,
-                                   limit: int, wait_seconds: float = 0.0) -> t.ClaimResult:
+    @strawberry.mutation(
+        description=(
+            "Claim up to `limit` queued instances of a cluster; each is claimed once. When none is "
+            "ready, wait up to waitSeconds for work and answer as soon as some arrives."
+        )
+    )
+    async def claim_task_instances(
+        self, info: Info, cluster_name: str, worker_id: str, limit: int, wait_seconds: float = 0.0
+    ) -> t.ClaimResult:
         svc = services(info)
         cluster_id = await svc.read(workers.cluster_id, cluster_name)
         deadline = time.monotonic() + min(max(wait_seconds, 0.0), svc.settings.max_claim_wait)
         while True:
             event = svc.wakeup.listen(cluster_id)
-            claimed = await svc.write(workers.claim, cluster_id, worker_id, limit,
-                                      svc.settings.report_within)
+            claimed = await svc.write(
+                workers.claim, cluster_id, worker_id, limit, svc.settings.report_within
+            )
             remaining = deadline - time.monotonic()
             if claimed.instances or claimed.kill_ids or remaining <= 0:
                 break
             # Re-check at least once a second: another replica may have queued the work.
             await wait_for(event, min(remaining, 1.0))
         return t.ClaimResult(
-            instances=[t.ClaimedInstance(id=i["id"], task_id=i["task_id"],
-                                         workflow_id=i["workflow_id"],
-                                         workflow_run_id=i["workflow_run_id"], name=i["name"],
-                                         command=i["command"], cluster_name=cluster_name,
-                                         resources=i["requested"]) for i in claimed.instances],
+            instances=[
+                t.ClaimedInstance(
+                    id=i["id"],
+                    task_id=i["task_id"],
+                    workflow_id=i["workflow_id"],
+                    workflow_run_id=i["workflow_run_id"],
+                    name=i["name"],
+                    command=i["command"],
+                    cluster_name=cluster_name,
+                    resources=i["requested"],
+                )
+                for i in claimed.instances
+            ],
             kill_instance_ids=claimed.kill_ids,
-            heartbeat_interval_seconds=svc.settings.heartbeat_interval)
+            heartbeat_interval_seconds=svc.settings.heartbeat_interval,
+        )
 
-    @strawberry.mutation(description=(
-        "Apply a batch of reports in order (LAUNCHED, RUNNING and a final status of one "
-        "instance may share a batch). Late reports are recorded and ignored."))
-    async def report_task_instances(self, info: Info, worker_id: str,
-                                    reports: list[InstanceReport]) -> t.ReportResult:
-        outcome = await services(info).write(workers.report, worker_id,
-                                             [r.to_report() for r in reports])
+    @strawberry.mutation(
+        description=(
+            "Apply a batch of reports in order (LAUNCHED, RUNNING and a final status of one "
+            "instance may share a batch). Late reports are recorded and ignored."
+        )
+    )
+    async def report_task_instances(
+        self, info: Info, worker_id: str, reports: list[InstanceReport]
+    ) -> t.ReportResult:
+        outcome = await services(info).write(
+            workers.report, worker_id, [r.to_report() for r in reports]
+        )
         return t.ReportResult(
-            accepted=outcome.accepted, ignored=outcome.ignored,
+            accepted=outcome.accepted,
+            ignored=outcome.ignored,
             refused=[t.RefusedReport(task_instance_id=i, message=m) for i, m in outcome.refused],
-            kill_instance_ids=outcome.kill_ids)
+            kill_instance_ids=outcome.kill_ids,
+        )
 
-    @strawberry.mutation(description="Extend the deadlines of running instances; answers which to kill.")
-    async def heartbeat(self, info: Info, worker_id: str, task_instance_ids: list[int],
-                        next_report_seconds: float) -> t.HeartbeatResult:
-        kill = await services(info).write(workers.heartbeat, worker_id, list(task_instance_ids),
-                                          next_report_seconds)
+    @strawberry.mutation(
+        description="Extend the deadlines of running instances; answers which to kill."
+    )
+    async def heartbeat(
+        self, info: Info, worker_id: str, task_instance_ids: list[int], next_report_seconds: float
+    ) -> t.HeartbeatResult:
+        kill = await services(info).write(
+            workers.heartbeat, worker_id, list(task_instance_ids), next_report_seconds
+        )
         return t.HeartbeatResult(kill_instance_ids=kill)
 
 
@@ -231,6 +300,9 @@ schema = strawberry.Schema(
     mutation=Mutation,
     extensions=[
         lambda: QueryDepthLimiter(max_depth=12),
+        # Workers send the same few documents thousands of times.
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
         lambda: MaskErrors(should_mask_error=_should_mask),
     ],
 )

@@ -20,10 +20,12 @@ from jobmon_server.context import Services
 from jobmon_server.db import models
 
 TaskStatus = strawberry.enum(statuses.TaskStatus, description="Status of a task.")
-TaskInstanceStatus = strawberry.enum(statuses.TaskInstanceStatus,
-                                     description="Status of one attempt of a task.")
-WorkflowRunStatus = strawberry.enum(statuses.WorkflowRunStatus,
-                                    description="Status of one execution of a workflow.")
+TaskInstanceStatus = strawberry.enum(
+    statuses.TaskInstanceStatus, description="Status of one attempt of a task."
+)
+WorkflowRunStatus = strawberry.enum(
+    statuses.WorkflowRunStatus, description="Status of one execution of a workflow."
+)
 WorkflowStatus = strawberry.enum(statuses.WorkflowStatus, description="Status of a workflow.")
 
 
@@ -126,14 +128,24 @@ class TaskInstance:
     @classmethod
     def from_row(cls, ti: models.TaskInstance, requested: dict[str, Any]) -> TaskInstance:
         return cls(
-            id=ti.id, task_id=ti.task_id, workflow_run_id=ti.workflow_run_id,
-            status=TaskInstanceStatus(ti.status), distributor_id=ti.distributor_id,
-            worker_id=ti.worker_id, hostname=ti.hostname, exit_code=ti.exit_code,
-            stdout_path=ti.stdout_path, stderr_path=ti.stderr_path,
-            max_rss_bytes=ti.max_rss_bytes, cpu_seconds=ti.cpu_seconds,
-            wallclock_seconds=ti.wallclock_seconds, requested_resources=requested,
-            created=aware(ti.created), started=aware(ti.started_date),  # type: ignore[arg-type]
-            finished=aware(ti.finished_date), status_date=aware(ti.status_date),  # type: ignore[arg-type]
+            id=ti.id,
+            task_id=ti.task_id,
+            workflow_run_id=ti.workflow_run_id,
+            status=TaskInstanceStatus(ti.status),
+            distributor_id=ti.distributor_id,
+            worker_id=ti.worker_id,
+            hostname=ti.hostname,
+            exit_code=ti.exit_code,
+            stdout_path=ti.stdout_path,
+            stderr_path=ti.stderr_path,
+            max_rss_bytes=ti.max_rss_bytes,
+            cpu_seconds=ti.cpu_seconds,
+            wallclock_seconds=ti.wallclock_seconds,
+            requested_resources=requested,
+            created=aware(ti.created),
+            started=aware(ti.started_date),  # type: ignore[arg-type]
+            finished=aware(ti.finished_date),
+            status_date=aware(ti.status_date),  # type: ignore[arg-type]
         )
 
 
@@ -154,9 +166,16 @@ class WorkflowRun:
 
     @classmethod
     def from_row(cls, run: models.WorkflowRun) -> WorkflowRun:
-        return cls(id=run.id, workflow_id=run.workflow_id, status=WorkflowRunStatus(run.status),
-                   user=run.user, fail_fast=run.fail_fast, deadline=aware(run.deadline),
-                   created=aware(run.created), status_date=aware(run.status_date))  # type: ignore[arg-type]
+        return cls(
+            id=run.id,
+            workflow_id=run.workflow_id,
+            status=WorkflowRunStatus(run.status),
+            user=run.user,
+            fail_fast=run.fail_fast,
+            deadline=aware(run.deadline),
+            created=aware(run.created),
+            status_date=aware(run.status_date),
+        )  # type: ignore[arg-type]
 
 
 @strawberry.type
@@ -185,37 +204,66 @@ class Workflow:
     @strawberry.field
     async def runs(self, info: Info, first: int = 100, after: str | None = None) -> WorkflowRunPage:
         page = await services(info).read(reads.runs_page, self.id, _first(info, first), after)
-        return WorkflowRunPage(items=[WorkflowRun.from_row(r[0]) for r in page.items],
-                               end_cursor=page.end_cursor, has_next_page=page.has_next_page)
+        return WorkflowRunPage(
+            items=[WorkflowRun.from_row(r[0]) for r in page.items],
+            end_cursor=page.end_cursor,
+            has_next_page=page.has_next_page,
+        )
 
     @strawberry.field(description="Tasks in id order, optionally only those in some statuses.")
-    async def tasks(self, info: Info, statuses: list[TaskStatus] | None = None,
-                    first: int = 100, after: str | None = None) -> TaskPage:
-        page = await services(info).read(reads.tasks_page, self.id,
-                                         [s.value for s in statuses or []], _first(info, first),
-                                         after)
-        return TaskPage(items=[Task.from_row(r) for r in page.items],
-                        end_cursor=page.end_cursor, has_next_page=page.has_next_page)
+    async def tasks(
+        self,
+        info: Info,
+        statuses: list[TaskStatus] | None = None,
+        first: int = 100,
+        after: str | None = None,
+    ) -> TaskPage:
+        page = await services(info).read(
+            reads.tasks_page, self.id, [s.value for s in statuses or []], _first(info, first), after
+        )
+        return TaskPage(
+            items=[Task.from_row(r) for r in page.items],
+            end_cursor=page.end_cursor,
+            has_next_page=page.has_next_page,
+        )
 
     @strawberry.field(description="Errors of the workflow's task instances, oldest first.")
-    async def errors(self, info: Info, first: int = 100,
-                     after: str | None = None) -> TaskInstanceErrorPage:
+    async def errors(
+        self, info: Info, first: int = 100, after: str | None = None
+    ) -> TaskInstanceErrorPage:
         page = await services(info).read(reads.errors_page, self.id, _first(info, first), after)
         return TaskInstanceErrorPage(
-            items=[TaskInstanceError(id=e.id, task_instance_id=e.task_instance_id,
-                                     task_id=e.task_id, task_name=name, description=e.description,
-                                     time=aware(e.time), status=TaskInstanceStatus(status),  # type: ignore[arg-type]
-                                     exit_code=exit_code)
-                   for e, name, status, exit_code in page.items],
-            end_cursor=page.end_cursor, has_next_page=page.has_next_page)
+            items=[
+                TaskInstanceError(
+                    id=e.id,
+                    task_instance_id=e.task_instance_id,
+                    task_id=e.task_id,
+                    task_name=name,
+                    description=e.description,
+                    time=aware(e.time),
+                    status=TaskInstanceStatus(status),  # type: ignore[arg-type]
+                    exit_code=exit_code,
+                )
+                for e, name, status, exit_code in page.items
+            ],
+            end_cursor=page.end_cursor,
+            has_next_page=page.has_next_page,
+        )
 
     @classmethod
     def from_row(cls, wf: models.Workflow) -> Workflow:
-        return cls(id=wf.id, name=wf.name, description=wf.description, user=wf.user,
-                   workflow_args=wf.workflow_args, status=WorkflowStatus(wf.status),
-                   max_concurrently_running=wf.max_concurrently_running,
-                   total_tasks=wf.total_tasks, created=aware(wf.created),  # type: ignore[arg-type]
-                   status_date=aware(wf.status_date))  # type: ignore[arg-type]
+        return cls(
+            id=wf.id,
+            name=wf.name,
+            description=wf.description,
+            user=wf.user,
+            workflow_args=wf.workflow_args,
+            status=WorkflowStatus(wf.status),
+            max_concurrently_running=wf.max_concurrently_running,
+            total_tasks=wf.total_tasks,
+            created=aware(wf.created),  # type: ignore[arg-type]
+            status_date=aware(wf.status_date),
+        )  # type: ignore[arg-type]
 
 
 @strawberry.type
@@ -235,20 +283,34 @@ class Task:
     status_date: datetime
 
     @strawberry.field(description="Attempts of this task, oldest first.")
-    async def instances(self, info: Info, first: int = 100,
-                        after: str | None = None) -> TaskInstancePage:
+    async def instances(
+        self, info: Info, first: int = 100, after: str | None = None
+    ) -> TaskInstancePage:
         page = await services(info).read(reads.instances_page, self.id, _first(info, first), after)
-        return TaskInstancePage(items=[TaskInstance.from_row(ti, req) for ti, req in page.items],
-                                end_cursor=page.end_cursor, has_next_page=page.has_next_page)
+        return TaskInstancePage(
+            items=[TaskInstance.from_row(ti, req) for ti, req in page.items],
+            end_cursor=page.end_cursor,
+            has_next_page=page.has_next_page,
+        )
 
     @classmethod
     def from_row(cls, row: Any) -> Task:
         t, template_name, cluster_name, requested, node_args = row
-        return cls(id=t.id, workflow_id=t.workflow_id, name=t.name, command=t.command,
-                   status=TaskStatus(t.status), num_attempts=t.num_attempts,
-                   max_attempts=t.max_attempts, template_name=template_name,
-                   node_args=node_args, task_args=t.task_args, cluster_name=cluster_name,
-                   compute_resources=requested, status_date=aware(t.status_date))  # type: ignore[arg-type]
+        return cls(
+            id=t.id,
+            workflow_id=t.workflow_id,
+            name=t.name,
+            command=t.command,
+            status=TaskStatus(t.status),
+            num_attempts=t.num_attempts,
+            max_attempts=t.max_attempts,
+            template_name=template_name,
+            node_args=node_args,
+            task_args=t.task_args,
+            cluster_name=cluster_name,
+            compute_resources=requested,
+            status_date=aware(t.status_date),
+        )  # type: ignore[arg-type]
 
 
 def _first(info: Info, first: int) -> int:
@@ -327,7 +389,8 @@ class RefusedReport:
 class ReportResult:
     accepted: int
     ignored: list[int] = strawberry.field(
-        description="Late reports on instances that had already ended: recorded, not applied.")
+        description="Late reports on instances that had already ended: recorded, not applied."
+    )
     refused: list[RefusedReport]
     kill_instance_ids: list[int]
 

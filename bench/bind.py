@@ -1,0 +1,72 @@
+"""Bind a large workflow: three templates, about as many edges as tasks.
+
+    python bench/bind.py --tasks 100000
+
+Prints one JSON line: tasks, edges, seconds (bind only, client and server together),
+tasks_per_s and server_rss_mb (peak).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from jobmon_client import Tool
+from stack import jobmon_process, peak_rss_mb
+
+
+def build(n: int, label: str) -> tuple:
+    tool = Tool(name=f"bench_bind_{label}")
+    tool.set_default_cluster_name("multiprocess")
+    tool.set_default_compute_resources_from_dict("multiprocess", {"cores": 1, "memory": "1G"})
+    prep = tool.get_task_template(
+        template_name="prep", command_template="true {p}", node_args=["p"]
+    )
+    work = tool.get_task_template(
+        template_name="work", command_template="true {w}", node_args=["w"]
+    )
+    summary = tool.get_task_template(
+        template_name="summary", command_template="true {s}", node_args=["s"]
+    )
+    n_prep = n_summary = max(1, n // 100)
+    n_work = n - n_prep - n_summary
+    preps = prep.create_tasks(p=range(n_prep))
+    works = [work.create_task(w=i, upstream_tasks=[preps[i % n_prep]]) for i in range(n_work)]
+    per = max(1, n_work // n_summary)
+    summaries = [
+        summary.create_task(s=i, upstream_tasks=works[i * per : (i + 1) * per][:2])
+        for i in range(n_summary)
+    ]
+    wf = tool.create_workflow(name="bench_bind", workflow_args=label)
+    tasks = [*preps, *works, *summaries]
+    wf.add_tasks(tasks)
+    edges = n_work + sum(len(s.upstream_tasks) for s in summaries)
+    return wf, len(tasks), edges
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tasks", type=int, default=100_000)
+    args = parser.parse_args()
+    with jobmon_process("server") as (_url, pid):
+        wf, tasks, edges = build(args.tasks, f"{args.tasks}_{time.time_ns()}")
+        start = time.perf_counter()
+        wf.bind()
+        seconds = time.perf_counter() - start
+        print(
+            json.dumps(
+                {
+                    "benchmark": "bind",
+                    "tasks": tasks,
+                    "edges": edges,
+                    "seconds": round(seconds, 2),
+                    "tasks_per_s": round(tasks / seconds),
+                    "server_rss_mb": peak_rss_mb(pid),
+                }
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""The worker protocol and the rules around it, against a real server."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from jobmon_client import Tool
+from jobmon_client.transport import GraphQLClient, ServerUnreachable, ValidationFailed
+from jobmon_server.embedded import start
+from jobmon_server.settings import Settings
+
+from tests.conftest import Stack, WorkerThread
+from tests.helpers import task_instances
+
+CLAIM = """
+mutation($cluster: String!, $worker: String!, $limit: Int!) {
+  claimTaskInstances(clusterName: $cluster, workerId: $worker, limit: $limit, waitSeconds: 0) {
+    instances { id taskId command } killInstanceIds
+  }
+}"""
+REPORT = """
+mutation($worker: String!, $reports: [InstanceReport!]!) {
+  reportTaskInstances(workerId: $worker, reports: $reports) {
+    accepted ignored refused { taskInstanceId message }
+  }
+}"""
+
+
+def sequential_tool(name: str) -> Tool:
+    tool = Tool(name=name)
+    tool.set_default_cluster_name("sequential")
+    return tool
+
+
+def bind_one(unique: str, command: str = "true") -> tuple:
+    tool = sequential_tool(f"protocol_{unique}")
+    template = tool.get_task_template(template_name="t", command_template=command)
+    task = template.create_task(name="only")
+    wf = tool.create_workflow(name="protocol", workflow_args=unique)
+    wf.add_task(task)
+    return wf, task
+
+
+def test_two_workers_never_run_one_instance_twice(
+    stack: Stack, server_url: str, unique: str, tmp_path: Path
+) -> None:
+    second = WorkerThread(stack.url, "multiprocess", 4, stack.log_dir)
+    try:
+        tool = Tool(name=f"two_workers_{unique}")
+        tool.set_default_cluster_name("multiprocess")
+        template = tool.get_task_template(
+            template_name="t", command_template="{cmd} # {n}", node_args=["n"], op_args=["cmd"]
+        )
+        tasks = [
+            template.create_task(n=n, cmd=f"echo ran >> {tmp_path}/{n}; sleep 0.05")
+            for n in range(120)
+        ]
+        wf = tool.create_workflow(name="two", workflow_args=unique)
+        wf.add_tasks(tasks)
+        assert wf.run().final_status == "DONE"
+    finally:
+        second.stop()
+    for n in range(120):
+        assert (tmp_path / str(n)).read_text() == "ran\n", f"task {n} ran more than once"
+    workers = set()
+    for task in tasks[::10]:
+        instances = task_instances(stack.url, task.task_id)
+        assert len(instances) == 1
+        workers.add(instances[0]["workerId"])
+    assert len(workers) == 2, "both workers should have taken part"
+
+
+def test_a_claimed_instance_is_not_claimed_again(
+    stack: Stack, server_url: str, unique: str
+) -> None:
+    wf, task = bind_one(unique)
+    wf.run(detach=True)
+    # The stack's own workers only serve multiprocess, so these claims are alone.
+    with GraphQLClient(stack.url) as client:
+        first = client.execute(CLAIM, {"cluster": "sequential", "worker": "a", "limit": 10})
+        second = client.execute(CLAIM, {"cluster": "sequential", "worker": "b", "limit": 10})
+        claimed = first["claimTaskInstances"]["instances"]
+        assert [c["taskId"] for c in claimed] == [task.task_id]
+        assert second["claimTaskInstances"]["instances"] == []
+        iid = claimed[0]["id"]
+        done = client.execute(
+            REPORT,
+            {
+                "worker": "a",
+                "reports": [
+                    {"taskInstanceId": iid, "status": "LAUNCHED", "distributorId": "1"},
+                    {"taskInstanceId": iid, "status": "RUNNING"},
+                    {"taskInstanceId": iid, "status": "DONE", "exitCode": 0},
+                ],
+            },
+        )
+        assert done["reportTaskInstances"] == {"accepted": 3, "ignored": [], "refused": []}
+        late = client.execute(
+            REPORT,
+            {"worker": "a", "reports": [{"taskInstanceId": iid, "status": "ERROR", "exitCode": 1}]},
+        )
+        assert late["reportTaskInstances"]["ignored"] == [iid]
+    assert [i["status"] for i in task_instances(stack.url, task.task_id)] == ["DONE"]
+
+
+def test_illegal_report_is_refused_with_a_reason(
+    stack: Stack, server_url: str, unique: str
+) -> None:
+    wf, task = bind_one(unique)
+    wf.run(detach=True)
+    with GraphQLClient(stack.url) as client:
+        claimed = client.execute(CLAIM, {"cluster": "sequential", "worker": "a", "limit": 1})
+        iid = claimed["claimTaskInstances"]["instances"][0]["id"]
+        result = client.execute(
+            REPORT,
+            {"worker": "a", "reports": [{"taskInstanceId": iid, "status": "DONE", "exitCode": 0}]},
+        )
+    refused = result["reportTaskInstances"]["refused"]
+    assert refused == [
+        {"taskInstanceId": iid, "message": f"instance {iid} is INSTANTIATED; it cannot become DONE"}
+    ]
+    assert [i["status"] for i in task_instances(stack.url, task.task_id)] == ["INSTANTIATED"]
+
+
+def test_lost_heartbeat_is_retried(
+    make_database, tmp_path: Path, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that claims and then goes silent: the reaper retries its task."""
+    monkeypatch.setenv("JOBMON_HEARTBEAT_INTERVAL", "0.3")
+    monkeypatch.setenv("JOBMON_REAPER_INTERVAL", "0.1")
+    assert Settings().report_within == pytest.approx(0.9)
+    server = start(port=0, db_url=make_database("sqlite"))
+    monkeypatch.setenv("JOBMON_SERVER_URL", server.url)
+    try:
+        wf, task = bind_one(unique)
+        wf.run(detach=True)
+        with GraphQLClient(server.url) as client:
+            client.execute(CLAIM, {"cluster": "sequential", "worker": "silent", "limit": 1})
+        worker = WorkerThread(server.url, "sequential", 1, tmp_path)
+        try:
+            done = threading.Event()
+
+            def finished() -> bool:
+                return [i["status"] for i in task_instances(server.url, task.task_id)] == [
+                    "NO_HEARTBEAT",
+                    "DONE",
+                ]
+
+            for _ in range(200):
+                if finished():
+                    done.set()
+                    break
+                done.wait(0.05)
+            assert done.is_set(), task_instances(server.url, task.task_id)
+        finally:
+            worker.stop()
+    finally:
+        server.stop()
+
+
+def test_refusals_before_anything_runs(stack: Stack, server_url: str, unique: str) -> None:
+    tool = sequential_tool(f"refusals_{unique}")
+    template = tool.get_task_template(
+        template_name="t", command_template="echo {a}", node_args=["a"]
+    )
+    with pytest.raises(ValueError, match="'b'"):
+        template.create_task(a=1, b=2)
+    with pytest.raises(ValueError, match="missing"):
+        template.create_task()
+    with pytest.raises(ValueError, match="not a node, task or op arg"):
+        tool.get_task_template(template_name="u", command_template="echo {x}", node_args=[])
+
+    a, b, c = (template.create_task(a=i) for i in range(3))
+    a.add_upstream(c)
+    b.add_upstream(a)
+    c.add_upstream(b)
+    wf = tool.create_workflow(name="cycle", workflow_args=unique)
+    wf.add_tasks([a, b, c])
+    with pytest.raises(ValueError, match="cycle"):
+        wf.bind()
+    assert wf.workflow_id is None
+
+    with pytest.raises(ValueError, match="name"):
+        template.create_task(a=9, name="bad\nname")
+
+    other = sequential_tool(f"refusals_dup_{unique}")
+    tt = other.get_task_template(template_name="t", command_template="echo {a}", node_args=["a"])
+    root = tt.create_task(a=0)
+    first, again = tt.create_task(a=1), tt.create_task(a=1, upstream_tasks=[root])
+    wf2 = other.create_workflow(name="dup", workflow_args=unique)
+    with pytest.raises(ValueError, match="upstream"):
+        wf2.add_tasks([root, first, again])
+        wf2.bind()
+
+
+def test_server_refuses_unknown_cluster_and_ragged_batches(
+    stack: Stack, server_url: str, unique: str
+) -> None:
+    tool = Tool(name=f"unknown_cluster_{unique}")
+    tool.set_default_cluster_name("no_such_cluster")
+    task = tool.get_task_template(template_name="t", command_template="true").create_task()
+    wf = tool.create_workflow(name="unknown", workflow_args=unique)
+    wf.add_task(task)
+    with pytest.raises(ValidationFailed, match="unknown cluster 'no_such_cluster'.*multiprocess"):
+        wf.bind()
+
+    bad_batch = """mutation { bindTasks(workflowId: 1, tasks: {templateVersionIds: [1, 1],
+      names: ["a"], commands: ["true"], nodeArgs: [{}], taskArgs: [{}], maxAttempts: [1],
+      resourceIndexes: [0], resources: [{clusterName: "sequential", resources: {}}]}) {
+        __typename ... on Error { message } } }"""
+    answer = stack.query(bad_batch)["bindTasks"]
+    assert answer["__typename"] == "ValidationError"
+    assert "templateVersionIds has 2 entries but names has 1" in answer["message"]
+
+
+def test_unreachable_server_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = GraphQLClient("http://127.0.0.1:9", retries=1, backoff_start=0.01)
+    with pytest.raises(ServerUnreachable, match="http://127.0.0.1:9/graphql"):
+        client.execute("{ __typename }")

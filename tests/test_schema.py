@@ -1,0 +1,22 @@
+"""The checked-in schema.graphql is the contract: it must match the server."""
+
+from jobmon_server.export_schema import SCHEMA_FILE, sdl
+
+
+def test_schema_file_is_current() -> None:
+    assert SCHEMA_FILE.read_text() == sdl(), (
+        "schema.graphql is stale; run: python -m jobmon_server.export_schema"
+    )
+
+
+def test_client_and_server_packages_do_not_import_each_other() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for package, other in (
+        ("client/jobmon_client", "jobmon_server"),
+        ("server/jobmon_server", "jobmon_client"),
+    ):
+        for path in (root / package).rglob("*.py"):
+            text = path.read_text()
+            assert f"import {other}" not in text and f"from {other}" not in text, path
