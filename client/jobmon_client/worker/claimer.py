@@ -21,7 +21,12 @@ REPEATED_KILLS_PAUSE_SECONDS = 0.5
 
 
 class Claimer:
-    """Claims up to the free slots, commits their slots, and hands them to the loop."""
+    """Claims up to the free slots, commits their slots, and hands them to the loop.
+
+    With ``max_backlog`` it also keeps up to that many instances waiting locally, as
+    many as twice the slots freed during the last claim's round trip: none when tasks
+    are long, enough to keep the slots busy when they are a few milliseconds each.
+    """
 
     def __init__(
         self,
@@ -33,6 +38,7 @@ class Claimer:
         on_heartbeat_interval: Callable[[float], None],
         on_done: Callable[[], None],
         wait_seconds: float = CLAIM_WAIT_SECONDS,
+        max_backlog: int = 0,
     ) -> None:
         self._client_factory = client_factory
         self._cluster_name = cluster_name
@@ -42,6 +48,7 @@ class Claimer:
         self._on_heartbeat_interval = on_heartbeat_interval
         self._on_done = on_done
         self._wait_seconds = wait_seconds
+        self._max_backlog = max_backlog
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="jobmon-claimer", daemon=True)
 
@@ -79,6 +86,7 @@ class Claimer:
             free = self._slots.wait_free()
             if free <= 0:
                 return
+            released_before = self._slots.released
             try:
                 result = client.execute(
                     CLAIM,
@@ -103,6 +111,9 @@ class Claimer:
             kills = list(answer.get("killInstanceIds") or ())
             if instances:
                 self._slots.commit(sum(i.slots for i in instances))
+                if self._max_backlog:
+                    ended = self._slots.released - released_before
+                    self._slots.set_backlog(min(self._max_backlog, 2 * ended))
             if instances or kills:
                 self._deliver(instances, kills)
             repeated = bool(kills) and not instances and announced.issuperset(kills)

@@ -41,6 +41,11 @@ def default_log_dir() -> Path:
     return Path.home() / ".jobmon" / "logs"
 
 
+def default_backlog(parallelism: int) -> int:
+    """At most this many claimed instances wait locally for a slot (short tasks only)."""
+    return max(32, 2 * parallelism)
+
+
 def cluster_parallelism(cluster_name: str, parallelism: int | None) -> int:
     """Slots of a local cluster: 1 for "sequential", the CPU count for "multiprocess"."""
     if cluster_name == "sequential":
@@ -70,6 +75,7 @@ class Worker:
         client_factory: Callable[[], Client] | None = None,
         kill_grace: float = KILL_GRACE_SECONDS,
         claim_wait_seconds: float = CLAIM_WAIT_SECONDS,
+        max_backlog: int | None = None,
     ) -> None:
         self.cluster_name = cluster_name
         self.parallelism = cluster_parallelism(cluster_name, parallelism)
@@ -77,6 +83,7 @@ class Worker:
         self.worker_id = worker_id or default_worker_id()
         self.kill_grace = kill_grace
         self.claim_wait_seconds = claim_wait_seconds
+        self.max_backlog = default_backlog(self.parallelism) if max_backlog is None else max_backlog
         if client_factory is None:
             from jobmon_client.transport import GraphQLClient
 
@@ -113,6 +120,7 @@ class Worker:
             self._reporter.set_heartbeat_interval,
             lambda: self._post("claimer_done", None),
             wait_seconds=self.claim_wait_seconds,
+            max_backlog=self.max_backlog,
         )
 
         def wake_on_stop() -> None:

@@ -8,23 +8,27 @@ import threading
 class SlotPool:
     """Counts slots committed to claimed instances (waiting or running).
 
-    The claimer waits here for a free slot instead of polling; the loop releases slots
-    as instances finish. Claims may overcommit (a claimed task may need more slots than
-    were free); the claimer then waits until the pool has room again.
+    The claimer waits here for room instead of polling; the loop releases slots as
+    instances finish. Room is ``total + backlog - committed``: ``backlog`` lets the
+    claimer keep a few short tasks waiting locally so that slots freed during a claim's
+    round trip are refilled at once. Claims may overcommit (a claimed task may need more
+    slots than were free); the claimer then waits until the pool has room again.
     """
 
     def __init__(self, total: int) -> None:
         self.total = total
+        self.backlog = 0
+        self.released = 0  # slots released so far, to measure how fast tasks end
         self._committed = 0
         self._closed = False
         self._cond = threading.Condition()
 
     def wait_free(self) -> int:
-        """Block until a slot is free; return how many are, or 0 once closed."""
+        """Block until there is room; return how much, or 0 once closed."""
         with self._cond:
-            while self._committed >= self.total and not self._closed:
+            while self._committed >= self.total + self.backlog and not self._closed:
                 self._cond.wait()
-            return 0 if self._closed else self.total - self._committed
+            return 0 if self._closed else self.total + self.backlog - self._committed
 
     def commit(self, slots: int) -> None:
         with self._cond:
@@ -33,6 +37,12 @@ class SlotPool:
     def release(self, slots: int) -> None:
         with self._cond:
             self._committed -= slots
+            self.released += slots
+            self._cond.notify_all()
+
+    def set_backlog(self, slots: int) -> None:
+        with self._cond:
+            self.backlog = slots
             self._cond.notify_all()
 
     def close(self) -> None:
