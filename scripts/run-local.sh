@@ -7,7 +7,13 @@ url="http://127.0.0.1:$port"
 
 "$bin/jobmon" up --port "$port" --log-level warning &
 server=$!
-trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT INT TERM
+# Ctrl-C reaches `jobmon up` too (same process group), which then stops on its own:
+# wait for it. On any other exit, stop it.
+cleanup() {
+  if kill -0 "$server" 2>/dev/null; then kill -TERM "$server"; wait "$server" 2>/dev/null || true; fi
+}
+trap cleanup EXIT
+trap 'wait "$server" 2>/dev/null || true; exit 130' INT
 
 "$bin/python" - "$url" <<'PY'
 import sys, time, httpx
