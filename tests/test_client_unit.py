@@ -591,8 +591,12 @@ def test_run_detached_returns_after_start(
 
 
 def test_run_timeout_stops_the_run(
-    tool: Tool, process: TaskTemplate, bound_server: FakeServer
+    tool: Tool, process: TaskTemplate, bound_server: FakeServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """When the server has not stopped a run past its timeout, the client stops it."""
+    from jobmon_client import run as run_module
+
+    monkeypatch.setattr(run_module, "TIMEOUT_GRACE_SECONDS", 0.0)
     bound_server.on("StartWorkflowRun", lambda v: run_payload("RUNNING", "RUNNING", {}))
     bound_server.on("StopWorkflowRun", lambda v: run_payload("STOPPED", "HALTED", {"DONE": 1}))
     result = three_tasks(tool, process, bound_server).run(seconds_until_timeout=0)
@@ -640,6 +644,13 @@ def test_failed_run_reports_failed_tasks_and_errors(
         }
 
     bound_server.on("WorkflowErrors", errors)
+    bound_server.on(
+        "FatalTasks",
+        lambda v: {
+            "__typename": "Workflow",
+            "tasks": {"items": [{"id": 1}], "endCursor": "1", "hasNextPage": False},
+        },
+    )
     bound_server.on(
         "StartWorkflowRun",
         lambda v: run_payload("ERROR", "FAILED", {"DONE": 2, "ERROR_FATAL": 1}),

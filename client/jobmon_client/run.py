@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -165,14 +164,22 @@ def start_run(
     return snapshot
 
 
+# How long after the timeout the client waits for the server to stop the run itself.
+TIMEOUT_GRACE_SECONDS = 10.0
+
+
 def follow_run(
     client: GraphQLClient,
     started: RunSnapshot,
     seconds_until_timeout: float,
     show_progress: bool,
 ) -> RunSnapshot:
-    """Poll the run until it ends; stop it when ``seconds_until_timeout`` passes."""
-    deadline = time.monotonic() + seconds_until_timeout
+    """Poll the run until it ends.
+
+    The server stops a run whose ``seconds_until_timeout`` passed; the client stops it
+    itself only if the server has not done so a grace period later.
+    """
+    deadline = time.monotonic() + seconds_until_timeout + TIMEOUT_GRACE_SECONDS
     snapshot = started
     with run_view(started.workflow_id, show_progress) as view:
         while True:
@@ -186,12 +193,17 @@ def follow_run(
                     snapshot.workflow_run_id,
                     seconds_until_timeout,
                 )
-                snapshot = _run_request(
-                    client,
-                    STOP_WORKFLOW_RUN,
-                    {"workflowRunId": snapshot.workflow_run_id},
-                    "stopWorkflowRun",
-                )
+                try:
+                    snapshot = _run_request(
+                        client,
+                        STOP_WORKFLOW_RUN,
+                        {"workflowRunId": snapshot.workflow_run_id},
+                        "stopWorkflowRun",
+                    )
+                except ValidationFailed:  # it ended meanwhile
+                    snapshot = _run_request(
+                        client, WORKFLOW_RUN, {"id": snapshot.workflow_run_id}, "workflowRun"
+                    )
                 view.update(snapshot)
                 return snapshot
             time.sleep(POLL_INTERVAL_SECONDS)
@@ -225,27 +237,34 @@ def iter_errors(
         after = page["endCursor"]
 
 
-def failed_task_ids(
-    client: GraphQLClient, snapshot: RunSnapshot, max_attempts: Mapping[int, int]
-) -> list[int]:
-    """The tasks that failed in this run (``snapshot.failed`` > 0), found from its errors.
+FATAL_TASKS = """
+query FatalTasks($id: Int!, $after: String) {
+  workflow(id: $id) {
+    __typename
+    ... on Workflow {
+      tasks(statuses: [ERROR_FATAL], first: 1000, after: $after) {
+        items { id } endCursor hasNextPage
+      }
+    }
+    ... on Error { message }
+  }
+}
+"""
 
-    A task failed when an attempt ended ERROR_FATAL or it used all its attempts. Reading
-    stops as soon as ``snapshot.failed`` tasks are found.
-    """
-    since = _parse_time(snapshot.created)
-    attempts: Counter[int] = Counter()
-    failed: dict[int, None] = {}
-    for error in iter_errors(client, snapshot.workflow_id):
-        if _parse_time(error["time"]) < since:
-            continue
-        task_id = int(error["taskId"])
-        attempts[task_id] += 1
-        if error["status"] == "ERROR_FATAL" or attempts[task_id] >= max_attempts.get(task_id, 1):
-            failed[task_id] = None
-            if len(failed) >= snapshot.failed:
-                break
-    return list(failed)
+
+def failed_task_ids(client: GraphQLClient, workflow_id: int) -> list[int]:
+    """The workflow's tasks that failed for good (ERROR_FATAL), a page at a time."""
+    ids: list[int] = []
+    after: str | None = None
+    while True:
+        payload = unwrap(
+            client.execute(FATAL_TASKS, {"id": workflow_id, "after": after}), "workflow"
+        )
+        page = payload["tasks"]
+        ids += [int(item["id"]) for item in page["items"]]
+        if not page["hasNextPage"]:
+            return ids
+        after = page["endCursor"]
 
 
 def _parse_time(value: str) -> datetime:

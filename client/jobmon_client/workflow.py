@@ -195,13 +195,7 @@ class Workflow:
 
     def _result(self, snapshot: RunSnapshot, elapsed: float) -> WorkflowRunResult:
         bound = self._bound_settings()
-        failed = (
-            failed_task_ids(
-                self.client, snapshot, {t.task_id: s.max_attempts for t, s in bound if t.task_id}
-            )
-            if snapshot.failed
-            else []
-        )
+        failed = failed_task_ids(self.client, snapshot.workflow_id) if snapshot.failed else []
         failed_ids = set(failed)
         for task, _ in bound:
             if snapshot.workflow_status == "DONE":
