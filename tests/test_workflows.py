@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from jobmon_client import Tool
+from jobmon_client import TaskTemplate, Tool
 
 from tests.helpers import read_stamps, stamp_command, task_instances, workflow
 
@@ -17,6 +17,17 @@ def make_tool(name: str, **resources: object) -> Tool:
         "multiprocess", {"cores": 1, "memory": "1G", "runtime": "10m", **resources}
     )
     return tool
+
+
+def shell_template(tool: Tool) -> TaskTemplate:
+    """A template whose tasks run any shell command, one task per value of ``n``."""
+    return tool.get_task_template(
+        template_name="t",
+        command_template="{cmd} # {n}",
+        node_args=["n"],
+        task_args=[],
+        op_args=["cmd"],
+    )
 
 
 def test_quickstart_runs_to_done(server_url: str, unique: str, tmp_path: Path) -> None:
@@ -115,13 +126,7 @@ def test_fatal_task_stops_its_downstream_and_fails_the_workflow(
     server_url: str, unique: str
 ) -> None:
     tool = make_tool(f"fatal_{unique}")
-    template = tool.get_task_template(
-        template_name="t",
-        command_template="{cmd} # {n}",
-        node_args=["n"],
-        task_args=[],
-        op_args=["cmd"],
-    )
+    template = shell_template(tool)
     bad = template.create_task(n=1, cmd="echo no input file >&2; exit 4", max_attempts=2)
     good = template.create_task(n=2, cmd="true")
     after_bad = template.create_task(n=3, cmd="true", upstream_tasks=[bad])
@@ -145,13 +150,7 @@ def test_resume_reruns_only_unfinished_tasks(server_url: str, unique: str, tmp_p
 
     def build() -> tuple:
         tool = make_tool(f"resume_{unique}")
-        template = tool.get_task_template(
-            template_name="t",
-            command_template="{cmd} # {n}",
-            node_args=["n"],
-            task_args=[],
-            op_args=["cmd"],
-        )
+        template = shell_template(tool)
         first = template.create_task(n=1, cmd="true")
         needs_fix = template.create_task(
             n=2, cmd=f"test -e {flag}", upstream_tasks=[first], max_attempts=1
@@ -184,13 +183,7 @@ def test_resume_reruns_only_unfinished_tasks(server_url: str, unique: str, tmp_p
 
 def test_fail_fast_stops_at_the_first_fatal_task(server_url: str, unique: str) -> None:
     tool = make_tool(f"failfast_{unique}")
-    template = tool.get_task_template(
-        template_name="t",
-        command_template="{cmd} # {n}",
-        node_args=["n"],
-        task_args=[],
-        op_args=["cmd"],
-    )
+    template = shell_template(tool)
     bad = template.create_task(n=1, cmd="exit 1", max_attempts=1)
     slow = template.create_task(n=2, cmd="sleep 60")
     wf = tool.create_workflow(name="failfast", workflow_args=unique)
@@ -207,13 +200,7 @@ def test_fail_fast_stops_at_the_first_fatal_task(server_url: str, unique: str) -
 
 def test_concurrency_limit_is_never_exceeded(server_url: str, unique: str, tmp_path: Path) -> None:
     tool = make_tool(f"limit_{unique}")
-    template = tool.get_task_template(
-        template_name="t",
-        command_template="{cmd} # {n}",
-        node_args=["n"],
-        task_args=[],
-        op_args=["cmd"],
-    )
+    template = shell_template(tool)
     tasks = [template.create_task(n=n, cmd=stamp_command(tmp_path, str(n), 0.3)) for n in range(12)]
     wf = tool.create_workflow(name="limit", workflow_args=unique, max_concurrently_running=3)
     wf.add_tasks(tasks)
