@@ -20,7 +20,9 @@ from jobmon_client.worker.distributor import FinishedTask, LocalDistributor
 from jobmon_client.worker.instance import ClaimedInstance
 from jobmon_client.worker.limits import parse_runtime, runtime_limit, slots_needed
 from jobmon_client.worker.process import TaskProcess, stderr_tail
+from jobmon_client.worker.reporter import Reporter
 from jobmon_client.worker.reports import finished
+from jobmon_client.worker.slots import SlotPool
 
 TIMEOUT = 10.0
 
@@ -231,6 +233,96 @@ def test_resources_defaults() -> None:
     assert slots_needed({"cores": 16}, 4) == 4
 
 
+def test_slot_pool_refills_the_backlog_once_half_is_used() -> None:
+    pool = SlotPool(2)
+    assert pool.wait_free() == 2
+    pool.commit(2)
+    assert pool.room() == 0  # no backlog: wait for a free slot
+    pool.release(1)
+    assert pool.room() == 1
+    pool.commit(1)
+    pool.set_backlog(8)
+    assert pool.room() == 8  # up to total + backlog
+    pool.commit(8)
+    pool.release(4)
+    assert pool.room() == 0  # 6 committed: above the low-water mark of 2 + 4
+    pool.release(1)
+    assert pool.room() == 5
+
+
+def test_slot_pool_close_wakes_a_waiting_claimer() -> None:
+    pool = SlotPool(1)
+    pool.commit(1)
+    result: list[int] = []
+    waiter = threading.Thread(target=lambda: result.append(pool.wait_free()))
+    waiter.start()
+    pool.close()
+    waiter.join(TIMEOUT)
+    assert result == [0]
+
+
+# -- the reporter ----------------------------------------------------------------------------
+
+
+class RecordingClient:
+    """Records report batches and heartbeats; the first report blocks until released."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.batches: list[list[dict[str, Any]]] = []
+        self.heartbeats: list[dict[str, Any]] = []
+        self.in_flight = threading.Event()
+        self.release = threading.Event()
+
+    def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        assert variables is not None
+        if "heartbeat" in document:
+            with self.cond:
+                self.heartbeats.append(variables)
+                self.cond.notify_all()
+            return {"heartbeat": {"killInstanceIds": [8]}}
+        self.in_flight.set()
+        assert self.release.wait(TIMEOUT)
+        with self.cond:
+            self.batches.append(variables["reports"])
+            self.cond.notify_all()
+        return {"reportTaskInstances": {"accepted": 1, "ignored": [], "killInstanceIds": []}}
+
+
+def test_reporter_sends_what_queued_during_a_request_as_one_ordered_batch() -> None:
+    client = RecordingClient()
+    reporter = Reporter(lambda: client, "w", lambda: [], lambda ids: None)
+    reporter.start()
+    try:
+        reporter.put([{"taskInstanceId": 1, "status": "LAUNCHED"}])
+        assert client.in_flight.wait(TIMEOUT)
+        later = [{"taskInstanceId": 2, "status": s} for s in ("LAUNCHED", "RUNNING", "DONE")]
+        reporter.put(later[:2])
+        reporter.put(later[2:])
+        client.release.set()
+    finally:
+        reporter.close()
+    assert client.batches == [[{"taskInstanceId": 1, "status": "LAUNCHED"}], later]
+
+
+def test_reporter_heartbeats_held_instances_and_passes_kills_on() -> None:
+    client = RecordingClient()
+    kills: list[list[int]] = []
+    reporter = Reporter(lambda: client, "w", lambda: [4, 5], kills.append, heartbeat_interval=0.05)
+    reporter.start()
+    try:
+        with client.cond:
+            assert client.cond.wait_for(lambda: client.heartbeats, TIMEOUT)
+    finally:
+        reporter.close()
+    assert client.heartbeats[0] == {
+        "workerId": "w",
+        "taskInstanceIds": [4, 5],
+        "nextReportSeconds": pytest.approx(0.15),
+    }
+    assert kills[0] == [8]
+
+
 # -- the worker loop against an in-memory server -------------------------------------------
 
 
@@ -363,7 +455,9 @@ def test_worker_kills_on_request_and_ignores_unknown_ids(tmp_path: Path) -> None
 def test_worker_stop_reports_running_tasks_for_retry(tmp_path: Path) -> None:
     server = FakeServer([_wire(6, "sleep 30"), _wire(7, "sleep 30")])
     thread, stop = _start_worker(server, tmp_path)
-    server.wait_for_reports(lambda reports: _final(reports, []) and len(reports) >= 4)
+    server.wait_for_reports(
+        lambda reports: "RUNNING" in server.statuses(6) and "RUNNING" in server.statuses(7)
+    )
     _stop_worker(server, thread, stop)
     for instance_id in (6, 7):
         assert server.statuses(instance_id) == ["LAUNCHED", "RUNNING", "UNKNOWN_ERROR"]

@@ -81,9 +81,11 @@ class LocalDistributor:
     def launch(self, instance: ClaimedInstance) -> RunningTask:
         """Start an instance's command; raises OSError or ValueError when it cannot."""
         limit = runtime_limit(instance.resources)
-        directory = self._workflow_dir(instance.workflow_id)
-        stem = f"{directory}/{_file_name(instance.name)}.{instance.id}"
-        process = TaskProcess.spawn(instance.command, stem + ".out", stem + ".err")
+        try:
+            process = self._spawn(instance)
+        except FileNotFoundError:  # the log directory went away: make it again, once
+            self._workflow_dirs.pop(instance.workflow_id, None)
+            process = self._spawn(instance)
         task = RunningTask(instance, process, limit)
         self.running[instance.id] = task
         self.busy_slots += instance.slots
@@ -144,6 +146,12 @@ class LocalDistributor:
             process.signal_group(signal.SIGKILL)  # whatever the shell left behind
         log.debug("instance %d exited with %d", task.instance.id, result.exit_code)
         return FinishedTask(task, result)
+
+    def _spawn(self, instance: ClaimedInstance) -> TaskProcess:
+        stem = (
+            f"{self._workflow_dir(instance.workflow_id)}/{_file_name(instance.name)}.{instance.id}"
+        )
+        return TaskProcess.spawn(instance.command, stem + ".out", stem + ".err")
 
     def _schedule(self, when: float, instance_id: int, action: str) -> None:
         heapq.heappush(self._deadlines, (when, next(self._seq), instance_id, action))

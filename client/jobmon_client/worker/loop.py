@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ from jobmon_client.worker.slots import SlotPool
 log = logging.getLogger(__name__)
 
 CLUSTERS = ("sequential", "multiprocess")
+ABORT_WAIT_SECONDS = 5.0
 
 
 def default_worker_id() -> str:
@@ -49,6 +51,8 @@ def default_backlog(parallelism: int) -> int:
 def cluster_parallelism(cluster_name: str, parallelism: int | None) -> int:
     """Slots of a local cluster: 1 for "sequential", the CPU count for "multiprocess"."""
     if cluster_name == "sequential":
+        if parallelism not in (None, 1):
+            log.warning("the sequential cluster runs one task at a time; ignoring parallelism")
         return 1
     if cluster_name == "multiprocess":
         slots = parallelism if parallelism is not None else (os.cpu_count() or 1)
@@ -246,8 +250,9 @@ class Worker:
             if task.kill_reason is None:
                 task.kill_reason = "stop"
             task.process.signal_group(signal.SIGKILL)
-        while distributor.running:
-            for done in distributor.wait():
+        deadline = time.monotonic() + ABORT_WAIT_SECONDS
+        while distributor.running and time.monotonic() < deadline:
+            for done in distributor.wait(deadline - time.monotonic()):
                 self._finish(done)
         self._drain_inbox(stopping=True)
         self._drop(list(self._pending), "UNKNOWN_ERROR", reports.WORKER_STOPPED)

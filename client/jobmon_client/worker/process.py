@@ -1,9 +1,13 @@
 """One task's command as a child process: launch it, signal its group, collect its result.
 
-The command runs as ``/bin/sh -c COMMAND``, spawned with ``os.posix_spawn`` in a session
-of its own (so its process group holds everything it starts), stdin from /dev/null and
+The command runs as ``/bin/sh -c COMMAND``, spawned with ``os.posix_spawn(setsid=True)``
+so that its own process group holds everything it starts, with stdin from /dev/null and
 stdout/stderr into files. Its exit is observed through a pidfd, which becomes readable
 when the process ends; ``wait4`` then gives the exit status and resource usage.
+
+Linux counts the worker's own peak RSS into a spawned child's ``ru_maxrss`` (the child
+starts in the worker's address space before its exec), so the reported maximum RSS of a
+task is at least the worker's.
 """
 
 from __future__ import annotations

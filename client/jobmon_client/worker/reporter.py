@@ -71,7 +71,11 @@ class Reporter:
         self._thread.join()
 
     def _run(self) -> None:
-        client = self._client_factory()
+        try:
+            client = self._client_factory()
+        except Exception:
+            log.exception("cannot create a GraphQL client; no reports will be sent")
+            return
         try:
             while True:
                 batch, closing = self._next_batch()
@@ -148,9 +152,9 @@ class Reporter:
                     "nextReportSeconds": 3 * self._interval,
                 },
             )
+            kills = result["heartbeat"]["killInstanceIds"]
         except Exception as exc:
             log.warning("heartbeat for %d instances failed: %s", len(ids), exc)
             return
-        kills = result["heartbeat"].get("killInstanceIds")
         if kills:
             self._on_kill(list(kills))

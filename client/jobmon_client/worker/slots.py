@@ -9,10 +9,10 @@ class SlotPool:
     """Counts slots committed to claimed instances (waiting or running).
 
     The claimer waits here for room instead of polling; the loop releases slots as
-    instances finish. Room is ``total + backlog - committed``: ``backlog`` lets the
-    claimer keep a few short tasks waiting locally so that slots freed during a claim's
-    round trip are refilled at once. Claims may overcommit (a claimed task may need more
-    slots than were free); the claimer then waits until the pool has room again.
+    instances finish. ``backlog`` lets the claimer keep short tasks waiting locally, so
+    that slots freed during a claim's round trip are refilled at once: it claims again
+    once half the backlog is used, up to ``total + backlog``. Claims may overcommit (a
+    claimed task may need more slots than were free); the claimer then waits for room.
     """
 
     def __init__(self, total: int) -> None:
@@ -23,12 +23,18 @@ class SlotPool:
         self._closed = False
         self._cond = threading.Condition()
 
+    def room(self) -> int:
+        """Slots to claim now: 0 while the pool is above its low-water mark."""
+        if self._committed >= self.total + self.backlog // 2:
+            return 0
+        return self.total + self.backlog - self._committed
+
     def wait_free(self) -> int:
         """Block until there is room; return how much, or 0 once closed."""
         with self._cond:
-            while self._committed >= self.total + self.backlog and not self._closed:
+            while not self._closed and not self.room():
                 self._cond.wait()
-            return 0 if self._closed else self.total + self.backlog - self._committed
+            return 0 if self._closed else self.room()
 
     def commit(self, slots: int) -> None:
         with self._cond:
