@@ -41,12 +41,23 @@ def check_page_size(first: int, maximum: int) -> int:
 
 
 def keyset_page(
-    session: Session, stmt: Select[Any], id_column: Any, first: int, after: str | None
+    session: Session,
+    stmt: Select[Any],
+    id_column: Any,
+    first: int,
+    after: str | None,
+    *,
+    newest_first: bool = False,
 ) -> Page[Any]:
     """One page ordered by id, fetching one row more to know whether another page follows."""
-    rows: Sequence[Any] = session.execute(
-        stmt.where(id_column > parse_cursor(after)).order_by(id_column).limit(first + 1)
-    ).all()
+    cursor = parse_cursor(after)
+    if newest_first:
+        if cursor:
+            stmt = stmt.where(id_column < cursor)
+        stmt = stmt.order_by(id_column.desc())
+    else:
+        stmt = stmt.where(id_column > cursor).order_by(id_column)
+    rows: Sequence[Any] = session.execute(stmt.limit(first + 1)).all()
     more = len(rows) > first
     rows = rows[:first]
     return Page(list(rows), str(rows[-1][0].id) if rows else after, more)
@@ -57,6 +68,26 @@ def workflow(session: Session, workflow_id: int) -> models.Workflow:
     if found is None:
         raise NotFoundError(f"workflow {workflow_id} does not exist")
     return found
+
+
+def workflows_page(
+    session: Session,
+    users: list[str],
+    ids: list[int],
+    statuses: list[str],
+    first: int,
+    after: str | None,
+) -> Page[Any]:
+    """Workflows, newest first, filtered by owner, id and status."""
+    wf = models.Workflow
+    stmt = select(wf)
+    if users:
+        stmt = stmt.where(wf.user.in_(users))
+    if ids:
+        stmt = stmt.where(wf.id.in_(ids))
+    if statuses:
+        stmt = stmt.where(wf.status.in_(statuses))
+    return keyset_page(session, stmt, wf.id, first, after, newest_first=True)
 
 
 def workflow_run(session: Session, run_id: int) -> models.WorkflowRun:
@@ -79,7 +110,9 @@ def counts(session: Session, workflow_id: int) -> list[tuple[str, int]]:
     return sorted(task_counts(session, workflow_id).items())
 
 
-def errors_page(session: Session, workflow_id: int, first: int, after: str | None) -> Page[Any]:
+def errors_page(
+    session: Session, workflow_id: int, signature: str | None, first: int, after: str | None
+) -> Page[Any]:
     log, ti, task = models.TaskInstanceErrorLog, models.TaskInstance, models.Task
     stmt = (
         select(log, task.name, ti.status, ti.exit_code)
@@ -87,22 +120,33 @@ def errors_page(session: Session, workflow_id: int, first: int, after: str | Non
         .join(task, task.id == log.task_id)
         .where(log.workflow_id == workflow_id)
     )
+    if signature is not None:
+        stmt = stmt.where(log.signature == signature)
     return keyset_page(session, stmt, log.id, first, after)
 
 
-TASK_DETAIL = (
-    models.Task,
-    models.TaskTemplate.name,
-    models.Cluster.name,
-    models.TaskResources.requested,
-    models.Node.node_args,
-)
+def _latest_exit_code() -> Any:
+    ti = models.TaskInstance
+    return (
+        select(ti.exit_code)
+        .where(ti.task_id == models.Task.id)
+        .order_by(ti.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def _task_detail() -> Select[Any]:
     task = models.Task
     return (
-        select(*TASK_DETAIL)
+        select(
+            task,
+            models.TaskTemplate.name,
+            models.Cluster.name,
+            models.TaskResources.requested,
+            models.Node.node_args,
+            _latest_exit_code(),
+        )
         .join(models.Node, models.Node.id == task.node_id)
         .join(
             models.TaskTemplateVersion,
@@ -118,11 +162,31 @@ def _task_detail() -> Select[Any]:
 
 
 def tasks_page(
-    session: Session, workflow_id: int, statuses: list[str] | None, first: int, after: str | None
+    session: Session,
+    workflow_id: int,
+    statuses: list[str] | None,
+    template_name: str | None,
+    first: int,
+    after: str | None,
 ) -> Page[Any]:
     stmt = _task_detail().where(models.Task.workflow_id == workflow_id)
     if statuses:
         stmt = stmt.where(models.Task.status.in_(statuses))
+    if template_name is not None:
+        stmt = stmt.where(models.TaskTemplate.name == template_name)
+    return keyset_page(session, stmt, models.Task.id, first, after)
+
+
+def neighbours_page(
+    session: Session, task_id: int, upstream: bool, first: int, after: str | None
+) -> Page[Any]:
+    """A task's upstream (or downstream) tasks, through the edge index."""
+    edge = models.TaskEdge
+    if upstream:
+        near, far = edge.upstream_task_id, edge.downstream_task_id
+    else:
+        near, far = edge.downstream_task_id, edge.upstream_task_id
+    stmt = _task_detail().join(edge, near == models.Task.id).where(far == task_id)
     return keyset_page(session, stmt, models.Task.id, first, after)
 
 
@@ -133,13 +197,53 @@ def task(session: Session, task_id: int) -> Any:
     return row
 
 
+def _instance_detail() -> Select[Any]:
+    """An instance with what it asked for, its task's name and its latest error message."""
+    ti, log = models.TaskInstance, models.TaskInstanceErrorLog
+    error = (
+        select(log.description)
+        .where(log.task_instance_id == ti.id)
+        .order_by(log.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(ti, models.TaskResources.requested, models.Task.name, error)
+        .join(models.TaskResources, models.TaskResources.id == ti.task_resources_id)
+        .join(models.Task, models.Task.id == ti.task_id)
+    )
+
+
 def instances_page(session: Session, task_id: int, first: int, after: str | None) -> Page[Any]:
     ti = models.TaskInstance
-    stmt = (
-        select(ti, models.TaskResources.requested)
-        .join(models.TaskResources, models.TaskResources.id == ti.task_resources_id)
-        .where(ti.task_id == task_id)
+    return keyset_page(
+        session, _instance_detail().where(ti.task_id == task_id), ti.id, first, after
     )
+
+
+def workflow_instances_page(
+    session: Session,
+    workflow_id: int,
+    template_name: str | None,
+    first: int,
+    after: str | None,
+) -> Page[Any]:
+    """A workflow's task instances, oldest first, optionally of one template."""
+    ti = models.TaskInstance
+    stmt = _instance_detail().where(ti.workflow_id == workflow_id)
+    if template_name is not None:
+        stmt = (
+            stmt.join(models.Array, models.Array.id == ti.array_id)
+            .join(
+                models.TaskTemplateVersion,
+                models.TaskTemplateVersion.id == models.Array.task_template_version_id,
+            )
+            .join(
+                models.TaskTemplate,
+                models.TaskTemplate.id == models.TaskTemplateVersion.task_template_id,
+            )
+            .where(models.TaskTemplate.name == template_name)
+        )
     return keyset_page(session, stmt, ti.id, first, after)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
-from jobmon_server.errors import NotFoundError, ValidationFailed
+from jobmon_server.errors import NotFoundError, PermissionDeniedError, ValidationFailed
 from jobmon_server.scheduling import (
     TASK_COLUMNS,
     fill_capacity,
@@ -40,11 +40,16 @@ def start_run(
         raise NotFoundError(f"workflow {workflow_id} does not exist")
     if not workflow.bound:
         raise ValidationFailed(f"workflow {workflow_id} is not fully bound; call bind() again")
+    if resume and workflow.user != user:
+        raise PermissionDeniedError(
+            f"workflow {workflow_id} belongs to {workflow.user}; only its owner may resume it"
+        )
     now = utcnow()
     previous = session.scalar(
         select(models.WorkflowRun.id).where(models.WorkflowRun.workflow_id == workflow_id).limit(1)
     )
-    if previous is not None and not resume:
+    # A workflow reset to REGISTERING starts afresh without resume.
+    if previous is not None and not resume and workflow.status != W.REGISTERING:
         raise ValidationFailed(
             f"workflow {workflow_id} has run before (status {workflow.status}); to rerun the "
             "tasks that are not DONE, call run(resume=True) or 'jobmon workflow resume'",

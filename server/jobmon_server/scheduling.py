@@ -235,6 +235,15 @@ def _counts_by_array(session: Session, workflow_id: int) -> dict[tuple[int, str]
     return {(a, s): n for a, s, n in rows}
 
 
+def task_counts_by_array(session: Session, workflow_id: int) -> dict[int, dict[str, int]]:
+    """Tasks per status of each array of a workflow, from the kept counts."""
+    nested: dict[int, dict[str, int]] = defaultdict(dict)
+    for (array_id, status), n in _counts_by_array(session, workflow_id).items():
+        if n:
+            nested[array_id][status] = n
+    return dict(nested)
+
+
 def create_instances(session: Session, tasks: Sequence[Any], now: datetime) -> None:
     run = running_run(session, tasks[0].workflow_id)
     assert run is not None, "instances are only created for a running workflow run"

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
 from jobmon_server.db.statements import chunks
+from jobmon_server.error_groups import signature
 from jobmon_server.errors import NotFoundError, ValidationFailed
 from jobmon_server.scheduling import (
     INSTANCE_COLUMNS,
@@ -279,16 +280,19 @@ def _follow_with_tasks(
 def log_errors(
     session: Session, reports: list[Report], instances: dict[int, Any], now: datetime
 ) -> None:
-    rows = [
-        {
-            "task_instance_id": r.task_instance_id,
-            "task_id": instances[r.task_instance_id].task_id,
-            "workflow_id": instances[r.task_instance_id].workflow_id,
-            "description": (r.error_message or _default_error(r)),
-            "time": now,
-        }
-        for r in reports
-    ]
+    rows = []
+    for r in reports:
+        description = r.error_message or _default_error(r)
+        rows.append(
+            {
+                "task_instance_id": r.task_instance_id,
+                "task_id": instances[r.task_instance_id].task_id,
+                "workflow_id": instances[r.task_instance_id].workflow_id,
+                "description": description,
+                "signature": signature(description),
+                "time": now,
+            }
+        )
     for part in chunks(rows, 2000):
         session.execute(insert(models.TaskInstanceErrorLog), list(part))
 

@@ -13,7 +13,6 @@ Report = dict[str, Any]
 HOSTNAME = socket.gethostname()
 WORKER_STOPPED = "worker stopped"
 KILLED_ON_REQUEST = "killed on request"
-_INT32_MAX = 2**31 - 1  # GraphQL Int is 32-bit
 
 
 def launched(task: RunningTask) -> tuple[Report, Report]:
@@ -39,7 +38,7 @@ def finished(done: FinishedTask) -> Report:
     report: Report = {
         "taskInstanceId": task.instance.id,
         "exitCode": result.exit_code,
-        "maxRssBytes": min(result.max_rss_bytes, _INT32_MAX),
+        "maxRssBytes": float(result.max_rss_bytes),
         "cpuSeconds": result.cpu_seconds,
         "wallclockSeconds": result.wallclock_seconds,
     }

@@ -231,12 +231,17 @@ class TaskInstance(Base):
 
 class TaskInstanceErrorLog(Base):
     __tablename__ = "task_instance_error_log"
-    __table_args__ = (Index("ix_error_workflow_id", "workflow_id", "id"),)
+    __table_args__ = (
+        Index("ix_error_workflow_id", "workflow_id", "id"),
+        Index("ix_error_workflow_signature", "workflow_id", "signature", "task_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     task_instance_id: Mapped[int] = mapped_column(ForeignKey("task_instance.id"), index=True)
     task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
     workflow_id: Mapped[int] = mapped_column(ForeignKey("workflow.id"))
     description: Mapped[str] = mapped_column(Text)
+    # Groups similar messages (see error_groups.py).
+    signature: Mapped[str] = mapped_column(HASH)
     time: Mapped[datetime]
 
 

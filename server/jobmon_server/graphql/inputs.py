@@ -98,7 +98,7 @@ class InstanceReport:
     stdout_path: str | None = None
     stderr_path: str | None = None
     exit_code: int | None = None
-    max_rss_bytes: int | None = None
+    max_rss_bytes: float | None = None
     cpu_seconds: float | None = None
     wallclock_seconds: float | None = None
     error_message: str | None = strawberry.field(
@@ -115,7 +115,7 @@ class InstanceReport:
             "stdout_path": self.stdout_path,
             "stderr_path": self.stderr_path,
             "exit_code": self.exit_code,
-            "max_rss_bytes": self.max_rss_bytes,
+            "max_rss_bytes": None if self.max_rss_bytes is None else int(self.max_rss_bytes),
             "cpu_seconds": self.cpu_seconds,
             "wallclock_seconds": self.wallclock_seconds,
         }

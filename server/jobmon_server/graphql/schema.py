@@ -11,7 +11,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.types import Info
 
-from jobmon_server import binding, reads, runs, workers
+from jobmon_server import binding, reads, runs, steering, usage, workers
 from jobmon_server.errors import (
     ConflictError,
     DomainError,
@@ -32,9 +32,27 @@ from jobmon_server.wakeup import wait_for
 
 R = TypeVar("R")
 
-WorkflowResult = t.result_union("WorkflowResult", t.Workflow, t.NotFound, t.ValidationError)
+WorkflowResult = t.result_union(
+    "WorkflowResult", t.Workflow, t.NotFound, t.ValidationError, t.PermissionDenied, t.Conflict
+)
 WorkflowRunResult = t.result_union(
-    "WorkflowRunResult", t.WorkflowRun, t.NotFound, t.ValidationError, t.Conflict
+    "WorkflowRunResult",
+    t.WorkflowRun,
+    t.NotFound,
+    t.ValidationError,
+    t.Conflict,
+    t.PermissionDenied,
+)
+WorkflowTemplateResult = t.result_union(
+    "WorkflowTemplateResult", t.WorkflowTemplate, t.NotFound, t.ValidationError, t.PermissionDenied
+)
+UpdateTasksResult = t.result_union(
+    "UpdateTasksResult",
+    t.UpdatedTasks,
+    t.NotFound,
+    t.ValidationError,
+    t.PermissionDenied,
+    t.Conflict,
 )
 TaskResult = t.result_union("TaskResult", t.Task, t.NotFound)
 ToolVersionResult = t.result_union("ToolVersionResult", t.ToolVersion, t.ValidationError)
@@ -74,6 +92,33 @@ class Query:
             return t.Workflow.from_row(await services(info).read(reads.workflow, id))
 
         return await expected(work())
+
+    @strawberry.field(
+        description="Workflows, newest first; filtered by owner, id and status when given."
+    )
+    async def workflows(
+        self,
+        info: Info,
+        users: list[str] | None = None,
+        ids: list[int] | None = None,
+        statuses: list[t.WorkflowStatus] | None = None,
+        first: int = 100,
+        after: str | None = None,
+    ) -> t.WorkflowPage:
+        first = reads.check_page_size(first, services(info).settings.max_page_size)
+        page = await services(info).read(
+            reads.workflows_page,
+            list(users or []),
+            list(ids or []),
+            [s.value for s in statuses or []],
+            first,
+            after,
+        )
+        return t.WorkflowPage(
+            items=[t.Workflow.from_row(w[0]) for w in page.items],
+            end_cursor=page.end_cursor,
+            has_next_page=page.has_next_page,
+        )
 
     @strawberry.field(description="A workflow run by id.")
     async def workflow_run(self, info: Info, id: int) -> WorkflowRunResult:
@@ -171,13 +216,95 @@ class Mutation:
     async def complete_bind(self, info: Info, workflow_id: int, total_tasks: int) -> WorkflowResult:
         return await expected(_workflow(info, binding.complete_bind, workflow_id, total_tasks))
 
-    @strawberry.mutation(description="Change how many tasks may run at once; applies at once.")
-    async def set_max_concurrently_running(
-        self, info: Info, workflow_id: int, limit: int
-    ) -> WorkflowResult:
-        return await expected(
-            _workflow(info, binding.set_max_concurrently_running, workflow_id, limit)
+    @strawberry.mutation(
+        description=(
+            "Change how many tasks may run at once; applies at once. With `user`, only the "
+            "workflow's owner may."
         )
+    )
+    async def set_max_concurrently_running(
+        self, info: Info, workflow_id: int, limit: int, user: str | None = None
+    ) -> WorkflowResult:
+        if user is None:
+            work = _workflow(info, binding.set_max_concurrently_running, workflow_id, limit)
+        else:
+            work = _workflow(info, steering.set_workflow_concurrency, workflow_id, limit, user)
+        return await expected(work)
+
+    @strawberry.mutation(
+        description=(
+            "Limit how many tasks of one template run at once in a workflow (null: only the "
+            "workflow's limit applies); applies at once. Only the owner may."
+        )
+    )
+    async def set_template_concurrency(
+        self, info: Info, workflow_id: int, template_name: str, limit: int | None, user: str
+    ) -> WorkflowTemplateResult:
+        async def work() -> t.WorkflowTemplate:
+            def change_and_read(session: Any) -> Any:
+                array = steering.set_template_concurrency(
+                    session, workflow_id, template_name, limit, user
+                )
+                return next(
+                    r
+                    for r in usage.workflow_templates(session, workflow_id)
+                    if r.array_id == array.id
+                )
+
+            return t.WorkflowTemplate.from_row(await services(info).write(change_and_read))
+
+        return await expected(work())
+
+    @strawberry.mutation(
+        description=(
+            "Stop the workflow's running run: what is queued or running is cancelled and the "
+            "workflow becomes HALTED. Only the owner may."
+        )
+    )
+    async def stop_workflow(self, info: Info, workflow_id: int, user: str) -> WorkflowRunResult:
+        async def work() -> t.WorkflowRun:
+            run = await services(info).write(steering.stop_workflow, workflow_id, user)
+            return t.WorkflowRun.from_row(run)
+
+        return await expected(work())
+
+    @strawberry.mutation(
+        description=(
+            "Put a workflow that is not running back to REGISTERING with all its tasks, so that "
+            "run() starts it afresh. Only the owner may."
+        )
+    )
+    async def reset_workflow(self, info: Info, workflow_id: int, user: str) -> WorkflowResult:
+        return await expected(_workflow(info, steering.reset_workflow, workflow_id, user))
+
+    @strawberry.mutation(
+        description=(
+            "Mark tasks DONE (recursive: their upstream tasks too) or REGISTERING to rerun them "
+            "(recursive: their downstream tasks too) in a workflow that is not running. Only "
+            "the owner may."
+        )
+    )
+    async def update_task_statuses(
+        self,
+        info: Info,
+        workflow_id: int,
+        task_ids: list[int],
+        status: t.TaskStatus,
+        user: str,
+        recursive: bool = False,
+    ) -> UpdateTasksResult:
+        async def work() -> t.UpdatedTasks:
+            ids = await services(info).write(
+                steering.update_task_statuses,
+                workflow_id,
+                list(task_ids),
+                status.value,
+                recursive,
+                user,
+            )
+            return t.UpdatedTasks(task_ids=ids)
+
+        return await expected(work())
 
     @strawberry.mutation(
         description=(

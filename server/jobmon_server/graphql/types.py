@@ -15,7 +15,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from jobmon_server import reads, statuses
+from jobmon_server import error_groups, reads, statuses, usage
 from jobmon_server.context import Services
 from jobmon_server.db import models
 
@@ -116,7 +116,9 @@ class TaskInstance:
     exit_code: int | None
     stdout_path: str | None
     stderr_path: str | None
-    max_rss_bytes: int | None
+    max_rss_bytes: float | None = strawberry.field(
+        description="Peak memory in bytes (a Float: it may exceed 32 bits)."
+    )
     cpu_seconds: float | None
     wallclock_seconds: float | None
     requested_resources: JSON
@@ -124,12 +126,19 @@ class TaskInstance:
     started: datetime | None
     finished: datetime | None
     status_date: datetime
+    task_name: str
+    error_message: str | None = strawberry.field(
+        description="The latest error recorded for this attempt (the tail of its stderr)."
+    )
 
     @classmethod
-    def from_row(cls, ti: models.TaskInstance, requested: dict[str, Any]) -> TaskInstance:
+    def from_row(cls, row: Any) -> TaskInstance:
+        ti, requested, task_name, error_message = row
         return cls(
             id=ti.id,
             task_id=ti.task_id,
+            task_name=task_name,
+            error_message=error_message,
             workflow_run_id=ti.workflow_run_id,
             status=TaskInstanceStatus(ti.status),
             distributor_id=ti.distributor_id,
@@ -210,28 +219,68 @@ class Workflow:
             has_next_page=page.has_next_page,
         )
 
-    @strawberry.field(description="Tasks in id order, optionally only those in some statuses.")
+    @strawberry.field(
+        description="Tasks in id order, optionally only those in some statuses or of a template."
+    )
     async def tasks(
         self,
         info: Info,
         statuses: list[TaskStatus] | None = None,
+        template_name: str | None = None,
         first: int = 100,
         after: str | None = None,
     ) -> TaskPage:
         page = await services(info).read(
-            reads.tasks_page, self.id, [s.value for s in statuses or []], _first(info, first), after
+            reads.tasks_page,
+            self.id,
+            [s.value for s in statuses or []],
+            template_name,
+            _first(info, first),
+            after,
         )
-        return TaskPage(
-            items=[Task.from_row(r) for r in page.items],
-            end_cursor=page.end_cursor,
-            has_next_page=page.has_next_page,
-        )
+        return TaskPage.of(page)
 
-    @strawberry.field(description="Errors of the workflow's task instances, oldest first.")
+    @strawberry.field(description="Attempts of the workflow's tasks, oldest first.")
+    async def task_instances(
+        self,
+        info: Info,
+        template_name: str | None = None,
+        first: int = 100,
+        after: str | None = None,
+    ) -> TaskInstancePage:
+        page = await services(info).read(
+            reads.workflow_instances_page, self.id, template_name, _first(info, first), after
+        )
+        return TaskInstancePage.of(page)
+
+    @strawberry.field(description="The templates of the workflow's tasks, with counts by status.")
+    async def templates(self, info: Info) -> list[WorkflowTemplate]:
+        rows = await services(info).read(usage.workflow_templates, self.id)
+        return [WorkflowTemplate.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description=(
+            "Errors grouped by similar message (numbers and quoted values blanked), largest "
+            "group first."
+        )
+    )
+    async def error_groups(self, info: Info, first: int = 20) -> list[ErrorGroup]:
+        groups = await services(info).read(error_groups.error_groups, self.id, _first(info, first))
+        return [ErrorGroup.from_row(g) for g in groups]
+
+    @strawberry.field(
+        description="Errors of the workflow's task instances, oldest first; or one group's."
+    )
     async def errors(
-        self, info: Info, first: int = 100, after: str | None = None
+        self,
+        info: Info,
+        signature: str | None = None,
+        first: int = 100,
+        after: str | None = None,
     ) -> TaskInstanceErrorPage:
-        page = await services(info).read(reads.errors_page, self.id, _first(info, first), after)
+        page = await services(info).read(
+            reads.errors_page, self.id, signature, _first(info, first), after
+        )
         return TaskInstanceErrorPage(
             items=[
                 TaskInstanceError(
@@ -281,22 +330,36 @@ class Task:
     cluster_name: str
     compute_resources: JSON
     status_date: datetime
+    latest_exit_code: int | None = strawberry.field(
+        description="Exit code of the latest attempt, if it reported one."
+    )
 
     @strawberry.field(description="Attempts of this task, oldest first.")
     async def instances(
         self, info: Info, first: int = 100, after: str | None = None
     ) -> TaskInstancePage:
         page = await services(info).read(reads.instances_page, self.id, _first(info, first), after)
-        return TaskInstancePage(
-            items=[TaskInstance.from_row(ti, req) for ti, req in page.items],
-            end_cursor=page.end_cursor,
-            has_next_page=page.has_next_page,
+        return TaskInstancePage.of(page)
+
+    @strawberry.field(description="Tasks this task waits for.")
+    async def upstream(self, info: Info, first: int = 100, after: str | None = None) -> TaskPage:
+        page = await services(info).read(
+            reads.neighbours_page, self.id, True, _first(info, first), after
         )
+        return TaskPage.of(page)
+
+    @strawberry.field(description="Tasks that wait for this task.")
+    async def downstream(self, info: Info, first: int = 100, after: str | None = None) -> TaskPage:
+        page = await services(info).read(
+            reads.neighbours_page, self.id, False, _first(info, first), after
+        )
+        return TaskPage.of(page)
 
     @classmethod
     def from_row(cls, row: Any) -> Task:
-        t, template_name, cluster_name, requested, node_args = row
+        t, template_name, cluster_name, requested, node_args, latest_exit_code = row
         return cls(
+            latest_exit_code=latest_exit_code,
             id=t.id,
             workflow_id=t.workflow_id,
             name=t.name,
@@ -327,10 +390,113 @@ class Page:
 class TaskPage(Page):
     items: list[Task]
 
+    @classmethod
+    def of(cls, page: reads.Page[Any]) -> TaskPage:
+        return cls(
+            items=[Task.from_row(r) for r in page.items],
+            end_cursor=page.end_cursor,
+            has_next_page=page.has_next_page,
+        )
+
 
 @strawberry.type
 class TaskInstancePage(Page):
     items: list[TaskInstance]
+
+    @classmethod
+    def of(cls, page: reads.Page[Any]) -> TaskInstancePage:
+        return cls(
+            items=[TaskInstance.from_row(r) for r in page.items],
+            end_cursor=page.end_cursor,
+            has_next_page=page.has_next_page,
+        )
+
+
+@strawberry.type
+class WorkflowPage(Page):
+    items: list[Workflow]
+
+
+@strawberry.type(description="A range of values: smallest, median, largest.")
+class UsageStats:
+    min: float | None
+    median: float | None
+    max: float | None
+
+
+@strawberry.type(description="What the finished (DONE) attempts of a template used.")
+class ResourceUsage:
+    num_instances: int
+    memory_bytes: UsageStats
+    runtime_seconds: UsageStats
+    suggested: JSON | None = strawberry.field(
+        description=(
+            "Memory and runtime to ask for next time: the 95th percentile of what was used, "
+            "with 20% headroom."
+        )
+    )
+
+    @classmethod
+    def from_row(cls, u: usage.ResourceUsage) -> ResourceUsage:
+        return cls(
+            num_instances=u.num_instances,
+            memory_bytes=UsageStats(**vars(u.memory_bytes)),
+            runtime_seconds=UsageStats(**vars(u.runtime_seconds)),
+            suggested=u.suggested,
+        )
+
+
+@strawberry.type(description="The tasks of one template within a workflow (a job array).")
+class WorkflowTemplate:
+    array_id: int
+    template_name: str
+    template_version_id: int
+    max_concurrently_running: int | None
+    task_counts: list[StatusCount]
+    cluster_name: str
+
+    @strawberry.field
+    async def resource_usage(self, info: Info) -> ResourceUsage:
+        return ResourceUsage.from_row(await services(info).read(usage.array_usage, self.array_id))
+
+    @classmethod
+    def from_row(cls, t: usage.WorkflowTemplate) -> WorkflowTemplate:
+        return cls(
+            array_id=t.array_id,
+            template_name=t.template_name,
+            template_version_id=t.template_version_id,
+            max_concurrently_running=t.max_concurrently_running,
+            cluster_name=t.cluster_name,
+            task_counts=[StatusCount(status=TaskStatus(s), count=n) for s, n in t.counts.items()],
+        )
+
+
+@strawberry.type(description="Errors with similar messages.")
+class ErrorGroup:
+    signature: str = strawberry.field(description="Pass to Workflow.errors to list the group.")
+    pattern: str
+    example: str
+    count: int
+    task_count: int
+    example_task_ids: list[int]
+    latest: datetime
+
+    @classmethod
+    def from_row(cls, g: error_groups.ErrorGroup) -> ErrorGroup:
+        return cls(
+            signature=g.signature,
+            pattern=g.pattern,
+            example=g.example,
+            count=g.count,
+            task_count=g.task_count,
+            example_task_ids=g.example_task_ids,
+            latest=aware(g.latest),  # type: ignore[arg-type]
+        )
+
+
+@strawberry.type
+class UpdatedTasks:
+    task_ids: list[int]
 
 
 @strawberry.type

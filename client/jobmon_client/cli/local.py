@@ -1,9 +1,7 @@
-"""The ``jobmon`` command line.
+"""Commands that run Jobmon here: ``jobmon worker`` and ``jobmon up``.
 
-Client-side commands live here. Server-side commands (``jobmon server``, ``jobmon db``) are
-added from the ``jobmon.cli`` entry point when the server is installed, and ``jobmon up``
-starts the server through the ``jobmon.embedded_server`` entry point: the client never
-imports the server package.
+``jobmon up`` starts the server through the ``jobmon.embedded_server`` entry point, so
+the client never imports the server package.
 """
 
 from __future__ import annotations
@@ -17,20 +15,16 @@ from typing import Annotated, Any
 
 import typer
 
-app = typer.Typer(
-    help="Jobmon: run and watch workflows of many tasks.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
+from jobmon_client.cli.output import ServerOption
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-ServerOption = Annotated[
-    str | None,
-    typer.Option("--server", envvar="JOBMON_SERVER_URL", help="Server URL (default from config)."),
-]
 
 
-@app.command()
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
+
+
 def worker(
     cluster: Annotated[
         str, typer.Option(help="Cluster whose tasks to run: sequential or multiprocess.")
@@ -43,11 +37,10 @@ def worker(
     """Run tasks of one cluster until stopped (Ctrl-C or SIGTERM)."""
     from jobmon_client.worker import run_worker
 
-    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
+    configure_logging(log_level)
     run_worker(cluster, server_url=server, parallelism=parallelism, log_dir=log_dir)
 
 
-@app.command()
 def up(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8070,
@@ -63,7 +56,7 @@ def up(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Server and a local worker in one process: Jobmon on one machine."""
-    logging.basicConfig(level=log_level.upper(), format=LOG_FORMAT)
+    configure_logging(log_level)
     start = _embedded_server()
     server = start(host=host, port=port, db_url=db)
     typer.echo(f"Jobmon is up: {server.url}/graphql (GraphQL playground); Ctrl-C stops it.")
@@ -93,18 +86,3 @@ def _embedded_server() -> Any:
         )
         raise typer.Exit(2)
     return next(iter(found)).load()
-
-
-def _load_plugins() -> None:
-    for plugin in entry_points(group="jobmon.cli"):
-        try:
-            plugin.load()(app)
-        except ImportError:  # the server's dependencies are not installed on this machine
-            continue
-
-
-_load_plugins()
-
-
-def main() -> None:
-    app()

@@ -1,0 +1,223 @@
+"""How commands talk to the server and show what they found: rich tables or JSON."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from jobmon_client.transport import GraphQLClient, unwrap
+
+ServerOption = Annotated[
+    str | None,
+    typer.Option("--server", envvar="JOBMON_SERVER_URL", help="Server URL (default from config)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+WorkflowOption = Annotated[int, typer.Option("--workflow-id", "-w", help="Workflow id.")]
+
+# Statuses as Jobmon's status commands group them.
+STATUS_GROUPS: dict[str, tuple[str, ...]] = {
+    "PENDING": ("REGISTERING", "QUEUED", "ERROR_RECOVERABLE", "ADJUSTING_RESOURCES"),
+    "SCHEDULED": ("INSTANTIATING", "LAUNCHED"),
+    "RUNNING": ("RUNNING",),
+    "DONE": ("DONE",),
+    "FATAL": ("ERROR_FATAL",),
+}
+TASK_STATUSES = tuple(s for group in STATUS_GROUPS.values() for s in group)
+PIPED_WIDTH = 200
+STATUS_STYLE = {
+    "PENDING": "dim",
+    "SCHEDULED": "cyan",
+    "RUNNING": "blue",
+    "DONE": "green",
+    "FATAL": "bold red",
+    "FAILED": "bold red",
+    "HALTED": "yellow",
+    "ERROR": "red",
+    "RESOURCE_ERROR": "red",
+    "UNKNOWN_ERROR": "red",
+    "NO_HEARTBEAT": "red",
+    "ERROR_FATAL": "bold red",
+}
+
+# Piped output is read by scripts and people alike: don't squeeze it into 80 columns.
+console = Console(
+    width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPED_WIDTH
+)
+
+
+class UsageError(Exception):
+    """A command was given something it cannot use; the message says what to do."""
+
+
+def connect(server: str | None) -> GraphQLClient:
+    """A client that gives up quickly: a person is waiting at the terminal."""
+    return GraphQLClient(server, timeout=30.0, retries=2, backoff_start=0.2)
+
+
+def current_user() -> str:
+    return getpass.getuser()
+
+
+def query(client: GraphQLClient, document: str, variables: dict[str, Any], field: str) -> Any:
+    """Run a query or mutation whose field is a result union; raise its error if any."""
+    return unwrap(client.execute(document, variables), field)
+
+
+def paged(
+    fetch: Callable[[str | None, int], dict[str, Any]], limit: int, page_size: int = 1000
+) -> tuple[list[dict[str, Any]], bool]:
+    """Items of a paginated list up to ``limit``, and whether more remain."""
+    items: list[dict[str, Any]] = []
+    after: str | None = None
+    while True:
+        page = fetch(after, min(page_size, limit - len(items)))
+        items += page["items"]
+        if not page["hasNextPage"]:
+            return items, False
+        if len(items) >= limit:
+            return items, True
+        after = page["endCursor"]
+
+
+def expand_statuses(values: Sequence[str] | None) -> list[str]:
+    """Task statuses from names or Jobmon's groups (PENDING, SCHEDULED, RUNNING, DONE, FATAL)."""
+    statuses: list[str] = []
+    for value in values or []:
+        name = value.upper()
+        if name in STATUS_GROUPS:
+            statuses += STATUS_GROUPS[name]
+        elif name in TASK_STATUSES:
+            statuses.append(name)
+        else:
+            raise UsageError(
+                f"unknown task status '{value}'; use one of "
+                + ", ".join([*STATUS_GROUPS, *[s for s in TASK_STATUSES if s not in STATUS_GROUPS]])
+            )
+    return list(dict.fromkeys(statuses))
+
+
+def group_of(status: str) -> str:
+    return next((g for g, members in STATUS_GROUPS.items() if status in members), status)
+
+
+def grouped_counts(counts: Sequence[dict[str, Any]]) -> dict[str, int]:
+    grouped = dict.fromkeys(STATUS_GROUPS, 0)
+    for c in counts:
+        grouped[group_of(c["status"])] += int(c["count"])
+    return grouped
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    value: Callable[[dict[str, Any]], Any]
+    justify: str = "left"
+    style: Callable[[Any], str | None] | None = None
+
+
+def status_style(value: Any) -> str | None:
+    return STATUS_STYLE.get(str(value))
+
+
+def show(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Column],
+    *,
+    as_json: bool,
+    data: Any = None,
+    title: str | None = None,
+    empty: str = "nothing to show",
+    more: str | None = None,
+) -> None:
+    """Print ``rows`` as a table, or ``data`` (default: the rows) as JSON."""
+    if as_json:
+        typer.echo(json.dumps(rows if data is None else data, indent=2, default=str))
+        return
+    if not rows:
+        console.print(f"[dim]{empty}[/dim]")
+        return
+    table = Table(title=title, title_justify="left", header_style="bold")
+    for column in columns:
+        table.add_column(column.header, justify=column.justify, overflow="fold")  # type: ignore[arg-type]
+    for row in rows:
+        cells = []
+        for column in columns:
+            value = column.value(row)
+            text = "" if value is None else str(value)
+            style = column.style(value) if column.style else None
+            cells.append(f"[{style}]{escape(text)}[/{style}]" if style else escape(text))
+        table.add_row(*cells)
+    console.print(table)
+    if more:
+        console.print(f"[dim]{more}[/dim]")
+
+
+def escape(text: str) -> str:
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def print_line(message: str, *, as_json: bool, data: Any) -> None:
+    """A one-line confirmation, or its data as JSON."""
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, default=str))
+    else:
+        console.print(message, highlight=False)
+
+
+def when(value: str | None) -> str:
+    """A server time (ISO, UTC) in the local time zone, to the second."""
+    if not value:
+        return ""
+    return datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def size(value: float | None) -> str:
+    if value is None:
+        return ""
+    for unit in ("B", "K", "M", "G", "T"):
+        if value < 1024 or unit == "T":
+            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
+        value /= 1024
+    return ""
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None or math.isnan(seconds):
+        return ""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def last_line(text: str | None, width: int = 80) -> str:
+    if not text:
+        return ""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    line = lines[-1].strip() if lines else ""
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def requested(resources: dict[str, Any] | None) -> str:
+    if not resources:
+        return ""
+    return " ".join(f"{k}={v}" for k, v in resources.items() if k in ("cores", "memory", "runtime"))
+
+
+def chunked(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

@@ -1,0 +1,132 @@
+"""What tasks used: per template of a workflow, and a suggestion for the next run.
+
+Statistics come from the finished (DONE) attempts: their peak memory (max RSS) and their
+wall-clock runtime, read for one template of one workflow at a time.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jobmon_server.db import models
+from jobmon_server.scheduling import task_counts_by_array
+from jobmon_server.statuses import TI
+
+SUGGEST_PERCENTILE = 95
+HEADROOM = 1.2  # suggest 20% above what nearly every attempt used
+MIN_MEMORY_MB = 64
+MIN_RUNTIME_S = 60
+
+
+@dataclass
+class Stats:
+    min: float | None
+    median: float | None
+    max: float | None
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Stats:
+        if not values:
+            return cls(None, None, None)
+        return cls(min(values), statistics.median(values), max(values))
+
+
+@dataclass
+class ResourceUsage:
+    num_instances: int
+    memory_bytes: Stats
+    runtime_seconds: Stats
+    suggested: dict[str, Any] | None
+
+
+@dataclass
+class WorkflowTemplate:
+    array_id: int
+    template_name: str
+    template_version_id: int
+    max_concurrently_running: int | None
+    counts: dict[str, int]
+    cluster_name: str
+
+
+def workflow_templates(session: Session, workflow_id: int) -> list[WorkflowTemplate]:
+    """The templates a workflow's tasks come from, with their task counts by status."""
+    array, ttv, tt = models.Array, models.TaskTemplateVersion, models.TaskTemplate
+    rows = session.execute(
+        select(array.id, tt.name, ttv.id, array.max_concurrently_running)
+        .join(ttv, ttv.id == array.task_template_version_id)
+        .join(tt, tt.id == ttv.task_template_id)
+        .where(array.workflow_id == workflow_id)
+        .order_by(array.id)
+    ).all()
+    counts = task_counts_by_array(session, workflow_id)
+    return [
+        WorkflowTemplate(a, name, v, limit, counts.get(a, {}), _cluster_name(session, a))
+        for a, name, v, limit in rows
+    ]
+
+
+def _cluster_name(session: Session, array_id: int) -> str:
+    """Where the array's tasks run: the cluster of one of its tasks."""
+    task = models.Task
+    return session.scalars(
+        select(models.Cluster.name)
+        .join(models.TaskResources, models.TaskResources.cluster_id == models.Cluster.id)
+        .join(task, task.task_resources_id == models.TaskResources.id)
+        .where(task.array_id == array_id)
+        .limit(1)
+    ).one()
+
+
+def array_usage(session: Session, array_id: int) -> ResourceUsage:
+    ti = models.TaskInstance
+    rows = session.execute(
+        select(ti.max_rss_bytes, ti.wallclock_seconds).where(
+            ti.array_id == array_id, ti.status == TI.DONE
+        )
+    ).all()
+    memory = sorted(float(m) for m, _ in rows if m is not None)
+    runtime = sorted(float(r) for _, r in rows if r is not None)
+    return ResourceUsage(
+        num_instances=len(rows),
+        memory_bytes=Stats.of(memory),
+        runtime_seconds=Stats.of(runtime),
+        suggested=suggest(memory, runtime),
+    )
+
+
+def suggest(memory_bytes: Sequence[float], runtime_seconds: Sequence[float]) -> dict | None:
+    """Memory and runtime that fit nearly every past attempt, with headroom."""
+    suggested: dict[str, Any] = {}
+    if memory_bytes:
+        mb = percentile(memory_bytes, SUGGEST_PERCENTILE) * HEADROOM / 2**20
+        suggested["memory"] = format_memory(max(mb, MIN_MEMORY_MB))
+    if runtime_seconds:
+        seconds = percentile(runtime_seconds, SUGGEST_PERCENTILE) * HEADROOM
+        suggested["runtime"] = format_runtime(max(seconds, MIN_RUNTIME_S))
+    return suggested or None
+
+
+def percentile(ordered: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile of sorted values."""
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def format_memory(mb: float) -> str:
+    if mb >= 1024:
+        return f"{math.ceil(mb / 1024 * 10) / 10:g}G"
+    return f"{math.ceil(mb)}M"
+
+
+def format_runtime(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{math.ceil(seconds / 3600 * 10) / 10:g}h"
+    return f"{math.ceil(seconds / 60)}m"
