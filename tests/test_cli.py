@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from jobmon_client import Tool, Workflow
 from jobmon_client.transport import ValidationFailed
 
 from tests.conftest import Stack
-from tests.helpers import workflow
+from tests.helpers import python_command, workflow
 
 JOBMON = str(Path(sys.executable).parent / "jobmon")
 TIMEOUT = 60.0
@@ -84,10 +85,15 @@ def workflows(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Workflo
     )
     final = tool.get_task_template(template_name="final", command_template="echo all done")
 
+    big = tool.get_task_template(template_name="big", command_template="{cmd}", op_args=["cmd"])
+
     done = tool.create_workflow(name="cli-done", workflow_args=f"done_{suffix}")
     steps = [step.create_task(n=i, cmd=f"echo step {i}") for i in range(3)]
     closing = final.create_task(name="final", upstream_tasks=steps)
-    done.add_tasks([*steps, closing])
+    # Larger than this process (where the worker runs), so its peak memory is measurable.
+    size = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 + 300 * 2**20
+    allocate = python_command(f"b = bytearray({size}); b[::4096] = bytes(len(b[::4096]))")
+    done.add_tasks([*steps, closing, big.create_task(name="big", cmd=allocate)])
     assert done.run().final_status == "DONE"
 
     failed = tool.create_workflow(name="cli-failed", workflow_args=f"failed_{suffix}")
@@ -127,14 +133,14 @@ def test_workflow_status_counts_tasks_by_status(jobmon: Jobmon, workflows: Workf
     by_id = {r["workflow_id"]: r for r in rows}
     assert [r["workflow_id"] for r in rows] == [failed, done]  # newest first
     assert by_id[done]["status"] == "DONE"
-    assert (by_id[done]["tasks"], by_id[done]["done"], by_id[done]["percent_done"]) == (4, 4, 100)
+    assert (by_id[done]["tasks"], by_id[done]["done"], by_id[done]["percent_done"]) == (5, 5, 100)
     assert by_id[done]["run_status"] == "DONE"
     assert by_id[failed]["status"] == "FAILED"
     assert (by_id[failed]["done"], by_id[failed]["fatal"], by_id[failed]["pending"]) == (1, 3, 1)
     assert by_id[failed]["percent_done"] == 20.0
 
     table = jobmon.run("workflow", "status", "-w", str(failed)).stdout
-    assert "cli-failed" in table and "FAILED" in table and "20.0" in table
+    assert "cli-failed" in table and "FAILED" in table and "1/5 (20%)" in table
     # Jobmon's name for the same command.
     assert "cli-failed" in jobmon.run("workflow_status", "-w", str(failed)).stdout
 
@@ -234,11 +240,15 @@ def test_template_resources_suggests_a_resources_file(
     )
     by_name = {r["template"]: r for r in rows}
     assert by_name["step"]["num_instances"] == 3
-    assert by_name["step"]["memory_bytes"]["max"] > 0
     assert by_name["step"]["runtime_seconds"]["median"] >= 0
+    # An echo is smaller than the worker: its peak memory cannot be told apart, so none.
+    assert by_name["step"]["memory_bytes"]["max"] is None
+    assert by_name["big"]["memory_bytes"]["max"] > 300 * 2**20
     suggested = yaml.safe_load(out.read_text())["task_template_resources"]
-    assert set(suggested) == {"step", "final"}
-    assert set(suggested["step"]["multiprocess"]) == {"memory", "runtime"}
+    assert set(suggested) == {"step", "final", "big"}
+    assert suggested["step"]["multiprocess"] == {"runtime": "1m"}
+    memory = suggested["big"]["multiprocess"]["memory"]
+    assert memory.endswith(("M", "G")) and float(memory[:-1]) > 0
     one = jobmon.json(
         "task_template_resources", "-w", str(workflows.done.workflow_id), "-t", "final"
     )

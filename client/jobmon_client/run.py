@@ -212,6 +212,11 @@ def follow_run(
             )
 
 
+def read_run(client: GraphQLClient, workflow_run_id: int) -> RunSnapshot:
+    """A workflow run as it is now."""
+    return _run_request(client, WORKFLOW_RUN, {"id": workflow_run_id}, "workflowRun")
+
+
 def _run_request(
     client: GraphQLClient, document: str, variables: dict[str, Any], field: str
 ) -> RunSnapshot:

@@ -232,19 +232,25 @@ def workflow_instances_page(
     ti = models.TaskInstance
     stmt = _instance_detail().where(ti.workflow_id == workflow_id)
     if template_name is not None:
-        stmt = (
-            stmt.join(models.Array, models.Array.id == ti.array_id)
-            .join(
-                models.TaskTemplateVersion,
-                models.TaskTemplateVersion.id == models.Array.task_template_version_id,
-            )
-            .join(
-                models.TaskTemplate,
-                models.TaskTemplate.id == models.TaskTemplateVersion.task_template_id,
-            )
-            .where(models.TaskTemplate.name == template_name)
-        )
+        stmt = stmt.where(ti.array_id.in_(template_arrays(workflow_id, template_name)))
     return keyset_page(session, stmt, ti.id, first, after)
+
+
+def template_arrays(workflow_id: int, template_name: str) -> Select[Any]:
+    """Ids of the arrays holding a workflow's tasks of one template (one per version)."""
+    array = models.Array
+    return (
+        select(array.id)
+        .join(
+            models.TaskTemplateVersion,
+            models.TaskTemplateVersion.id == array.task_template_version_id,
+        )
+        .join(
+            models.TaskTemplate,
+            models.TaskTemplate.id == models.TaskTemplateVersion.task_template_id,
+        )
+        .where(array.workflow_id == workflow_id, models.TaskTemplate.name == template_name)
+    )
 
 
 def runs_page(session: Session, workflow_id: int, first: int, after: str | None) -> Page[Any]:

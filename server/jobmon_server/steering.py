@@ -21,6 +21,7 @@ from jobmon_server.errors import (
     PermissionDeniedError,
     ValidationFailed,
 )
+from jobmon_server.reads import template_arrays
 from jobmon_server.scheduling import (
     TASK_COLUMNS,
     TaskRow,
@@ -185,15 +186,7 @@ def set_template_concurrency(
     workflow = owned_workflow(session, workflow_id, user)
     array = session.scalars(
         select(models.Array)
-        .join(
-            models.TaskTemplateVersion,
-            models.TaskTemplateVersion.id == models.Array.task_template_version_id,
-        )
-        .join(
-            models.TaskTemplate,
-            models.TaskTemplate.id == models.TaskTemplateVersion.task_template_id,
-        )
-        .where(models.Array.workflow_id == workflow_id, models.TaskTemplate.name == template_name)
+        .where(models.Array.id.in_(template_arrays(workflow_id, template_name)))
         .order_by(models.Array.id.desc())
     ).first()
     if array is None:

@@ -51,9 +51,7 @@ STATUS_STYLE = {
 }
 
 # Piped output is read by scripts and people alike: don't squeeze it into 80 columns.
-console = Console(
-    width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPED_WIDTH
-)
+console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPED_WIDTH)
 
 
 class UsageError(Exception):
@@ -75,13 +73,24 @@ def query(client: GraphQLClient, document: str, variables: dict[str, Any], field
 
 
 def paged(
-    fetch: Callable[[str | None, int], dict[str, Any]], limit: int, page_size: int = 1000
+    client: GraphQLClient,
+    document: str,
+    variables: dict[str, Any],
+    path: tuple[str, str],
+    limit: int,
+    page_size: int = 1000,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Items of a paginated list up to ``limit``, and whether more remain."""
+    """Items of a paginated list up to ``limit``, and whether more remain.
+
+    ``path`` names the union field and its list field (``("workflow", "tasks")``); the
+    document takes ``$first`` and ``$after``.
+    """
+    field, list_field = path
     items: list[dict[str, Any]] = []
     after: str | None = None
     while True:
-        page = fetch(after, min(page_size, limit - len(items)))
+        page_vars = {**variables, "first": min(page_size, limit - len(items)), "after": after}
+        page = query(client, document, page_vars, field)[list_field]
         items += page["items"]
         if not page["hasNextPage"]:
             return items, False
@@ -124,6 +133,7 @@ class Column:
     value: Callable[[dict[str, Any]], Any]
     justify: str = "left"
     style: Callable[[Any], str | None] | None = None
+    wrap: bool = False  # free text folds; other values end in an ellipsis when squeezed
 
 
 def status_style(value: Any) -> str | None:
@@ -149,7 +159,11 @@ def show(
         return
     table = Table(title=title, title_justify="left", header_style="bold")
     for column in columns:
-        table.add_column(column.header, justify=column.justify, overflow="fold")  # type: ignore[arg-type]
+        table.add_column(
+            column.header,
+            justify=column.justify,  # type: ignore[arg-type]
+            overflow="fold" if column.wrap else "ellipsis",
+        )
     for row in rows:
         cells = []
         for column in columns:
@@ -178,10 +192,10 @@ def print_line(message: str, *, as_json: bool, data: Any) -> None:
 
 
 def when(value: str | None) -> str:
-    """A server time (ISO, UTC) in the local time zone, to the second."""
+    """A server time (ISO, UTC) in the local time zone, to the minute."""
     if not value:
         return ""
-    return datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    return datetime.fromisoformat(value).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def size(value: float | None) -> str:
@@ -213,9 +227,12 @@ def last_line(text: str | None, width: int = 80) -> str:
 
 
 def requested(resources: dict[str, Any] | None) -> str:
+    """Cores, memory and runtime asked for, as in "1c 1G 10m"."""
     if not resources:
         return ""
-    return " ".join(f"{k}={v}" for k, v in resources.items() if k in ("cores", "memory", "runtime"))
+    parts = [f"{resources['cores']}c"] if "cores" in resources else []
+    parts += [str(resources[k]) for k in ("memory", "runtime") if k in resources]
+    return " ".join(parts)
 
 
 def chunked(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:

@@ -113,9 +113,7 @@ def status(
                 }
             )
     columns = [
-        Column("TASK", lambda r: f"{r['task_id']} {r['task_name']}"),
-        Column("#", lambda r: r["attempt"], "right"),
-        Column("INSTANCE", lambda r: r["task_instance_id"], "right"),
+        Column("ATTEMPT", lambda r: f"{r['attempt']}: {r['task_instance_id']}"),
         Column("STATUS", lambda r: r["status"], style=status_style),
         Column("EXIT", lambda r: r["exit_code"], "right"),
         Column("HOST", lambda r: r["hostname"]),
@@ -123,22 +121,22 @@ def status(
         Column("ASKED", lambda r: requested(r["requested_resources"])),
         Column(
             "USED",
-            lambda r: f"{size(r['max_rss_bytes'])} {duration(r['wallclock_seconds'])}".strip(),
+            lambda r: f"{size(r['max_rss_bytes']) or '-'} {duration(r['wallclock_seconds'])}",
         ),
         Column("STARTED", lambda r: when(r["started"])),
-        Column("STDERR TAIL", lambda r: last_line(r["error"], 60)),
+        Column("STDERR TAIL", lambda r: last_line(r["error"], 60), wrap=True),
     ]
     if as_json:
         show([], columns, as_json=True, data=_by_task(tasks, rows))
         return
-    never = [t for t in tasks if not t["instances"]["items"]]
-    show(rows, columns, as_json=False, empty="no attempts match")
-    for t in never:
-        print_line(
-            f"task {t['id']} {t['name']} is {t['status']} and has not run yet",
-            as_json=False,
-            data=None,
+    for t in tasks:
+        mine = [r for r in rows if r["task_id"] == t["id"]]
+        title = (
+            f"task {t['id']} {t['name']} (workflow {t['workflowId']}): {t['status']}, "
+            f"{t['numAttempts']} of {t['maxAttempts']} attempts"
         )
+        empty = "no attempts yet" if not t["instances"]["items"] else "no attempts match"
+        show(mine, columns, as_json=False, title=title, empty=f"{title}: {empty}")
 
 
 def _by_task(tasks: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -188,7 +186,7 @@ def dependencies(
     }
     columns = [
         Column("TASK ID", lambda r: r["id"], "right"),
-        Column("NAME", lambda r: r["name"]),
+        Column("NAME", lambda r: r["name"], wrap=True),
         Column("STATUS", lambda r: r["status"], style=status_style),
     ]
     if as_json:
@@ -238,7 +236,7 @@ def errors(
         Column("TASKS", lambda r: r["taskCount"], "right"),
         Column("EXAMPLE TASKS", lambda r: ", ".join(map(str, r["exampleTaskIds"]))),
         Column("LATEST", lambda r: when(r["latest"])),
-        Column("MESSAGE", lambda r: last_line(r["example"], 100)),
+        Column("MESSAGE", lambda r: last_line(r["example"], 100), wrap=True),
     ]
     show(rows, columns, as_json=as_json, empty=f"workflow {workflow_id} has no errors")
 

@@ -73,7 +73,7 @@ def resources(
     if output is not None:
         output.write_text(yaml.safe_dump(suggested, sort_keys=False))
     columns = [
-        Column("TEMPLATE", lambda r: r["template"]),
+        Column("TEMPLATE", lambda r: r["template"], wrap=True),
         Column("DONE", lambda r: r["num_instances"], "right"),
         Column("MEMORY MEDIAN", lambda r: size(r["memory_bytes"]["median"]), "right"),
         Column("MEMORY MAX", lambda r: size(r["memory_bytes"]["max"]), "right"),
@@ -82,6 +82,7 @@ def resources(
         Column(
             "SUGGESTED",
             lambda r: " ".join(f"{k}={v}" for k, v in (r["suggested"] or {}).items()),
+            wrap=True,
         ),
     ]
     show(rows, columns, as_json=as_json, empty=f"workflow {workflow_id} has no tasks")

@@ -85,16 +85,14 @@ def status(
         )
     columns = [
         Column("WF ID", lambda r: r["workflow_id"], "right"),
-        Column("NAME", lambda r: r["name"]),
-        Column("USER", lambda r: r["user"]),
+        Column("NAME", lambda r: r["name"], wrap=True),
+        *([Column("USER", lambda r: r["user"])] if user or ids else []),
         Column("STATUS", lambda r: r["status"], style=status_style),
-        Column("TASKS", lambda r: r["tasks"], "right"),
+        Column("DONE", lambda r: f"{r['done']}/{r['tasks']} ({r['percent_done']:g}%)", "right"),
         Column("PENDING", lambda r: r["pending"], "right"),
-        Column("SCHEDULED", lambda r: r["scheduled"], "right"),
+        Column("SCHED", lambda r: r["scheduled"], "right"),
         Column("RUNNING", lambda r: r["running"], "right"),
-        Column("DONE", lambda r: r["done"], "right"),
         Column("FATAL", lambda r: r["fatal"], "right"),
-        Column("% DONE", lambda r: f"{r['percent_done']:.1f}", "right"),
         Column("RUN", lambda r: f"{r['run_id']} {r['run_status']}" if r["run_id"] else "-"),
         Column("STARTED", lambda r: when(r["started"])),
     ]
@@ -143,19 +141,9 @@ def tasks(
 ) -> None:
     """The tasks of a workflow with status, attempts and latest exit code."""
     statuses = expand_statuses(status) or None
+    variables = {"id": workflow_id, "statuses": statuses, "template": template}
     with connect(server) as client:
-
-        def fetch(after: str | None, first: int) -> dict[str, Any]:
-            variables = {
-                "id": workflow_id,
-                "statuses": statuses,
-                "template": template,
-                "first": first,
-                "after": after,
-            }
-            return query(client, WORKFLOW_TASKS, variables, "workflow")["tasks"]  # type: ignore[no-any-return]
-
-        items, more = paged(fetch, limit)
+        items, more = paged(client, WORKFLOW_TASKS, variables, ("workflow", "tasks"), limit)
     rows = [
         {
             "task_id": t["id"],
@@ -171,8 +159,8 @@ def tasks(
     ]
     columns = [
         Column("TASK ID", lambda r: r["task_id"], "right"),
-        Column("NAME", lambda r: r["name"]),
-        Column("TEMPLATE", lambda r: r["template"]),
+        Column("NAME", lambda r: r["name"], wrap=True),
+        Column("TEMPLATE", lambda r: r["template"], wrap=True),
         Column("STATUS", lambda r: r["status"], style=status_style),
         Column("ATTEMPTS", lambda r: f"{r['attempts']}/{r['max_attempts']}", "right"),
         Column("EXIT", lambda r: r["latest_exit_code"], "right"),
@@ -215,13 +203,11 @@ def filepaths(
     as_json: JsonOption = False,
 ) -> None:
     """Where the attempts of a workflow's tasks wrote stdout and stderr."""
+    variables = {"id": workflow_id, "template": array}
     with connect(server) as client:
-
-        def fetch(after: str | None, first: int) -> dict[str, Any]:
-            variables = {"id": workflow_id, "template": array, "first": first, "after": after}
-            return query(client, WORKFLOW_INSTANCES, variables, "workflow")["taskInstances"]  # type: ignore[no-any-return]
-
-        items, more = paged(fetch, limit)
+        items, more = paged(
+            client, WORKFLOW_INSTANCES, variables, ("workflow", "taskInstances"), limit
+        )
     rows = [
         {
             "task_id": i["taskId"],
@@ -235,11 +221,11 @@ def filepaths(
     ]
     columns = [
         Column("TASK ID", lambda r: r["task_id"], "right"),
-        Column("TASK", lambda r: r["task_name"]),
+        Column("TASK", lambda r: r["task_name"], wrap=True),
         Column("INSTANCE", lambda r: r["task_instance_id"], "right"),
         Column("STATUS", lambda r: r["status"], style=status_style),
-        Column("STDOUT", lambda r: r["stdout"]),
-        Column("STDERR", lambda r: r["stderr"]),
+        Column("STDOUT", lambda r: r["stdout"], wrap=True),
+        Column("STDERR", lambda r: r["stderr"], wrap=True),
     ]
     show(
         rows,
@@ -313,7 +299,7 @@ def resume(
 def _follow(client: Any, run_id: int, seconds_until_timeout: int | None, as_json: bool) -> None:
     from jobmon_client import run as runs
 
-    snapshot = runs._run_request(client, runs.WORKFLOW_RUN, {"id": run_id}, "workflowRun")
+    snapshot = runs.read_run(client, run_id)
     final = runs.follow_run(
         client, snapshot, float(seconds_until_timeout or 10 * 365 * 86400), not as_json
     )

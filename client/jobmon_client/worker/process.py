@@ -6,13 +6,15 @@ stdout/stderr into files. Its exit is observed through a pidfd, which becomes re
 when the process ends; ``wait4`` then gives the exit status and resource usage.
 
 Linux counts the worker's own peak RSS into a spawned child's ``ru_maxrss`` (the child
-starts in the worker's address space before its exec), so the reported maximum RSS of a
-task is at least the worker's.
+starts in the worker's address space before its exec, and the kernel keeps that address
+space's peak). A peak not clearly above the worker's own therefore says nothing about the
+task: it is reported as unknown (None) rather than as a false number.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import time
 from collections.abc import Mapping
@@ -22,6 +24,7 @@ from pathlib import Path
 SHELL = "/bin/sh"
 STDERR_TAIL_BYTES = 4096
 STDERR_TAIL_LINES = 20
+INHERITED_MARGIN_KB = 8 * 1024
 _OUTPUT_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
 
 
@@ -30,7 +33,7 @@ class ProcessResult:
     """How a process ended and what it used."""
 
     exit_code: int  # 128 + signal number when killed by a signal
-    max_rss_bytes: int
+    max_rss_bytes: int | None  # None: not above the worker's own peak, so unknown
     cpu_seconds: float
     wallclock_seconds: float
 
@@ -38,16 +41,23 @@ class ProcessResult:
 class TaskProcess:
     """A running command in its own process group, watched through a pidfd."""
 
-    __slots__ = ("pid", "pidfd", "started", "stdout_path", "stderr_path")
+    __slots__ = ("pid", "pidfd", "started", "stdout_path", "stderr_path", "inherited_rss_kb")
 
     def __init__(
-        self, pid: int, pidfd: int, started: float, stdout_path: str, stderr_path: str
+        self,
+        pid: int,
+        pidfd: int,
+        started: float,
+        stdout_path: str,
+        stderr_path: str,
+        inherited_rss_kb: int = 0,
     ) -> None:
         self.pid = pid
         self.pidfd = pidfd
         self.started = started
         self.stdout_path = stdout_path
         self.stderr_path = stderr_path
+        self.inherited_rss_kb = inherited_rss_kb
 
     @classmethod
     def spawn(
@@ -65,6 +75,7 @@ class TaskProcess:
             (os.POSIX_SPAWN_OPEN, 2, err, _OUTPUT_FLAGS, 0o644),
         ]
         started = time.monotonic()
+        inherited = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         pid = os.posix_spawn(
             SHELL,
             [SHELL, "-c", command],
@@ -78,7 +89,13 @@ class TaskProcess:
             os.killpg(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             raise
-        return cls(pid, pidfd, started, out, err)
+        return cls(pid, pidfd, started, out, err, inherited)
+
+    def _measurable(self, max_rss_kb: int) -> bool:
+        """Above the worker's own peak, with a margin for what the worker allocated while
+        spawning (other threads run meanwhile)."""
+        inherited = self.inherited_rss_kb
+        return max_rss_kb > inherited + max(inherited // 10, INHERITED_MARGIN_KB)
 
     def fileno(self) -> int:
         """The pidfd: readable once the process has exited."""
@@ -100,7 +117,7 @@ class TaskProcess:
         code = os.waitstatus_to_exitcode(status)
         return ProcessResult(
             exit_code=128 - code if code < 0 else code,
-            max_rss_bytes=usage.ru_maxrss * 1024,
+            max_rss_bytes=usage.ru_maxrss * 1024 if self._measurable(usage.ru_maxrss) else None,
             cpu_seconds=usage.ru_utime + usage.ru_stime,
             wallclock_seconds=ended - self.started,
         )

@@ -38,7 +38,7 @@ def finished(done: FinishedTask) -> Report:
     report: Report = {
         "taskInstanceId": task.instance.id,
         "exitCode": result.exit_code,
-        "maxRssBytes": float(result.max_rss_bytes),
+        "maxRssBytes": result.max_rss_bytes,
         "cpuSeconds": result.cpu_seconds,
         "wallclockSeconds": result.wallclock_seconds,
     }

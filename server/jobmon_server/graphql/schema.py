@@ -114,11 +114,7 @@ class Query:
             first,
             after,
         )
-        return t.WorkflowPage(
-            items=[t.Workflow.from_row(w[0]) for w in page.items],
-            end_cursor=page.end_cursor,
-            has_next_page=page.has_next_page,
-        )
+        return t.page_of(t.WorkflowPage, page, lambda r: t.Workflow.from_row(r[0]))
 
     @strawberry.field(description="A workflow run by id.")
     async def workflow_run(self, info: Info, id: int) -> WorkflowRunResult:

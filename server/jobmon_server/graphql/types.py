@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import functools
 import operator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -102,6 +103,20 @@ class TaskInstanceError:
     time: datetime
     status: TaskInstanceStatus
     exit_code: int | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> TaskInstanceError:
+        e, name, status, exit_code = row
+        return cls(
+            id=e.id,
+            task_instance_id=e.task_instance_id,
+            task_id=e.task_id,
+            task_name=name,
+            description=e.description,
+            time=aware(e.time),  # type: ignore[arg-type]
+            status=TaskInstanceStatus(status),
+            exit_code=exit_code,
+        )
 
 
 @strawberry.type
@@ -213,11 +228,7 @@ class Workflow:
     @strawberry.field
     async def runs(self, info: Info, first: int = 100, after: str | None = None) -> WorkflowRunPage:
         page = await services(info).read(reads.runs_page, self.id, _first(info, first), after)
-        return WorkflowRunPage(
-            items=[WorkflowRun.from_row(r[0]) for r in page.items],
-            end_cursor=page.end_cursor,
-            has_next_page=page.has_next_page,
-        )
+        return page_of(WorkflowRunPage, page, lambda r: WorkflowRun.from_row(r[0]))
 
     @strawberry.field(
         description="Tasks in id order, optionally only those in some statuses or of a template."
@@ -281,23 +292,7 @@ class Workflow:
         page = await services(info).read(
             reads.errors_page, self.id, signature, _first(info, first), after
         )
-        return TaskInstanceErrorPage(
-            items=[
-                TaskInstanceError(
-                    id=e.id,
-                    task_instance_id=e.task_instance_id,
-                    task_id=e.task_id,
-                    task_name=name,
-                    description=e.description,
-                    time=aware(e.time),
-                    status=TaskInstanceStatus(status),  # type: ignore[arg-type]
-                    exit_code=exit_code,
-                )
-                for e, name, status, exit_code in page.items
-            ],
-            end_cursor=page.end_cursor,
-            has_next_page=page.has_next_page,
-        )
+        return page_of(TaskInstanceErrorPage, page, TaskInstanceError.from_row)
 
     @classmethod
     def from_row(cls, wf: models.Workflow) -> Workflow:
@@ -386,17 +381,25 @@ class Page:
     has_next_page: bool
 
 
+P = TypeVar("P", bound=Page)
+
+
+def page_of(cls: type[P], page: reads.Page[Any], item: Callable[[Any], Any]) -> P:
+    """A GraphQL page type from a page of rows, each row made an item by ``item``."""
+    return cls(
+        items=[item(r) for r in page.items],  # type: ignore[call-arg]
+        end_cursor=page.end_cursor,
+        has_next_page=page.has_next_page,
+    )
+
+
 @strawberry.type
 class TaskPage(Page):
     items: list[Task]
 
     @classmethod
     def of(cls, page: reads.Page[Any]) -> TaskPage:
-        return cls(
-            items=[Task.from_row(r) for r in page.items],
-            end_cursor=page.end_cursor,
-            has_next_page=page.has_next_page,
-        )
+        return page_of(cls, page, Task.from_row)
 
 
 @strawberry.type
@@ -405,11 +408,7 @@ class TaskInstancePage(Page):
 
     @classmethod
     def of(cls, page: reads.Page[Any]) -> TaskInstancePage:
-        return cls(
-            items=[TaskInstance.from_row(r) for r in page.items],
-            end_cursor=page.end_cursor,
-            has_next_page=page.has_next_page,
-        )
+        return page_of(cls, page, TaskInstance.from_row)
 
 
 @strawberry.type
