@@ -21,8 +21,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	bash scripts/test-services.sh
+	bash scripts/slurm.sh start
 	$(BIN)/ruff check server client tests bench examples
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q; status=$$?; bash scripts/slurm.sh stop; exit $$status
 
 lint: $(STAMP)
 	$(BIN)/ruff check server client tests bench examples

@@ -14,6 +14,7 @@ query($id: Int!) {
     __typename
     ... on Task { id status numAttempts
       instances(first: 100) { items { id status exitCode workerId started finished
+                                      distributorId hostname stdoutPath
                                       requestedResources stderrPath } } }
     ... on Error { message }
   }

@@ -432,9 +432,12 @@ def test_defaults_without_any_settings(tool: Tool, process: TaskTemplate) -> Non
 
 
 def test_resources_that_are_not_json(tool: Tool, process: TaskTemplate) -> None:
-    task = process.create_task(
-        name="odd", location_id=1, year=2026, out="/o", compute_resources={"cores": object()}
-    )
+    with pytest.raises(WorkflowDefinitionError, match="task 'odd'.*'cores'"):
+        process.create_task(
+            name="odd", location_id=1, year=2026, out="/o", compute_resources={"cores": object()}
+        )
+    task = process.create_task(name="odd", location_id=1, year=2026, out="/o")
+    task.compute_resources = {"cores": object()}  # set after the checks at creation
     with pytest.raises(WorkflowDefinitionError, match="task 'odd'.*JSON"):
         SettingsResolver(None, None).resolve(task)
 

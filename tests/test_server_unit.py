@@ -34,3 +34,33 @@ def test_suggestion_adds_headroom_and_rounds_up() -> None:
     assert suggest([], []) is None
     assert format_memory(300.2) == "301M"
     assert format_runtime(59) == "1m"
+
+
+def test_scaling_takes_a_fraction_or_the_next_listed_value() -> None:
+    from jobmon_server.resources import scaled
+
+    assert scaled({"memory": "1G"}, "memory") == {"memory": "1536M"}
+    assert scaled({"runtime": "60s"}, "runtime", {"runtime": 1.0}) == {"runtime": "120s"}
+    listed = {"memory": ["2G", "4G", "8G"]}
+    assert scaled({"memory": "1G"}, "memory", listed) == {"memory": "2G"}
+    assert scaled({"memory": "2G"}, "memory", listed) == {"memory": "4G"}
+    assert scaled({"memory": "8G"}, "memory", listed) == {"memory": "8G"}  # the largest, kept
+    assert scaled({"cores": 2}, "memory") == {"cores": 2}  # nothing to scale
+
+
+def test_a_retry_outgrowing_its_queue_moves_to_a_fallback_or_is_capped() -> None:
+    from jobmon_server.clusters import Placement, QueueLimits
+    from jobmon_server.db import models
+
+    cluster = models.Cluster(name="slurm", distributor="slurm")
+    queues = [
+        QueueLimits("short", default=True, max_memory_mb=1024, max_runtime_s=3600),
+        QueueLimits("long", max_memory_mb=1024, max_runtime_s=86400),
+    ]
+    place = Placement(cluster, queues)
+    assert place.place_retry({"runtime": "2h"}, ["long"]) == {"runtime": "2h", "queue": "long"}
+    assert place.place_retry({"memory": "2G"}, ["long"]) == {
+        "memory": "1024M",
+        "capped": ["memory"],
+    }
+    assert place.place_retry({"memory": "512M"}, None) == {"memory": "512M"}

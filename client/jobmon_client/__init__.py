@@ -1,27 +1,77 @@
-"""Jobmon's Python client: define a workflow of tasks, bind it to the server and run it."""
+"""Jobmon's Python client: define a workflow of tasks, bind it to the server and run it.
 
-from jobmon_client.run import WorkflowRunResult
-from jobmon_client.task import Task
-from jobmon_client.task_template import TaskTemplate
-from jobmon_client.tool import Tool
-from jobmon_client.transport import (
-    ConflictError,
-    JobmonError,
-    NotFoundError,
-    PermissionDeniedError,
-    ServerError,
-    ServerUnreachable,
-    ValidationFailed,
-)
-from jobmon_client.validation import (
-    CycleError,
-    DuplicateTaskError,
-    InvalidNameError,
-    MissingUpstreamError,
-    TemplateArgumentError,
-    WorkflowDefinitionError,
-)
-from jobmon_client.workflow import Workflow
+Names are imported when first used, so that a program that needs one small part (the
+Slurm runner inside every job, say) does not load the GraphQL stack.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jobmon_client.run import WorkflowRunResult
+    from jobmon_client.task import Task
+    from jobmon_client.task_template import TaskTemplate
+    from jobmon_client.tool import Tool
+    from jobmon_client.transport import (
+        ConflictError,
+        JobmonError,
+        NotFoundError,
+        PermissionDeniedError,
+        ServerError,
+        ServerUnreachable,
+        ValidationFailed,
+    )
+    from jobmon_client.validation import (
+        CycleError,
+        DuplicateTaskError,
+        InvalidNameError,
+        MissingUpstreamError,
+        TemplateArgumentError,
+        WorkflowDefinitionError,
+    )
+    from jobmon_client.workflow import Workflow
+
+_WHERE = {
+    "WorkflowRunResult": "run",
+    "Task": "task",
+    "TaskTemplate": "task_template",
+    "Tool": "tool",
+    "Workflow": "workflow",
+    **dict.fromkeys(
+        [
+            "ConflictError",
+            "JobmonError",
+            "NotFoundError",
+            "PermissionDeniedError",
+            "ServerError",
+            "ServerUnreachable",
+            "ValidationFailed",
+        ],
+        "transport",
+    ),
+    **dict.fromkeys(
+        [
+            "CycleError",
+            "DuplicateTaskError",
+            "InvalidNameError",
+            "MissingUpstreamError",
+            "TemplateArgumentError",
+            "WorkflowDefinitionError",
+        ],
+        "validation",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'jobmon_client' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"jobmon_client.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ConflictError",

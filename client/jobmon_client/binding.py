@@ -228,7 +228,15 @@ def task_batch(
         index = resource_indexes.get(setting.key)
         if index is None:
             index = resource_indexes[setting.key] = len(resources)
-            resources.append({"clusterName": setting.cluster_name, "resources": setting.resources})
+            spec: dict[str, Any] = {
+                "clusterName": setting.cluster_name,
+                "resources": setting.resources,
+            }
+            if setting.resource_scales is not None:
+                spec["resourceScales"] = setting.resource_scales
+            if setting.fallback_queues is not None:
+                spec["fallbackQueues"] = setting.fallback_queues
+            resources.append(spec)
         indexes.append(index)
     return {
         "templateVersionIds": [template_ids[t.template] for t in tasks],

@@ -9,10 +9,12 @@ that cluster, then the task's own.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from jobmon_client.slurm.submit import extra_sbatch_args
+from jobmon_client.slurm.units import memory_mb, runtime_seconds
 from jobmon_client.validation import WorkflowDefinitionError
 
 if TYPE_CHECKING:
@@ -41,12 +43,100 @@ def check_max_attempts(value: object, what: str) -> int:
 
 
 def check_resources(value: object, what: str) -> Resources:
+    """Return ``value`` as a dict if every key is known and every value usable, else raise.
+
+    Checked where resources are given, so that the error names the task, template or tool.
+    """
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         raise WorkflowDefinitionError(
             f"{what}: compute resources must be a dict with str keys, such as "
             f'{{"cores": 1, "memory": "1G", "runtime": "10m"}}; got {value!r}'
         )
+    for key, item in value.items():
+        check = _CHECKS.get(key)
+        if check is None:
+            raise WorkflowDefinitionError(
+                f"{what}: unknown compute resource {key!r}; the known ones are "
+                f'{", ".join(RESOURCE_KEYS)}. Give other sbatch options under "sbatch", '
+                f'such as {{"sbatch": {{{json.dumps(key)}: ...}}}}'
+            )
+        problem = check(item)
+        if problem:
+            raise WorkflowDefinitionError(f"{what}: compute resource '{key}': {problem}")
     return dict(value)
+
+
+def _positive_int(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return f"must be a whole number of at least 1, got {value!r}"
+    return None
+
+
+def _non_negative_int(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        return f"must be a whole number of at least 0, got {value!r}"
+    return None
+
+
+def _non_empty_str(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return f"must be a non-empty string, got {value!r}"
+    return None
+
+
+def _parses_with(parse: Callable[[object], object]) -> Callable[[object], str | None]:
+    def check(value: object) -> str | None:
+        try:
+            parse(value)
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    return check
+
+
+_CHECKS: dict[str, Callable[[object], str | None]] = {
+    "cores": _positive_int,
+    "memory": _parses_with(memory_mb),
+    "runtime": _parses_with(runtime_seconds),
+    "queue": _non_empty_str,
+    "project": _non_empty_str,
+    "constraints": _non_empty_str,
+    "gpus": _non_negative_int,
+    "sbatch": _parses_with(extra_sbatch_args),
+}
+RESOURCE_KEYS = tuple(_CHECKS)
+
+
+def read_resources_yaml(yaml_file: str, path: Sequence[str], what: str) -> Resources:
+    """The compute resources at ``path`` (a list of keys) in a YAML file, checked.
+
+    The file's layout is Jobmon's: ``tool_resources: {CLUSTER: {...}}`` and
+    ``task_template_resources: {TEMPLATE: {CLUSTER: {...}}}``.
+    """
+    import yaml  # here: most programs never read a resources file
+
+    try:
+        with open(yaml_file, encoding="utf-8") as stream:
+            node: object = yaml.safe_load(stream)
+    except OSError as exc:
+        raise WorkflowDefinitionError(
+            f"{what}: cannot read compute resources from '{yaml_file}': {exc.strerror or exc}"
+        ) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise WorkflowDefinitionError(
+            f"{what}: '{yaml_file}' is not valid YAML: {exc}".rstrip()
+        ) from None
+    for depth, key in enumerate(path):
+        if not isinstance(node, Mapping) or key not in node:
+            where = "".join(f"[{k!r}]" for k in path[:depth]) or "the top level"
+            raise WorkflowDefinitionError(
+                f"{what}: '{yaml_file}' has no key {key!r} under {where}; expected "
+                + ": ".join(path)
+                + ": {cores: 1, memory: 1G, ...}"
+            )
+        node = node[key]
+    return check_resources(node, f"{what} (from '{yaml_file}')")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +147,8 @@ class TaskSettings:
     resources: Resources
     max_attempts: int
     key: str
+    resource_scales: dict[str, Any] | None = None
+    fallback_queues: list[str] | None = None
 
 
 class SettingsResolver:
@@ -68,10 +160,16 @@ class SettingsResolver:
     def __init__(self, workflow_cluster_name: str | None, workflow_max_attempts: int | None):
         self.workflow_cluster_name = workflow_cluster_name
         self.workflow_max_attempts = workflow_max_attempts
-        self._cache: dict[tuple[int, str | None, int, int | None], TaskSettings] = {}
+        self._cache: dict[tuple[int, str | None, int, int | None, int], TaskSettings] = {}
 
     def resolve(self, task: Task) -> TaskSettings:
-        key = (id(task.template), task.cluster_name, id(task.compute_resources), task.max_attempts)
+        key = (
+            id(task.template),
+            task.cluster_name,
+            id(task.compute_resources),
+            task.max_attempts,
+            id(task.retry_policy),
+        )
         settings = self._cache.get(key)
         if settings is None:
             settings = self._cache[key] = self._settings(task)
@@ -106,11 +204,14 @@ class SettingsResolver:
             ),
             DEFAULT_MAX_ATTEMPTS,
         )
+        policy = task.retry_policy
+        scales = policy.wire_scales(merged, attempts) if policy else None
+        fallback = list(policy.fallback_queues) if policy and policy.fallback_queues else None
         try:
-            key = cluster + "\x1f" + json.dumps(merged, sort_keys=True)
+            key = cluster + "\x1f" + json.dumps([merged, scales, fallback], sort_keys=True)
         except (TypeError, ValueError) as exc:
             raise WorkflowDefinitionError(
                 f"task '{task.name}': its compute resources on cluster '{cluster}' cannot be "
                 f"sent as JSON ({exc}); use numbers and strings only: {merged!r}"
             ) from None
-        return TaskSettings(cluster, merged, attempts, key)
+        return TaskSettings(cluster, merged, attempts, key, scales, fallback)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jobmon_client.validation import CycleError
 
 if TYPE_CHECKING:
     from jobmon_client.resources import Resources
+    from jobmon_client.retry_policy import RetryPolicy
     from jobmon_client.task_template import TaskTemplate
 
 
@@ -29,6 +30,7 @@ class Task:
         "cluster_name",
         "compute_resources",
         "max_attempts",
+        "retry_policy",
         "task_id",
         "final_status",
         "_upstream",
@@ -46,6 +48,7 @@ class Task:
         cluster_name: str | None = None,
         compute_resources: Resources | None = None,
         max_attempts: int | None = None,
+        retry_policy: RetryPolicy | None = None,
     ) -> None:
         self.template = template
         self.name = name
@@ -56,10 +59,23 @@ class Task:
         self.cluster_name = cluster_name
         self.compute_resources = compute_resources
         self.max_attempts = max_attempts
+        self.retry_policy = retry_policy
         self.task_id: int | None = None
         self.final_status: str | None = None
         self._upstream: set[Task] = set()
         self._downstream: set[Task] = set()
+
+    def resource_usage(self) -> dict[str, Any]:
+        """What this task's finished attempts used: count, min/median/max memory (bytes) and
+        runtime (seconds), and suggested resources. The task must be bound."""
+        from jobmon_client.usage import task_usage
+        from jobmon_client.validation import WorkflowDefinitionError
+
+        if self.task_id is None:
+            raise WorkflowDefinitionError(
+                f"task '{self.name}' is not bound yet; bind or run its workflow first"
+            )
+        return task_usage(self.template.tool.client, self.task_id)
 
     @property
     def upstream_tasks(self) -> frozenset[Task]:

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from jobmon_client.bulk import gc_paused
 from jobmon_client.hashing import canonical
-from jobmon_client.resources import Resources, check_max_attempts, check_resources
+from jobmon_client.resources import (
+    Resources,
+    check_max_attempts,
+    check_resources,
+    read_resources_yaml,
+)
+from jobmon_client.retry_policy import RetryPolicy
 from jobmon_client.task import Task
 from jobmon_client.validation import (
     TemplateArgumentError,
@@ -23,7 +29,15 @@ if TYPE_CHECKING:
     from jobmon_client.tool import Tool
 
 RESERVED_ARG_NAMES = frozenset(
-    {"name", "upstream_tasks", "compute_resources", "max_attempts", "cluster_name"}
+    {
+        "name",
+        "upstream_tasks",
+        "compute_resources",
+        "max_attempts",
+        "cluster_name",
+        "resource_scales",
+        "fallback_queues",
+    }
 )
 
 
@@ -56,6 +70,7 @@ class TaskOptions:
     cluster_name: str | None
     compute_resources: Resources | None
     max_attempts: int | None
+    retry_policy: RetryPolicy | None = None
 
     @classmethod
     def checked(
@@ -64,6 +79,8 @@ class TaskOptions:
         cluster_name: str | None,
         compute_resources: Mapping[str, Any] | None,
         max_attempts: int | None,
+        resource_scales: Mapping[str, Any] | None = None,
+        fallback_queues: Iterable[str] | None = None,
     ) -> TaskOptions:
         return cls(
             cluster_name=None if cluster_name is None else check_name(cluster_name, what),
@@ -71,6 +88,7 @@ class TaskOptions:
                 None if compute_resources is None else check_resources(compute_resources, what)
             ),
             max_attempts=None if max_attempts is None else check_max_attempts(max_attempts, what),
+            retry_policy=RetryPolicy.checked(resource_scales, fallback_queues, what),
         )
 
 
@@ -167,13 +185,41 @@ class TaskTemplate:
         self, cluster_name: str | None, compute_resources: Mapping[str, Any]
     ) -> None:
         """Default resources on ``cluster_name``; ``None`` means on whichever cluster."""
-        self.default_compute_resources[cluster_name] = check_resources(
-            compute_resources, f"task template '{self.template_name}'"
+        what = f"task template '{self.template_name}'"
+        if cluster_name is not None:
+            check_name(cluster_name, f"{what} cluster")
+        self.default_compute_resources[cluster_name] = check_resources(compute_resources, what)
+
+    def set_default_compute_resources_from_yaml(
+        self, default_cluster_name: str, yaml_file: str
+    ) -> None:
+        """Default resources on ``default_cluster_name`` from a YAML resources file.
+
+        They are read from ``task_template_resources: {TEMPLATE: {CLUSTER: {...}}}``, the
+        layout of ``Tool.set_default_compute_resources_from_yaml``.
+        """
+        what = f"task template '{self.template_name}'"
+        cluster_name = check_name(default_cluster_name, f"{what} cluster")
+        self.default_compute_resources[cluster_name] = read_resources_yaml(
+            yaml_file, ("task_template_resources", self.template_name, cluster_name), what
         )
 
     def set_default_max_attempts(self, max_attempts: int) -> None:
         self.default_max_attempts = check_max_attempts(
             max_attempts, f"task template '{self.template_name}'"
+        )
+
+    def resource_usage(self, workflow_ids: Iterable[int] | None = None) -> dict[str, Any]:
+        """What this template's finished attempts used (in every workflow of the tool, or
+        only in ``workflow_ids``): count, min/median/max memory (bytes) and runtime
+        (seconds), and suggested resources."""
+        from jobmon_client.usage import template_usage
+
+        return template_usage(
+            self.tool.client,
+            self.tool.name,
+            self.template_name,
+            None if workflow_ids is None else list(workflow_ids),
         )
 
     def create_task(
@@ -183,14 +229,29 @@ class TaskTemplate:
         compute_resources: Mapping[str, Any] | None = None,
         max_attempts: int | None = None,
         cluster_name: str | None = None,
+        resource_scales: Mapping[str, Any] | None = None,
+        fallback_queues: Iterable[str] | None = None,
         **args: Any,
     ) -> Task:
-        """Make one task; ``args`` gives a value to every node, task and op arg."""
+        """Make one task; ``args`` gives a value to every node, task and op arg.
+
+        ``resource_scales`` and ``fallback_queues`` say how a retry after running out of
+        memory or runtime asks for more, and where it may go (see ``retry_policy``).
+        """
         what = f"task {name or self._describe(args)} of template '{self.template_name}'"
         self._check_arg_names(args, what)
-        if name is not None:
+        if name is None:
+            name = self._default_name({arg: str(args[arg]) for arg in self.node_args})
+        else:
             check_name(name, what)
-        options = TaskOptions.checked(what, cluster_name, compute_resources, max_attempts)
+        options = TaskOptions.checked(
+            f"task '{name}' of template '{self.template_name}'",
+            cluster_name,
+            compute_resources,
+            max_attempts,
+            resource_scales,
+            fallback_queues,
+        )
         return self._make_task(name, args, options, upstream_tasks)
 
     def create_tasks(
@@ -199,6 +260,8 @@ class TaskTemplate:
         compute_resources: Mapping[str, Any] | None = None,
         max_attempts: int | None = None,
         cluster_name: str | None = None,
+        resource_scales: Mapping[str, Any] | None = None,
+        fallback_queues: Iterable[str] | None = None,
         **args: Any,
     ) -> list[Task]:
         """Make one task per combination of the node args given as iterables.
@@ -209,7 +272,9 @@ class TaskTemplate:
         """
         what = f"tasks {self._describe(args)} of template '{self.template_name}'"
         self._check_arg_names(args, what)
-        options = TaskOptions.checked(what, cluster_name, compute_resources, max_attempts)
+        options = TaskOptions.checked(
+            what, cluster_name, compute_resources, max_attempts, resource_scales, fallback_queues
+        )
         upstream = list(upstream_tasks)
         expanded = {
             arg: list(value)
@@ -265,6 +330,7 @@ class TaskTemplate:
             cluster_name=options.cluster_name,
             compute_resources=options.compute_resources,
             max_attempts=options.max_attempts,
+            retry_policy=options.retry_policy,
         )
         task.add_upstreams(upstream_tasks)
         return task

@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from jobmon_client.resources import Resources, check_max_attempts, check_resources
+from jobmon_client.resources import (
+    Resources,
+    check_max_attempts,
+    check_resources,
+    read_resources_yaml,
+)
 from jobmon_client.task_template import TaskTemplate
 from jobmon_client.transport import GraphQLClient
-from jobmon_client.validation import check_name
+from jobmon_client.validation import WorkflowDefinitionError, check_name
 from jobmon_client.workflow import Workflow
 
 
@@ -39,6 +44,25 @@ class Tool:
             check_resources(compute_resources, what)
         )
 
+    def set_default_compute_resources_from_yaml(
+        self, default_cluster_name: str, yaml_file: str
+    ) -> None:
+        """Default resources on ``default_cluster_name`` from ``tool_resources`` in a YAML file.
+
+        The file is Jobmon's resources file::
+
+            tool_resources:
+              slurm: {cores: 1, memory: 1G, runtime: 1h, queue: all.q}
+            task_template_resources:
+              process_location:
+                slurm: {memory: 2G}
+        """
+        what = f"tool '{self.name}'"
+        cluster_name = check_name(default_cluster_name, f"{what} cluster")
+        self.default_compute_resources[cluster_name] = read_resources_yaml(
+            yaml_file, ("tool_resources", cluster_name), what
+        )
+
     def set_default_max_attempts(self, max_attempts: int) -> None:
         self.default_max_attempts = check_max_attempts(max_attempts, f"tool '{self.name}'")
 
@@ -52,11 +76,14 @@ class Tool:
         default_cluster_name: str | None = None,
         default_compute_resources: Mapping[str, Any] | None = None,
         default_max_attempts: int | None = None,
+        yaml_file: str | None = None,
     ) -> TaskTemplate:
         """The template with this name and definition, created on first use.
 
         ``default_compute_resources`` apply on ``default_cluster_name`` if given, else on
-        whichever cluster the template's tasks run.
+        whichever cluster the template's tasks run. ``yaml_file`` sets the defaults on
+        ``default_cluster_name`` (or the tool's default cluster) from the file's
+        ``task_template_resources``, see ``set_default_compute_resources_from_yaml``.
         """
         key = (
             template_name,
@@ -80,6 +107,14 @@ class Tool:
             template.set_default_compute_resources_from_dict(
                 default_cluster_name, default_compute_resources
             )
+        if yaml_file is not None:
+            cluster_name = default_cluster_name or self.default_cluster_name
+            if cluster_name is None:
+                raise WorkflowDefinitionError(
+                    f"task template '{template_name}': resources from '{yaml_file}' need a "
+                    "cluster; pass default_cluster_name or call set_default_cluster_name first"
+                )
+            template.set_default_compute_resources_from_yaml(cluster_name, yaml_file)
         if default_max_attempts is not None:
             template.set_default_max_attempts(default_max_attempts)
         return template

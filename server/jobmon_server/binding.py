@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from jobmon_server import clusters
 from jobmon_server import resources as res
 from jobmon_server.db import models
 from jobmon_server.db.statements import chunks, insert_ignore
@@ -192,7 +193,7 @@ class TaskBatch:
     task_args: list[dict[str, Any]]
     max_attempts: list[int]
     resource_indexes: list[int]
-    resources: list[tuple[str, dict[str, Any]]]  # (cluster name, requested)
+    resources: list[ResourceSpec]
 
 
 def bind_tasks(session: Session, workflow_id: int, batch: TaskBatch) -> list[int]:
@@ -210,7 +211,10 @@ def bind_tasks(session: Session, workflow_id: int, batch: TaskBatch) -> list[int
         raise ValidationFailed(
             f"workflow {workflow_id} is {workflow.status}; stop its run before binding again"
         )
-    resource_ids = _bind_resources(session, batch.resources)
+    owners = {}
+    for i, index in enumerate(batch.resource_indexes):
+        owners.setdefault(index, batch.names[i])
+    resource_ids = _bind_resources(session, batch.resources, owners)
     arrays = _bind_arrays(session, workflow_id, set(batch.template_version_ids))
 
     node_hashes = [sha1(canonical_args(a)) for a in batch.node_args]
@@ -315,23 +319,64 @@ def _check_batch(batch: TaskBatch) -> None:
     return n
 
 
-def _bind_resources(session: Session, specs: list[tuple[str, dict[str, Any]]]) -> list[int]:
-    clusters = dict(session.execute(select(models.Cluster.name, models.Cluster.id)).all())
+@dataclass(frozen=True)
+class ResourceSpec:
+    """What tasks ask for on a cluster, and how their retries may ask for more."""
+
+    cluster_name: str
+    requested: dict[str, Any]
+    scales: dict[str, Any] | None = None
+    fallback_queues: list[str] | None = None
+
+
+def _bind_resources(
+    session: Session, specs: list[ResourceSpec], owners: dict[int, str]
+) -> list[int]:
+    known = {c.name: (c, q) for c, q in clusters.all_clusters(session)}
     ids = []
-    for cluster_name, requested in specs:
-        if cluster_name not in clusters:
+    for index, spec in enumerate(specs):
+        owner = f"task '{owners.get(index, '?')}'"
+        if spec.cluster_name not in known:
             raise ValidationFailed(
-                f"unknown cluster '{cluster_name}'; known clusters: " + ", ".join(sorted(clusters)),
+                f"{owner} runs on unknown cluster '{spec.cluster_name}'; known clusters: "
+                + ", ".join(sorted(known))
+                + " (a Slurm worker registers its cluster when it starts)",
                 "clusterName",
             )
+        requested = spec.requested
         for key, parse in (("memory", res.memory_mb), ("runtime", res.runtime_s)):
             if key in requested:
                 try:
                     parse(requested[key])
                 except ValueError as exc:
-                    raise ValidationFailed(str(exc), key) from None
-        ids.append(resources_id(session, clusters[cluster_name], requested))
+                    raise ValidationFailed(f"{owner}: {exc}", key) from None
+        _check_scales(spec.scales, owner)
+        cluster, queues = known[spec.cluster_name]
+        placed = clusters.Placement(cluster, queues).place(requested, spec.fallback_queues, owner)
+        ids.append(resources_id(session, cluster.id, placed, spec.scales, spec.fallback_queues))
     return ids
+
+
+def _check_scales(scales: dict[str, Any] | None, owner: str) -> None:
+    for kind, scale in (scales or {}).items():
+        if kind not in ("memory", "runtime"):
+            raise ValidationFailed(
+                f"{owner}: resource_scales can scale memory and runtime, not '{kind}'",
+                "resourceScales",
+            )
+        values = scale if isinstance(scale, list) else [scale]
+        parse = res.memory_mb if kind == "memory" else res.runtime_s
+        for value in values:
+            try:
+                ok = float(value) >= 0 if not isinstance(scale, list) else parse(value) > 0
+            except (TypeError, ValueError):
+                ok = False
+            if not ok:
+                raise ValidationFailed(
+                    f"{owner}: resource_scales['{kind}'] must be a fraction to add (such as "
+                    f"0.5) or a list of values for the retries, not {scale!r}",
+                    "resourceScales",
+                )
 
 
 def _bind_arrays(session: Session, workflow_id: int, version_ids: set[int]) -> dict[int, int]:

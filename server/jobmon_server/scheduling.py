@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from jobmon_server import resources
+from jobmon_server import clusters, resources
 from jobmon_server.db import models
 from jobmon_server.db.statements import chunks, insert_ignore
 from jobmon_server.statuses import (
@@ -362,6 +362,8 @@ def _with_status(row: Any, status: str) -> Any:
 
 
 def _scale_resources(session: Session, rows: Sequence[Any], kinds: dict[int, str]) -> None:
+    """Point each task at resources scaled in the dimension that ran out, placed in a
+    queue that fits (or capped at its queue's limit)."""
     current = {
         r.id: r
         for r in session.execute(
@@ -370,14 +372,23 @@ def _scale_resources(session: Session, rows: Sequence[Any], kinds: dict[int, str
             )
         ).scalars()
     }
+    placements: dict[int, clusters.Placement] = {}
     new_ids: dict[tuple[int, str], int] = {}
     updates = []
     for task in rows:
         key = (task.task_resources_id, kinds[task.id])
         if key not in new_ids:
             old = current[task.task_resources_id]
+            if old.cluster_id not in placements:
+                cluster = session.get(models.Cluster, old.cluster_id)
+                assert cluster is not None
+                placements[old.cluster_id] = clusters.Placement(
+                    cluster, clusters.cluster_queues(session, old.cluster_id)
+                )
+            wanted = resources.scaled(old.requested, kinds[task.id], old.scales)
+            placed = placements[old.cluster_id].place_retry(wanted, old.fallback_queues)
             new_ids[key] = resources_id(
-                session, old.cluster_id, resources.scaled(old.requested, kinds[task.id])
+                session, old.cluster_id, placed, old.scales, old.fallback_queues
             )
         updates.append({"tid": task.id, "rid": new_ids[key]})
     session.execute(
@@ -389,17 +400,39 @@ def _scale_resources(session: Session, rows: Sequence[Any], kinds: dict[int, str
     )
 
 
-def resources_hash(cluster_id: int, requested: dict[str, Any]) -> str:
-    canonical = json.dumps([cluster_id, requested], sort_keys=True, separators=(",", ":"))
+def resources_hash(
+    cluster_id: int,
+    requested: dict[str, Any],
+    scales: dict[str, Any] | None = None,
+    fallback_queues: list[str] | None = None,
+) -> str:
+    identity: list[Any] = [cluster_id, requested]
+    if scales or fallback_queues:
+        identity += [scales, fallback_queues]
+    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
     return hashlib.sha1(canonical.encode()).hexdigest()
 
 
-def resources_id(session: Session, cluster_id: int, requested: dict[str, Any]) -> int:
-    digest = resources_hash(cluster_id, requested)
+def resources_id(
+    session: Session,
+    cluster_id: int,
+    requested: dict[str, Any],
+    scales: dict[str, Any] | None = None,
+    fallback_queues: list[str] | None = None,
+) -> int:
+    digest = resources_hash(cluster_id, requested, scales, fallback_queues)
     insert_ignore(
         session,
         models.TaskResources.__table__,  # type: ignore[arg-type]
-        [{"hash": digest, "cluster_id": cluster_id, "requested": requested}],
+        [
+            {
+                "hash": digest,
+                "cluster_id": cluster_id,
+                "requested": requested,
+                "scales": scales or None,
+                "fallback_queues": fallback_queues or None,
+            }
+        ],
     )
     return int(
         session.scalar(select(models.TaskResources.id).where(models.TaskResources.hash == digest))

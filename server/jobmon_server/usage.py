@@ -86,11 +86,35 @@ def _cluster_name(session: Session, array_id: int) -> str:
 
 
 def array_usage(session: Session, array_id: int) -> ResourceUsage:
+    return _usage(session, models.TaskInstance.array_id == array_id)
+
+
+def task_usage(session: Session, task_id: int) -> ResourceUsage:
+    return _usage(session, models.TaskInstance.task_id == task_id)
+
+
+def template_usage(
+    session: Session, tool_name: str, template_name: str, workflow_ids: list[int]
+) -> ResourceUsage:
+    """Usage of a template's tasks across all its versions, or within some workflows."""
+    array, ttv, tt = models.Array, models.TaskTemplateVersion, models.TaskTemplate
+    arrays = (
+        select(array.id)
+        .join(ttv, ttv.id == array.task_template_version_id)
+        .join(tt, tt.id == ttv.task_template_id)
+        .join(models.ToolVersion, models.ToolVersion.id == tt.tool_version_id)
+        .join(models.Tool, models.Tool.id == models.ToolVersion.tool_id)
+        .where(models.Tool.name == tool_name, tt.name == template_name)
+    )
+    if workflow_ids:
+        arrays = arrays.where(array.workflow_id.in_(workflow_ids))
+    return _usage(session, models.TaskInstance.array_id.in_(arrays))
+
+
+def _usage(session: Session, condition: Any) -> ResourceUsage:
     ti = models.TaskInstance
     rows = session.execute(
-        select(ti.max_rss_bytes, ti.wallclock_seconds).where(
-            ti.array_id == array_id, ti.status == TI.DONE
-        )
+        select(ti.max_rss_bytes, ti.wallclock_seconds).where(condition, ti.status == TI.DONE)
     ).all()
     memory = sorted(float(m) for m, _ in rows if m is not None)
     runtime = sorted(float(r) for _, r in rows if r is not None)

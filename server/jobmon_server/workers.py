@@ -33,7 +33,9 @@ TaskInstance = models.TaskInstance
 
 # The order in which reports for one instance are applied within a batch.
 REPORT_ORDER = {TI.LAUNCHED: 0, TI.RUNNING: 1}
-FINAL_REPORTS = frozenset({TI.DONE, TI.ERROR, TI.RESOURCE_ERROR, TI.UNKNOWN_ERROR, TI.ERROR_FATAL})
+FINAL_REPORTS = frozenset(
+    {TI.DONE, TI.ERROR, TI.RESOURCE_ERROR, TI.UNKNOWN_ERROR, TI.ERROR_FATAL, TI.NO_DISTRIBUTOR_ID}
+)
 REPORTABLE = frozenset(REPORT_ORDER) | FINAL_REPORTS
 # What the task does when its instance reaches a status.
 TASK_FOLLOWS = {TI.LAUNCHED: T.LAUNCHED, TI.RUNNING: T.RUNNING}
@@ -105,9 +107,14 @@ def claim(
                 task.name,
                 task.command,
                 resources.requested,
+                TaskInstance.array_id,
+                models.Array.max_concurrently_running.label("array_limit"),
+                models.Workflow.max_concurrently_running.label("workflow_limit"),
             )
             .join(task, task.id == TaskInstance.task_id)
             .join(resources, resources.id == TaskInstance.task_resources_id)
+            .join(models.Array, models.Array.id == TaskInstance.array_id)
+            .join(models.Workflow, models.Workflow.id == TaskInstance.workflow_id)
             .where(TaskInstance.id.in_([r.id for r in rows]))
             .order_by(TaskInstance.id)
         ).all()
@@ -328,6 +335,63 @@ def heartbeat(
             )
         )
     return kill
+
+
+def adopt(session: Session, cluster: int, worker_id: str, report_within: float) -> list[Any]:
+    """Hand the live instances of a cluster to a (restarted) worker.
+
+    Those already submitted (LAUNCHED or RUNNING, with a distributor id) are adopted: the
+    worker follows them instead of launching them again. One claimed but never submitted
+    cannot be told apart from one whose submission was lost: it ends NO_DISTRIBUTOR_ID and
+    its task is retried.
+    """
+    now = utcnow()
+    live = instance_rows(
+        session,
+        select(*INSTANCE_COLUMNS)
+        .where(TaskInstance.cluster_id == cluster, TaskInstance.status.in_(INSTANCE_HELD))
+        .order_by(TaskInstance.id)
+        .with_for_update(),
+    )
+    unsubmitted = [r for r in live if r.status == TI.INSTANTIATED]
+    if unsubmitted:
+        report(
+            session,
+            worker_id,
+            [
+                Report(
+                    r.id,
+                    TI.NO_DISTRIBUTOR_ID,
+                    error_message="never submitted before its worker stopped",
+                )
+                for r in unsubmitted
+            ],
+        )
+    adopted = [r.id for r in live if r.status != TI.INSTANTIATED]
+    for part in chunks(adopted):
+        session.execute(
+            update(TaskInstance)
+            .where(TaskInstance.id.in_(part))
+            .values(worker_id=worker_id, report_by_date=now + timedelta(seconds=report_within))
+            .execution_options(synchronize_session=False)
+        )
+    return (
+        list(
+            session.execute(
+                select(
+                    TaskInstance.id,
+                    TaskInstance.task_id,
+                    TaskInstance.workflow_id,
+                    TaskInstance.status,
+                    TaskInstance.distributor_id,
+                )
+                .where(TaskInstance.id.in_(adopted))
+                .order_by(TaskInstance.id)
+            ).all()
+        )
+        if adopted
+        else []
+    )
 
 
 def reap_lost(session: Session, now: datetime, limit: int = 1000) -> int:

@@ -25,20 +25,39 @@ def configure_logging(level: str) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
 
 
+LOCAL_CLUSTERS = ("sequential", "multiprocess")
+
+
 def worker(
     cluster: Annotated[
-        str, typer.Option(help="Cluster whose tasks to run: sequential or multiprocess.")
+        str,
+        typer.Option(
+            help=(
+                "Cluster whose tasks to run: sequential or multiprocess (on this machine), or "
+                "the name of a Slurm cluster such as slurm (submitted with sbatch)."
+            )
+        ),
     ] = "multiprocess",
     server: ServerOption = None,
-    parallelism: Annotated[int | None, typer.Option(help="Tasks at once (default: cores).")] = None,
+    parallelism: Annotated[
+        int | None, typer.Option(help="Local clusters: tasks at once (default: cores).")
+    ] = None,
+    poll_seconds: Annotated[
+        float, typer.Option(help="Slurm: how often to read the jobs' states with squeue.")
+    ] = 10.0,
     log_dir: Annotated[Path | None, typer.Option(help="Where task stdout/stderr go.")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run tasks of one cluster until stopped (Ctrl-C or SIGTERM)."""
-    from jobmon_client.worker import run_worker
-
     configure_logging(log_level)
-    run_worker(cluster, server_url=server, parallelism=parallelism, log_dir=log_dir)
+    if cluster in LOCAL_CLUSTERS:
+        from jobmon_client.worker import run_worker
+
+        run_worker(cluster, server_url=server, parallelism=parallelism, log_dir=log_dir)
+        return
+    from jobmon_client.slurm.worker import run_slurm_worker
+
+    run_slurm_worker(cluster, server_url=server, log_dir=log_dir, poll_seconds=poll_seconds)
 
 
 def up(

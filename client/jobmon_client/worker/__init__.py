@@ -1,5 +1,19 @@
 """The worker: claims task instances of a cluster, runs them and reports what happened."""
 
-from jobmon_client.worker.loop import Worker, run_worker
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jobmon_client.worker.loop import Worker, run_worker
 
 __all__ = ["Worker", "run_worker"]
+
+
+def __getattr__(name: str) -> Any:
+    # Imported when used: the Slurm runner needs worker.process without the worker loop.
+    if name in __all__:
+        from jobmon_client.worker import loop
+
+        return getattr(loop, name)
+    raise AttributeError(f"module 'jobmon_client.worker' has no attribute {name!r}")

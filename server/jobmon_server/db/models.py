@@ -106,6 +106,9 @@ class TaskResources(Base):
     hash: Mapped[str] = mapped_column(HASH, unique=True)
     cluster_id: Mapped[int] = mapped_column(ForeignKey("cluster.id"))
     requested: Mapped[dict[str, Any]]
+    # How a retry after running out of memory or runtime asks for more, and where it may go.
+    scales: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    fallback_queues: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Workflow(Base):
@@ -204,6 +207,7 @@ class TaskInstance(Base):
         Index("ix_ti_status_report_by", "status", "report_by_date"),
         Index("ix_ti_worker_status", "worker_id", "status"),
         Index("ix_ti_workflow_status", "workflow_id", "status"),
+        Index("ix_ti_array_status", "array_id", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow_run_id: Mapped[int] = mapped_column(ForeignKey("workflow_run.id"), index=True)

@@ -6,6 +6,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from jobmon_server import binding
+from jobmon_server.clusters import QueueLimits
 from jobmon_server.graphql.types import TaskInstanceStatus
 from jobmon_server.workers import Report
 
@@ -58,6 +59,17 @@ class TaskResourcesInput:
     resources: JSON = strawberry.field(
         description='e.g. {"cores": 1, "memory": "1G", "runtime": "10m", "queue": "all.q"}'
     )
+    resource_scales: JSON | None = strawberry.field(
+        default=None,
+        description=(
+            'After running out of memory or runtime: a fraction to add ({"memory": 0.5}) or '
+            'the values of the retries in order ({"memory": ["2G", "4G", "8G"]}).'
+        ),
+    )
+    fallback_queues: list[str] | None = strawberry.field(
+        default=None,
+        description="Queues to move to, in order, when a request exceeds its queue's limits.",
+    )
 
 
 @strawberry.input(
@@ -85,7 +97,15 @@ class TaskBatchInput:
             list(self.task_args),
             list(self.max_attempts),
             list(self.resource_indexes),
-            [(r.cluster_name, r.resources) for r in self.resources],
+            [
+                binding.ResourceSpec(
+                    r.cluster_name,
+                    r.resources,
+                    r.resource_scales,
+                    None if r.fallback_queues is None else list(r.fallback_queues),
+                )
+                for r in self.resources
+            ],
         )
 
 
@@ -125,4 +145,18 @@ class InstanceReport:
             details,
             self.error_message,
             self.resource_kind,
+        )
+
+
+@strawberry.input(description="A queue's limits as a worker found them; null is unlimited.")
+class QueueInput:
+    name: str
+    default: bool = False
+    max_cores: int | None = None
+    max_memory_mb: float | None = None
+    max_runtime_seconds: float | None = None
+
+    def to_limits(self) -> QueueLimits:
+        return QueueLimits(
+            self.name, self.default, self.max_cores, self.max_memory_mb, self.max_runtime_seconds
         )

@@ -11,7 +11,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, ParserCache, QueryDepthLimiter, ValidationCache
 from strawberry.types import Info
 
-from jobmon_server import binding, reads, runs, steering, usage, workers
+from jobmon_server import binding, clusters, reads, runs, steering, usage, workers
 from jobmon_server.errors import (
     ConflictError,
     DomainError,
@@ -22,6 +22,7 @@ from jobmon_server.errors import (
 from jobmon_server.graphql import types as t
 from jobmon_server.graphql.inputs import (
     InstanceReport,
+    QueueInput,
     TaskBatchInput,
     TaskTemplateInput,
     WorkflowInput,
@@ -62,6 +63,7 @@ TaskTemplateVersionListResult = t.result_union(
 BindWorkflowResult = t.result_union(
     "BindWorkflowResult", t.BoundWorkflow, t.NotFound, t.ValidationError
 )
+ClusterResult = t.result_union("ClusterResult", t.Cluster, t.ValidationError, t.Conflict)
 BindTasksResult = t.result_union("BindTasksResult", t.BoundTasks, t.NotFound, t.ValidationError)
 BindEdgesResult = t.result_union("BindEdgesResult", t.BoundEdges, t.NotFound, t.ValidationError)
 
@@ -115,6 +117,29 @@ class Query:
             after,
         )
         return t.page_of(t.WorkflowPage, page, lambda r: t.Workflow.from_row(r[0]))
+
+    @strawberry.field(
+        description=(
+            "What a tool's template used across its finished attempts (all versions), or only "
+            "within some workflows; with a suggestion for the resources to ask for."
+        )
+    )
+    async def template_resource_usage(
+        self,
+        info: Info,
+        tool_name: str,
+        template_name: str,
+        workflow_ids: list[int] | None = None,
+    ) -> t.ResourceUsage:
+        found = await services(info).read(
+            usage.template_usage, tool_name, template_name, list(workflow_ids or [])
+        )
+        return t.ResourceUsage.from_row(found)
+
+    @strawberry.field(description="The clusters tasks can run on, with their queues' limits.")
+    async def clusters(self, info: Info) -> list[t.Cluster]:
+        rows = await services(info).read(clusters.all_clusters)
+        return [t.Cluster.from_row(c, q) for c, q in rows]
 
     @strawberry.field(description="A workflow run by id.")
     async def workflow_run(self, info: Info, id: int) -> WorkflowRunResult:
@@ -343,6 +368,47 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
+            "Create a cluster, or update its queues' limits (a Slurm worker registers its "
+            "partitions when it starts). Queues not named are kept."
+        )
+    )
+    async def register_cluster(
+        self, info: Info, name: str, distributor: str, queues: list[QueueInput]
+    ) -> ClusterResult:
+        async def work() -> t.Cluster:
+            cluster, limits = await services(info).write(
+                clusters.register_cluster, name, distributor, [q.to_limits() for q in queues]
+            )
+            return t.Cluster.from_row(cluster, limits)
+
+        return await expected(work())
+
+    @strawberry.mutation(
+        description=(
+            "For a worker that restarts: take over the cluster's instances that were submitted "
+            "and still run, to follow them instead of launching them again. Instances claimed "
+            "but never submitted end NO_DISTRIBUTOR_ID and are retried."
+        )
+    )
+    async def adopt_task_instances(
+        self, info: Info, cluster_name: str, worker_id: str
+    ) -> list[t.AdoptedInstance]:
+        svc = services(info)
+        cluster_id = await svc.read(workers.cluster_id, cluster_name)
+        rows = await svc.write(workers.adopt, cluster_id, worker_id, svc.settings.report_within)
+        return [
+            t.AdoptedInstance(
+                id=r.id,
+                task_id=r.task_id,
+                workflow_id=r.workflow_id,
+                status=t.TaskInstanceStatus(r.status),
+                distributor_id=r.distributor_id,
+            )
+            for r in rows
+        ]
+
+    @strawberry.mutation(
+        description=(
             "Claim up to `limit` queued instances of a cluster; each is claimed once. When none is "
             "ready, wait up to waitSeconds for work and answer as soon as some arrives."
         )
@@ -374,6 +440,10 @@ class Mutation:
                     command=i["command"],
                     cluster_name=cluster_name,
                     resources=i["requested"],
+                    array_id=i["array_id"],
+                    concurrency_limit=min(
+                        i["workflow_limit"], i["array_limit"] or i["workflow_limit"]
+                    ),
                 )
                 for i in claimed.instances
             ],

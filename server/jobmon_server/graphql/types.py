@@ -336,6 +336,10 @@ class Task:
         page = await services(info).read(reads.instances_page, self.id, _first(info, first), after)
         return TaskInstancePage.of(page)
 
+    @strawberry.field(description="What this task's finished attempts used.")
+    async def resource_usage(self, info: Info) -> ResourceUsage:
+        return ResourceUsage.from_row(await services(info).read(usage.task_usage, self.id))
+
     @strawberry.field(description="Tasks this task waits for.")
     async def upstream(self, info: Info, first: int = 100, after: str | None = None) -> TaskPage:
         page = await services(info).read(
@@ -535,6 +539,55 @@ class ClaimedInstance:
     command: str
     cluster_name: str
     resources: JSON
+    array_id: int = strawberry.field(
+        description="Instances of one array with equal resources can go out as one job array."
+    )
+    concurrency_limit: int = strawberry.field(
+        description="At most this many tasks of the array run at once (workflow and array limits)."
+    )
+
+
+@strawberry.type(description="An instance a restarted worker follows instead of launching it.")
+class AdoptedInstance:
+    id: int
+    task_id: int
+    workflow_id: int
+    status: TaskInstanceStatus
+    distributor_id: str | None
+
+
+@strawberry.type(description="A queue (a Slurm partition) and its limits; null is unlimited.")
+class Queue:
+    name: str
+    default: bool
+    max_cores: int | None
+    max_memory_mb: float | None
+    max_runtime_seconds: float | None
+
+    @classmethod
+    def from_limits(cls, q: Any) -> Queue:
+        return cls(
+            name=q.name,
+            default=q.default,
+            max_cores=q.max_cores,
+            max_memory_mb=q.max_memory_mb,
+            max_runtime_seconds=q.max_runtime_s,
+        )
+
+
+@strawberry.type
+class Cluster:
+    name: str
+    distributor: str
+    queues: list[Queue]
+
+    @classmethod
+    def from_row(cls, cluster: models.Cluster, queues: list[Any]) -> Cluster:
+        return cls(
+            name=cluster.name,
+            distributor=cluster.distributor,
+            queues=[Queue.from_limits(q) for q in queues],
+        )
 
 
 @strawberry.type

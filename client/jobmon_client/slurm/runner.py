@@ -1,0 +1,167 @@
+"""The runner inside each element of a Jobmon job array.
+
+    python -m jobmon_client.slurm.runner MANIFEST
+
+The worker writes one manifest per submission: the server, the worker's id, and one entry
+per array element (task instance id, command, log files). The runner takes the entry of
+``SLURM_ARRAY_TASK_ID``, reports RUNNING with its host and Slurm job id, heartbeats, runs
+the command in its own process group, and reports DONE, or ERROR with the exit code and
+the tail of stderr. It exits with the command's exit code.
+
+When the command dies of SIGKILL or SIGTERM (the memory limit, the time limit, scancel),
+the runner reports nothing final: Slurm's verdict (OUT_OF_MEMORY, TIMEOUT, CANCELLED) is
+more telling, and the worker reports it from squeue. The runner talks to the server with
+plain HTTP (httpx): it runs in every job and counts against the job's memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from jobmon_client.worker.process import TaskProcess, stderr_tail
+
+REPORT = """
+mutation Report($workerId: String!, $reports: [InstanceReport!]!) {
+  reportTaskInstances(workerId: $workerId, reports: $reports) { accepted }
+}
+"""
+HEARTBEAT = """
+mutation Heartbeat($workerId: String!, $ids: [Int!]!, $next: Float!) {
+  heartbeat(workerId: $workerId, taskInstanceIds: $ids, nextReportSeconds: $next) {
+    killInstanceIds
+  }
+}
+"""
+SLURM_KILLS = (signal.SIGKILL, signal.SIGTERM)
+RETRIES = 6
+
+
+class Runner:
+    def __init__(self, manifest: dict[str, Any], index: int, job_id: str) -> None:
+        self.entry = manifest["instances"][index]
+        self.instance_id = int(self.entry["id"])
+        self.worker_id = str(manifest["worker_id"])
+        self.interval = float(manifest["heartbeat_interval"])
+        self.job_id = job_id
+        self.url = str(manifest["graphql_url"])
+        self.http = httpx.Client(timeout=30.0)
+        self.stopped = threading.Event()
+        self.process: TaskProcess | None = None
+
+    def post(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """POST a GraphQL document, retrying connection failures with backoff."""
+        delay = 0.5
+        for attempt in range(RETRIES + 1):
+            try:
+                response = self.http.post(
+                    self.url, json={"query": document, "variables": variables}
+                )
+                if response.status_code >= 500:
+                    raise httpx.HTTPStatusError(
+                        f"server error {response.status_code}",
+                        request=response.request,
+                        response=response,
+                    )
+                response.raise_for_status()
+                body = response.json()
+                if body.get("errors"):
+                    raise RuntimeError(f"server refused the request: {body['errors']}")
+                return dict(body["data"])
+            except (httpx.TransportError, httpx.HTTPStatusError) as exc:
+                server_side = not isinstance(exc, httpx.HTTPStatusError) or (
+                    exc.response.status_code >= 500
+                )
+                if attempt == RETRIES or not server_side:
+                    raise
+                self.stopped.wait(delay)
+                delay = min(delay * 2, 30.0)
+        raise AssertionError("unreachable")
+
+    def report(self, *statuses: str, **fields: Any) -> int:
+        """Report statuses in order (with the same fields); return how many were applied."""
+        reports = [{"taskInstanceId": self.instance_id, "status": s, **fields} for s in statuses]
+        data = self.post(REPORT, {"workerId": self.worker_id, "reports": reports})
+        return int(data["reportTaskInstances"]["accepted"])
+
+    def heartbeat_until_stopped(self) -> None:
+        while not self.stopped.wait(self.interval):
+            try:
+                kills = self.post(
+                    HEARTBEAT,
+                    {
+                        "workerId": self.worker_id,
+                        "ids": [self.instance_id],
+                        "next": 3 * self.interval,
+                    },
+                )["heartbeat"]["killInstanceIds"]
+            except Exception as exc:  # noqa: BLE001 - a missed heartbeat is not fatal
+                print(f"jobmon runner: heartbeat failed: {exc}", file=sys.stderr)
+                continue
+            if self.instance_id in kills and self.process is not None:
+                self.process.signal_group(signal.SIGTERM)
+
+    def run(self) -> int:
+        entry = self.entry
+        # LAUNCHED too: the job may start before its worker's LAUNCHED report arrives.
+        accepted = self.report(
+            "LAUNCHED",
+            "RUNNING",
+            distributorId=self.job_id,
+            hostname=socket.gethostname(),
+            stdoutPath=entry["stdout"],
+            stderrPath=entry["stderr"],
+        )
+        if not accepted:
+            print(
+                f"jobmon runner: task instance {self.instance_id} has already ended "
+                "(stopped, or declared lost while this job waited); not running it",
+                file=sys.stderr,
+            )
+            return 0
+        Path(entry["stderr"]).parent.mkdir(parents=True, exist_ok=True)
+        self.process = process = TaskProcess.spawn(
+            entry["command"], entry["stdout"], entry["stderr"]
+        )
+        signal.signal(signal.SIGTERM, lambda signum, frame: process.signal_group(signum))
+        beats = threading.Thread(target=self.heartbeat_until_stopped, daemon=True)
+        beats.start()
+        result = process.reap()
+        self.stopped.set()
+        code = result.exit_code
+        if code > 128 and code - 128 in SLURM_KILLS:
+            return code
+        usage = {
+            "exitCode": code,
+            "maxRssBytes": result.max_rss_bytes,
+            "cpuSeconds": result.cpu_seconds,
+            "wallclockSeconds": result.wallclock_seconds,
+        }
+        if code == 0:
+            self.report("DONE", **usage)
+        else:
+            tail = stderr_tail(entry["stderr"]) or f"exited with code {code}"
+            self.report("ERROR", errorMessage=tail, **usage)
+        return code
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print("usage: python -m jobmon_client.slurm.runner MANIFEST", file=sys.stderr)
+        return 2
+    manifest = json.loads(Path(argv[1]).read_text())
+    index = int(os.environ["SLURM_ARRAY_TASK_ID"])
+    job_id = f"{os.environ['SLURM_ARRAY_JOB_ID']}_{index}"
+    return Runner(manifest, index, job_id).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
