@@ -234,6 +234,42 @@ def test_a_job_cancelled_from_outside_is_retried(slurm: SlurmStack, tmp_path: Pa
     assert second["status"] == "DONE"
 
 
+def test_stopping_a_run_cancels_its_jobs(slurm: SlurmStack, tmp_path: Path) -> None:
+    tool = make_tool(slurm.url, "slurm_stop")
+    wf = tool.create_workflow(name="stop", workflow_args=str(tmp_path))
+    tasks = [shell(tool).create_task(n=i, cmd="sleep 600") for i in range(2)]
+    wf.add_tasks(tasks)
+    run_id = wf.run(detach=True, seconds_until_timeout=300).workflow_run_id
+
+    def jobs() -> list[str]:
+        return [
+            i["distributorId"]
+            for t in tasks
+            for i in task_instances(slurm.url, t.task_id)
+            if i["status"] == "RUNNING"
+        ]
+
+    wait_until(lambda: len(jobs()) == 2, "both run")
+    running = jobs()
+    with GraphQLClient(slurm.url) as client:
+        client.execute(
+            "mutation($id: Int!) { stopWorkflowRun(workflowRunId: $id) { __typename } }",
+            {"id": run_id},
+        )
+
+    def states() -> set[str]:
+        out = subprocess.run(
+            ["squeue", "-h", "-t", "all", "-o", "%i|%T"], capture_output=True, text=True
+        ).stdout
+        found = dict(line.split("|") for line in out.split())
+        return {found.get(job, "GONE") for job in running}
+
+    wait_until(lambda: states() <= {"CANCELLED", "GONE"}, "Slurm cancels both jobs")
+    for task in tasks:
+        [instance] = task_instances(slurm.url, task.task_id)
+        assert instance["status"] == "ERROR_FATAL"  # killed on request, acknowledged
+
+
 def test_an_exit_code_failure_retries_then_is_fatal_with_its_stderr(
     slurm: SlurmStack, tmp_path: Path
 ) -> None:

@@ -771,3 +771,24 @@ def test_states_read_from_squeue_settle_as_the_worker_reports_them() -> None:
     assert settled["9_3"] == ("UNKNOWN_ERROR", None)
     assert settled["1_3"] == ("ERROR", None)
     assert settled["1_0"] is None
+
+
+def test_config_file_overrides_queue_limits() -> None:
+    from jobmon_client.slurm.worker import queue_overrides
+
+    config = {
+        "clusters": {
+            "slurm": {
+                "queues": {
+                    "long": {"max_runtime": "7d", "max_memory": "512G", "max_cores": 64},
+                    "short": {"default": True},
+                }
+            },
+            "other": {"queues": {"long": {"max_cores": 1}}},
+        }
+    }
+    assert queue_overrides(config, "slurm") == {
+        "long": {"maxRuntimeSeconds": 7 * 86400, "maxMemoryMb": 512 * 1024, "maxCores": 64},
+        "short": {"default": True},
+    }
+    assert queue_overrides({}, "slurm") == {}
