@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_local.py --tasks 10000
 	$(BIN)/python bench/run_local.py --tasks 200 --shape chain
 	$(BIN)/python bench/cli.py --tasks 100000
+	$(BIN)/python bench/slurm.py --tasks 1000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
