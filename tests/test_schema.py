@@ -20,3 +20,16 @@ def test_client_and_server_packages_do_not_import_each_other() -> None:
         for path in (root / package).rglob("*.py"):
             text = path.read_text()
             assert f"import {other}" not in text and f"from {other}" not in text, path
+
+
+def test_an_over_deep_query_is_refused_every_time() -> None:
+    from jobmon_server.graphql.schema import schema
+
+    nested = "id"
+    for _ in range(7):
+        nested = f"latestRun {{ workflow {{ {nested} }} }}"
+    query = f"{{ workflow(id: 1) {{ ... on Workflow {{ {nested} }} }} }}"
+    for _ in range(2):  # the second answer comes from the validation cache
+        result = schema.execute_sync(query)
+        assert result.errors is not None
+        assert "exceeds maximum operation depth of 12" in result.errors[0].message

@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache, QueryDepthLimiter, ValidationCache
+from strawberry.extensions import AddValidationRules, MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions.query_depth_limiter import create_validator
 from strawberry.types import Info
 
 from jobmon_server import binding, clusters, reads, runs, steering, usage, workers
@@ -488,11 +489,15 @@ def _should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, DomainError | IllegalTransition)
 
 
+DEPTH_LIMIT = create_validator(max_depth=12, should_ignore=None)
+
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     extensions=[
-        lambda: QueryDepthLimiter(max_depth=12),
+        # One rule class for every request: the validation cache is keyed by the rules, and
+        # QueryDepthLimiter would make a new class per request (a cache miss each time).
+        lambda: AddValidationRules([DEPTH_LIMIT]),
         # Workers send the same few documents thousands of times.
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
