@@ -8,7 +8,9 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from anyio import to_thread
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -18,7 +20,9 @@ from jobmon_server import playground
 from jobmon_server.context import Services
 from jobmon_server.db.engine import Database
 from jobmon_server.db.migrate import upgrade
-from jobmon_server.graphql.schema import schema
+from jobmon_server.graphql.schema import build_schema
+from jobmon_server.limits import RequestLimits
+from jobmon_server.metrics import CONTENT_TYPE, Metrics
 from jobmon_server.reaper import reap_forever
 from jobmon_server.settings import Settings
 
@@ -29,7 +33,10 @@ class JobmonGraphQL(GraphQL):
     """Strawberry's ASGI view with our context and our offline playground."""
 
     def __init__(self, services: Services) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+        settings = services.settings
+        super().__init__(
+            build_schema(settings), graphql_ide="graphiql" if settings.playground else None
+        )
         self.services = services
 
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
@@ -43,8 +50,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     settings = settings or Settings()
     if migrate:
         upgrade(settings.db_url)
-    services = Services(db=Database(settings.db_url), settings=settings)
+    services = Services(
+        db=Database(
+            settings.db_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+        ),
+        settings=settings,
+    )
     graphql = JobmonGraphQL(services)
+    metrics = Metrics(services.db)
+
+    async def serve_metrics(_: Request) -> Response:
+        body = await to_thread.run_sync(metrics.render)
+        return Response(body, media_type=CONTENT_TYPE)
 
     async def health(_: Request) -> JSONResponse:
         try:
@@ -70,9 +87,14 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/health", health),
-            *playground.routes(),
+            Route("/metrics", serve_metrics),
+            *(playground.routes() if settings.playground else []),
         ],
         lifespan=lifespan,
+        middleware=[
+            Middleware(metrics.middleware),
+            Middleware(RequestLimits, max_body_bytes=settings.max_body_bytes),
+        ],
     )
     app.state.services = services
     return app

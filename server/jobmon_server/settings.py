@@ -15,6 +15,15 @@ def _env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
+
+
 @dataclass
 class Settings:
     db_url: str = field(default_factory=default_db_url)
@@ -26,6 +35,19 @@ class Settings:
     reaper_interval: float = field(default_factory=lambda: _env_float("JOBMON_REAPER_INTERVAL", 2))
     max_claim_wait: float = 30.0
     max_page_size: int = 1000
+    # Limits on every request.
+    max_query_depth: int = 12
+    max_aliases: int = field(default_factory=lambda: _env_int("JOBMON_MAX_ALIASES", 100))
+    max_tokens: int = field(default_factory=lambda: _env_int("JOBMON_MAX_TOKENS", 5000))
+    max_body_bytes: int = field(
+        default_factory=lambda: _env_int("JOBMON_MAX_BODY_BYTES", 64 * 2**20)
+    )
+    # Off on a production server if wanted: schema introspection and the playground.
+    introspection: bool = field(default_factory=lambda: _env_bool("JOBMON_INTROSPECTION", True))
+    playground: bool = field(default_factory=lambda: _env_bool("JOBMON_PLAYGROUND", True))
+    # Connections each server process keeps to PostgreSQL or MariaDB.
+    db_pool_size: int = field(default_factory=lambda: _env_int("JOBMON_DB_POOL_SIZE", 10))
+    db_max_overflow: int = field(default_factory=lambda: _env_int("JOBMON_DB_MAX_OVERFLOW", 20))
 
     @property
     def report_within(self) -> float:

@@ -87,9 +87,9 @@ class Database:
     at a time, and a lock hands over faster than SQLite's busy-wait.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
         self.url = normalize_url(url)
-        self.engine = create_db_engine(url)
+        self.engine = create_db_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.dialect = self.engine.dialect.name
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, MaskErrors, ParserCache, ValidationCache
-from strawberry.extensions.query_depth_limiter import create_validator
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.types import Info
 
 from jobmon_server import binding, clusters, reads, runs, steering, usage, workers
@@ -29,10 +38,12 @@ from jobmon_server.graphql.inputs import (
     WorkflowInput,
 )
 from jobmon_server.graphql.types import services
+from jobmon_server.settings import Settings
 from jobmon_server.transitions import IllegalTransition
 from jobmon_server.wakeup import wait_for
 
 R = TypeVar("R")
+log = logging.getLogger(__name__)
 
 WorkflowResult = t.result_union(
     "WorkflowResult", t.Workflow, t.NotFound, t.ValidationError, t.PermissionDenied, t.Conflict
@@ -489,18 +500,47 @@ def _should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, DomainError | IllegalTransition)
 
 
-DEPTH_LIMIT = create_validator(max_depth=12, should_ignore=None)
+class MaskUnexpected(MaskErrors):
+    """Masks unexpected errors with the request's id, which the server log names too."""
 
-schema = strawberry.Schema(
-    query=Query,
-    mutation=Mutation,
-    extensions=[
-        # One rule class for every request: the validation cache is keyed by the rules, and
-        # QueryDepthLimiter would make a new class per request (a cache miss each time).
-        lambda: AddValidationRules([DEPTH_LIMIT]),
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        request_id = request_id_of(self.execution_context.context)
+        log.error("request %s failed", request_id, exc_info=error.original_error)
+        masked = super().anonymise_error(error)
+        masked.message = (
+            f"Unexpected error (request {request_id}); the server's log has the details"
+        )
+        return masked
+
+
+def request_id_of(context: Any) -> str:
+    request = context.get("request") if isinstance(context, dict) else None
+    scope = getattr(request, "scope", None) or {}
+    return str(scope.get("state", {}).get("request_id", "unknown"))
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema with the request limits of ``settings``.
+
+    Validation rules are made once per schema, not per request: the validation cache is
+    keyed by the rules, and a new rule class per request would miss it every time.
+    """
+    settings = settings or Settings()
+    rules = [
+        depth_validator(max_depth=settings.max_query_depth, should_ignore=None),
+        aliases_validator(settings.max_aliases),
+    ]
+    extensions: list[Any] = [
+        lambda: AddValidationRules(rules),
+        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         # Workers send the same few documents thousands of times.
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
-        lambda: MaskErrors(should_mask_error=_should_mask),
-    ],
-)
+        lambda: MaskUnexpected(should_mask_error=_should_mask),
+    ]
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+
+
+schema = build_schema()
