@@ -2,7 +2,8 @@
 
 Order: an explicit argument, then ``JOBMON_SERVER_URL``, then ``server_url`` in the
 config file (``JOBMON_CONFIG`` or ``~/.jobmon/config.toml``), then the default that
-``jobmon up`` listens on.
+``jobmon up`` listens on. A shared server's token comes from ``JOBMON_TOKEN`` or ``token``
+in the same file.
 """
 
 from __future__ import annotations
@@ -34,3 +35,14 @@ def server_url(explicit: str | None = None) -> str:
 def graphql_url(explicit: str | None = None) -> str:
     url = server_url(explicit)
     return url if url.endswith("/graphql") else url + "/graphql"
+
+
+def token() -> str | None:
+    """The token for a shared server: ``JOBMON_TOKEN``, else ``token`` in the config file."""
+    value = os.environ.get("JOBMON_TOKEN") or read_config().get("token")
+    return str(value) if value else None
+
+
+def auth_headers() -> dict[str, str]:
+    found = token()
+    return {"Authorization": f"Bearer {found}"} if found else {}

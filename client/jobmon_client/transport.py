@@ -22,7 +22,7 @@ from gql.transport.exceptions import (
 )
 from gql.transport.httpx import HTTPXTransport
 
-from jobmon_client.config import graphql_url
+from jobmon_client.config import auth_headers, graphql_url
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,9 @@ class GraphQLClient:
         self.retries = retries
         self.backoff_start = backoff_start
         self.backoff_max = backoff_max
-        transport = HTTPXTransport(url=self.url, timeout=timeout, headers=headers or {})
+        transport = HTTPXTransport(
+            url=self.url, timeout=timeout, headers={**auth_headers(), **(headers or {})}
+        )
         self._client = Client(transport=transport, execute_timeout=timeout)
         self._session: Any = None
 

@@ -17,6 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
 from jobmon_server import playground
+from jobmon_server.auth import MISSING_TOKEN, TokenCache, bearer
 from jobmon_server.context import Services
 from jobmon_server.db.engine import Database
 from jobmon_server.db.migrate import upgrade
@@ -40,7 +41,13 @@ class JobmonGraphQL(GraphQL):
         self.services = services
 
     async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
-        return {"request": request, "response": response, "services": self.services}
+        identity = request.scope.get("state", {}).get("identity")
+        return {
+            "request": request,
+            "response": response,
+            "services": self.services,
+            "identity": identity,
+        }
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(playground.playground_html())
@@ -93,6 +100,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         lifespan=lifespan,
         middleware=[
             Middleware(metrics.middleware),
+            *([Middleware(TokenAuth, services=services)] if settings.auth == "token" else []),
             Middleware(RequestLimits, max_body_bytes=settings.max_body_bytes),
         ],
     )
@@ -100,7 +108,54 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     return app
 
 
+class TokenAuth:
+    """Refuses GraphQL requests without a valid token; passes the token's user on."""
+
+    def __init__(self, app: Any, services: Services) -> None:
+        self.app = app
+        self.services = services
+        self.cache = TokenCache()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket") or scope.get("path") != "/graphql":
+            await self.app(scope, receive, send)
+            return
+        is_page = (
+            scope["type"] == "http"
+            and scope.get("method") == "GET"
+            and not scope.get("query_string")
+        )
+        if is_page:  # the playground page itself; its requests carry the token
+            await self.app(scope, receive, send)
+            return
+        token = bearer(scope.get("headers", []))
+        identity = None
+        if token is not None:
+            identity = await to_thread.run_sync(self.cache.identify, self.services.db.read, token)
+        if identity is None:
+            message = (
+                MISSING_TOKEN
+                if token is None
+                else "the token was not accepted; "
+                + ("it may have been revoked: ask an admin for a new one")
+            )
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 4401, "reason": message[:120]})
+                return
+            response = JSONResponse({"errors": [{"message": message}]}, status_code=401)
+            await response(scope, receive, send)
+            return
+        scope.setdefault("state", {})["identity"] = identity
+        await self.app(scope, receive, send)
+
+
 def _select_one() -> Any:
     from sqlalchemy import text
 
     return text("SELECT 1")
+
+
+def app_from_environment() -> Starlette:
+    """For ``uvicorn --factory`` with several worker processes: settings from JOBMON_*
+    variables; the database was upgraded once before the processes started."""
+    return create_app(Settings(), migrate=False)

@@ -7,6 +7,7 @@ package never imports the server.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Annotated
 
 import typer
@@ -16,11 +17,19 @@ from jobmon_server.settings import Settings, default_db_url
 DB_HELP = "Database URL: sqlite:///path, postgresql://user@host/db or mysql://user@host/db."
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def register(app: typer.Typer) -> None:
     app.command("server", help="Run the Jobmon server (GraphQL API and playground).")(server)
     db = typer.Typer(help="Database administration.", no_args_is_help=True)
     db.command("upgrade", help="Create or upgrade the database schema.")(db_upgrade)
     app.add_typer(db, name="db")
+    tokens = typer.Typer(
+        help="Tokens for a shared server (run on the server).", no_args_is_help=True
+    )
+    tokens.command("create", help="Make a token for a user; it is printed once.")(token_create)
+    app.add_typer(tokens, name="token")
 
 
 def server(
@@ -28,19 +37,81 @@ def server(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8070,
     db: Annotated[str | None, typer.Option("--db", envvar="JOBMON_DB_URL", help=DB_HELP)] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    auth: Annotated[
+        str,
+        typer.Option(
+            envvar="JOBMON_AUTH",
+            help="token: every request needs a token (a shared server); none: no login.",
+        ),
+    ] = "none",
+    insecure: Annotated[
+        bool, typer.Option(help="Listen beyond this machine without tokens, knowingly.")
+    ] = False,
+    workers: Annotated[
+        int, typer.Option(help="Server processes sharing the port (replicas on one database).")
+    ] = 1,
 ) -> None:
     import uvicorn
 
     from jobmon_server.app import create_app
 
+    if auth not in ("token", "none"):
+        typer.echo(f"--auth must be 'token' or 'none', not '{auth}'", err=True)
+        raise typer.Exit(2)
+    if host not in LOOPBACK and auth == "none" and not insecure:
+        typer.echo(
+            f"refusing to listen on {host} without tokens: anyone who can reach it could "
+            "change any workflow. Start it with --auth token (and make tokens with 'jobmon "
+            "token create --user NAME'), or add --insecure if the network is trusted.",
+            err=True,
+        )
+        raise typer.Exit(2)
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    settings = Settings(db_url=db or default_db_url())
-    typer.echo(f"Jobmon server on http://{host}:{port}/graphql (database {settings.db_url})")
-    uvicorn.run(
-        create_app(settings), host=host, port=port, log_level=log_level, ws="websockets-sansio"
+    settings = Settings(db_url=db or default_db_url(), auth=auth)
+    typer.echo(
+        f"Jobmon server on http://{host}:{port}/graphql (database {settings.db_url}, auth {auth})"
     )
+    if workers <= 1:
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level=log_level, ws="websockets-sansio"
+        )
+        return
+    from jobmon_server.db.migrate import upgrade
+
+    upgrade(settings.db_url)  # once, before the processes start
+    os.environ["JOBMON_DB_URL"] = settings.db_url
+    os.environ["JOBMON_AUTH"] = auth
+    uvicorn.run(
+        "jobmon_server.app:app_from_environment",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level=log_level,
+        ws="websockets-sansio",
+    )
+
+
+def token_create(
+    user: Annotated[str, typer.Option(help="Whose token it is.")],
+    admin: Annotated[bool, typer.Option(help="May change every workflow.")] = False,
+    db: Annotated[str | None, typer.Option("--db", envvar="JOBMON_DB_URL", help=DB_HELP)] = None,
+) -> None:
+    from jobmon_server.auth import create_token
+    from jobmon_server.db.engine import Database
+    from jobmon_server.db.migrate import upgrade
+
+    url = db or default_db_url()
+    upgrade(url)
+    database = Database(url)
+    try:
+        with database.write() as session:
+            token = create_token(session, user, admin)
+    finally:
+        database.dispose()
+    typer.echo(token)
 
 
 def db_upgrade(

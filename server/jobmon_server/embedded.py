@@ -30,9 +30,11 @@ def start(
     db_url: str | None = None,
     timeout: float = 30.0,
     log_level: str = "warning",
+    settings: Settings | None = None,
 ) -> EmbeddedServer:
     """Start the server on a thread and return once it accepts requests."""
-    settings = Settings(db_url=db_url) if db_url else Settings()
+    if settings is None:
+        settings = Settings(db_url=db_url) if db_url else Settings()
     if port == 0:
         port = free_port(host)
     config = uvicorn.Config(

@@ -34,13 +34,14 @@ def start_run(
     reset_running_jobs: bool = True,
     fail_fast: bool = False,
     seconds_until_timeout: int | None = None,
+    admin: bool = False,
 ) -> models.WorkflowRun:
     workflow = lock_workflow(session, workflow_id)
     if workflow is None:
         raise NotFoundError(f"workflow {workflow_id} does not exist")
     if not workflow.bound:
         raise ValidationFailed(f"workflow {workflow_id} is not fully bound; call bind() again")
-    if resume and workflow.user != user:
+    if resume and workflow.user != user and not admin:
         raise PermissionDeniedError(
             f"workflow {workflow_id} belongs to {workflow.user}; only its owner may resume it"
         )

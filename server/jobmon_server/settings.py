@@ -35,6 +35,8 @@ class Settings:
     reaper_interval: float = field(default_factory=lambda: _env_float("JOBMON_REAPER_INTERVAL", 2))
     max_claim_wait: float = 30.0
     max_page_size: int = 1000
+    # "token": every GraphQL request needs a token (a shared server); "none": no login.
+    auth: str = field(default_factory=lambda: os.environ.get("JOBMON_AUTH", "none"))
     # Limits on every request.
     max_query_depth: int = 12
     max_aliases: int = field(default_factory=lambda: _env_int("JOBMON_MAX_ALIASES", 100))

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jobmon_server import runs
+from jobmon_server.auth import Identity
 from jobmon_server.binding import set_max_concurrently_running
 from jobmon_server.db import models
 from jobmon_server.db.statements import chunks
@@ -38,12 +39,12 @@ from jobmon_server.transitions import TASK, WORKFLOW, move, utcnow
 SETTABLE = (T.DONE, T.REGISTERING)
 
 
-def owned_workflow(session: Session, workflow_id: int, user: str) -> models.Workflow:
-    """The workflow, locked, if ``user`` owns it."""
+def owned_workflow(session: Session, workflow_id: int, actor: Identity) -> models.Workflow:
+    """The workflow, locked, if ``actor`` owns it (or is an admin)."""
     workflow = lock_workflow(session, workflow_id)
     if workflow is None:
         raise NotFoundError(f"workflow {workflow_id} does not exist")
-    if workflow.user != user:
+    if workflow.user != actor.user and not actor.admin:
         raise PermissionDeniedError(
             f"workflow {workflow_id} belongs to {workflow.user}; only its owner may change it"
         )
@@ -60,20 +61,21 @@ def _refuse_running(session: Session, workflow: models.Workflow, action: str) ->
         )
 
 
-def stop_workflow(session: Session, workflow_id: int, user: str) -> models.WorkflowRun:
+def stop_workflow(session: Session, workflow_id: int, actor: Identity) -> models.WorkflowRun:
     """Stop the workflow's running run: what is queued or running is cancelled."""
-    workflow = owned_workflow(session, workflow_id, user)
+    workflow = owned_workflow(session, workflow_id, actor)
     run = running_run(session, workflow.id)
     if run is None:
         raise ConflictError(
             f"workflow {workflow_id} is {workflow.status} and has no running run to stop"
         )
-    return runs.stop(session, run.id, note=f"stopped by {user}")
+    return runs.stop(session, run.id, note=f"stopped by {actor.user}")
 
 
-def reset_workflow(session: Session, workflow_id: int, user: str) -> models.Workflow:
+def reset_workflow(session: Session, workflow_id: int, actor: Identity) -> models.Workflow:
     """Back to REGISTERING with every task, so that the script's run() starts it afresh."""
-    workflow = owned_workflow(session, workflow_id, user)
+    user = actor.user
+    workflow = owned_workflow(session, workflow_id, actor)
     _refuse_running(session, workflow, "reset it")
     now = utcnow()
     task = models.Task
@@ -102,7 +104,7 @@ def update_task_statuses(
     task_ids: Sequence[int],
     status: str,
     recursive: bool,
-    user: str,
+    actor: Identity,
 ) -> list[int]:
     """Mark tasks DONE (with ``recursive``, their upstream too) or make them rerun
     (REGISTERING; with ``recursive``, their downstream too). Returns the tasks changed."""
@@ -110,7 +112,8 @@ def update_task_statuses(
         raise ValidationFailed(f"tasks can be set to DONE or REGISTERING, not {status}", "status")
     if not task_ids:
         raise ValidationFailed("name at least one task id", "taskIds")
-    workflow = owned_workflow(session, workflow_id, user)
+    user = actor.user
+    workflow = owned_workflow(session, workflow_id, actor)
     _refuse_running(session, workflow, "update its tasks")
     ids = set(task_ids)
     found = set(
@@ -178,12 +181,12 @@ def _reachable(session: Session, start: set[int], *, upstream: bool) -> set[int]
 
 
 def set_template_concurrency(
-    session: Session, workflow_id: int, template_name: str, limit: int | None, user: str
+    session: Session, workflow_id: int, template_name: str, limit: int | None, actor: Identity
 ) -> models.Array:
     """Limit how many tasks of one template run at once (None: no limit of its own)."""
     if limit is not None and limit < 1:
         raise ValidationFailed("the limit must be at least 1", "limit")
-    workflow = owned_workflow(session, workflow_id, user)
+    workflow = owned_workflow(session, workflow_id, actor)
     array = session.scalars(
         select(models.Array)
         .where(models.Array.id.in_(template_arrays(workflow_id, template_name)))
@@ -199,7 +202,7 @@ def set_template_concurrency(
 
 
 def set_workflow_concurrency(
-    session: Session, workflow_id: int, limit: int, user: str
+    session: Session, workflow_id: int, limit: int, actor: Identity
 ) -> models.Workflow:
-    owned_workflow(session, workflow_id, user)
+    owned_workflow(session, workflow_id, actor)
     return set_max_concurrently_running(session, workflow_id, limit)

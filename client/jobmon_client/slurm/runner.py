@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 
+from jobmon_client.config import auth_headers
 from jobmon_client.worker.process import TaskProcess, stderr_tail
 
 REPORT = """
@@ -53,7 +54,7 @@ class Runner:
         self.interval = float(manifest["heartbeat_interval"])
         self.job_id = job_id
         self.url = str(manifest["graphql_url"])
-        self.http = httpx.Client(timeout=30.0)
+        self.http = httpx.Client(timeout=30.0, headers=auth_headers())
         self.stopped = threading.Event()
         self.process: TaskProcess | None = None
 

@@ -264,3 +264,15 @@ class Event(Base):
     to_status: Mapped[str] = mapped_column(STATUS)
     note: Mapped[str | None] = mapped_column(Text)
     time: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A token a shared server accepts; only its SHA-256 is kept."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user: Mapped[str] = mapped_column(String(150), index=True)
+    admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime]

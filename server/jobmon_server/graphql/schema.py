@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable
@@ -22,6 +23,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.types import Info
 
 from jobmon_server import binding, clusters, reads, runs, steering, usage, workers
+from jobmon_server.auth import Identity
 from jobmon_server.errors import (
     ConflictError,
     DomainError,
@@ -92,6 +94,14 @@ async def expected(work: Awaitable[R]) -> R | t.Error:
         return t.PermissionDenied(message=exc.message)
     except (ConflictError, IllegalTransition) as exc:
         return t.Conflict(message=str(exc))
+
+
+def actor(info: Info, claimed: str | None) -> Identity:
+    """Who acts: the token's user on a server with tokens, else the user the client names."""
+    identity = info.context.get("identity")
+    if identity is not None:
+        return identity  # type: ignore[no-any-return]
+    return Identity(claimed or "")
 
 
 async def _workflow(info: Info, fn: Any, *args: Any) -> t.Workflow:
@@ -210,7 +220,11 @@ class Mutation:
     )
     async def bind_workflow(self, info: Info, input: WorkflowInput) -> BindWorkflowResult:
         async def work() -> t.BoundWorkflow:
-            wf, created = await services(info).write(binding.bind_workflow, input.to_spec())
+            spec = input.to_spec()
+            identity = info.context.get("identity")
+            if identity is not None:  # the token's user owns what it binds
+                spec = dataclasses.replace(spec, user=identity.user)
+            wf, created = await services(info).write(binding.bind_workflow, spec)
             return t.BoundWorkflow(
                 workflow=t.Workflow.from_row(wf), created=created, bound_tasks=wf.total_tasks
             )
@@ -258,10 +272,11 @@ class Mutation:
     async def set_max_concurrently_running(
         self, info: Info, workflow_id: int, limit: int, user: str | None = None
     ) -> WorkflowResult:
-        if user is None:
+        if user is None and info.context.get("identity") is None:
             work = _workflow(info, binding.set_max_concurrently_running, workflow_id, limit)
         else:
-            work = _workflow(info, steering.set_workflow_concurrency, workflow_id, limit, user)
+            who = actor(info, user)
+            work = _workflow(info, steering.set_workflow_concurrency, workflow_id, limit, who)
         return await expected(work)
 
     @strawberry.mutation(
@@ -273,10 +288,12 @@ class Mutation:
     async def set_template_concurrency(
         self, info: Info, workflow_id: int, template_name: str, limit: int | None, user: str
     ) -> WorkflowTemplateResult:
+        who = actor(info, user)
+
         async def work() -> t.WorkflowTemplate:
             def change_and_read(session: Any) -> Any:
                 array = steering.set_template_concurrency(
-                    session, workflow_id, template_name, limit, user
+                    session, workflow_id, template_name, limit, who
                 )
                 return next(
                     r
@@ -296,7 +313,7 @@ class Mutation:
     )
     async def stop_workflow(self, info: Info, workflow_id: int, user: str) -> WorkflowRunResult:
         async def work() -> t.WorkflowRun:
-            run = await services(info).write(steering.stop_workflow, workflow_id, user)
+            run = await services(info).write(steering.stop_workflow, workflow_id, actor(info, user))
             return t.WorkflowRun.from_row(run)
 
         return await expected(work())
@@ -308,7 +325,9 @@ class Mutation:
         )
     )
     async def reset_workflow(self, info: Info, workflow_id: int, user: str) -> WorkflowResult:
-        return await expected(_workflow(info, steering.reset_workflow, workflow_id, user))
+        return await expected(
+            _workflow(info, steering.reset_workflow, workflow_id, actor(info, user))
+        )
 
     @strawberry.mutation(
         description=(
@@ -333,7 +352,7 @@ class Mutation:
                 list(task_ids),
                 status.value,
                 recursive,
-                user,
+                actor(info, user),
             )
             return t.UpdatedTasks(task_ids=ids)
 
@@ -355,15 +374,18 @@ class Mutation:
         fail_fast: bool = False,
         seconds_until_timeout: int | None = None,
     ) -> WorkflowRunResult:
+        who = actor(info, user)
+
         async def work() -> t.WorkflowRun:
             run = await services(info).write(
                 runs.start_run,
                 workflow_id,
-                user,
+                who.user,
                 resume=resume,
                 reset_running_jobs=reset_running_jobs,
                 fail_fast=fail_fast,
                 seconds_until_timeout=seconds_until_timeout,
+                admin=who.admin,
             )
             return t.WorkflowRun.from_row(run)
 
@@ -373,8 +395,16 @@ class Mutation:
         description="Stop a run: its workflow becomes HALTED and what runs is killed."
     )
     async def stop_workflow_run(self, info: Info, workflow_run_id: int) -> WorkflowRunResult:
+        identity = info.context.get("identity")
+
+        def stop(session: Any) -> Any:
+            if identity is not None:
+                run = reads.workflow_run(session, workflow_run_id)
+                steering.owned_workflow(session, run.workflow_id, identity)
+            return runs.stop(session, workflow_run_id)
+
         async def work() -> t.WorkflowRun:
-            return t.WorkflowRun.from_row(await services(info).write(runs.stop, workflow_run_id))
+            return t.WorkflowRun.from_row(await services(info).write(stop))
 
         return await expected(work())
 

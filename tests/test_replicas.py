@@ -1,0 +1,81 @@
+"""Two server processes on one PostgreSQL database serve one workflow together."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from jobmon_client import Tool, Workflow
+from jobmon_server.db.migrate import upgrade
+from jobmon_server.embedded import free_port
+
+from tests.conftest import WorkerThread
+from tests.helpers import workflow
+
+JOBMON = str(Path(sys.executable).parent / "jobmon")
+
+
+@pytest.fixture(scope="module")
+def replicas(make_database, tmp_path_factory) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    db_url = make_database("postgresql")
+    upgrade(db_url)
+    processes, urls = [], []
+    for _ in range(2):
+        port = free_port()
+        processes.append(
+            subprocess.Popen(
+                [JOBMON, "server", "--port", str(port), "--db", db_url, "--log-level", "warning"],
+                stdout=subprocess.DEVNULL,
+            )
+        )
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        for url, process in zip(urls, processes, strict=True):
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert process.poll() is None, "a server process exited"
+                assert time.monotonic() < deadline, "a server did not start"
+                time.sleep(0.1)
+        yield urls[0], urls[1]
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(30)
+
+
+def define(url: str, label: str) -> Workflow:
+    tool = Tool(name="replicas", server_url=url)
+    tool.set_default_cluster_name("multiprocess")
+    step = tool.get_task_template(
+        template_name="step", command_template="true {n}", node_args=["n"]
+    )
+    wf = tool.create_workflow(name="replicas", workflow_args=label)
+    first = step.create_task(n=0)
+    wf.add_tasks([first, *step.create_tasks(n=range(1, 20), upstream_tasks=[first])])
+    return wf
+
+
+def test_bound_through_one_replica_and_run_through_the_other(
+    replicas: tuple[str, str], tmp_path: Path
+) -> None:
+    a, b = replicas
+    label = f"replicas-{time.time_ns()}"
+    bound_id = define(a, label).bind()
+    worker = WorkerThread(a, "multiprocess", 2, tmp_path)  # claims through A
+    try:
+        again = define(b, label)
+        result = again.run(seconds_until_timeout=120)  # binds and runs through B
+    finally:
+        worker.stop()
+    assert (result.final_status, again.workflow_id) == ("DONE", bound_id)
+    assert workflow(a, bound_id)["status"] == "DONE"  # A sees what B's run wrote
