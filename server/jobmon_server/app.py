@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,7 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
 
-from jobmon_server import playground
+from jobmon_server import logs, playground
 from jobmon_server.auth import MISSING_TOKEN, TokenCache, bearer
 from jobmon_server.context import Services
 from jobmon_server.db.engine import Database
@@ -158,4 +159,7 @@ def _select_one() -> Any:
 def app_from_environment() -> Starlette:
     """For ``uvicorn --factory`` with several worker processes: settings from JOBMON_*
     variables; the database was upgraded once before the processes started."""
+    logs.configure(
+        os.environ.get("JOBMON_LOG_LEVEL", "info"), os.environ.get("JOBMON_LOG_FORMAT", "plain")
+    )
     return create_app(Settings(), migrate=False)

@@ -6,12 +6,12 @@ package never imports the server.
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Annotated
 
 import typer
 
+from jobmon_server import logs
 from jobmon_server.settings import Settings, default_db_url
 
 DB_HELP = "Database URL: sqlite:///path, postgresql://user@host/db or mysql://user@host/db."
@@ -50,6 +50,13 @@ def server(
     workers: Annotated[
         int, typer.Option(help="Server processes sharing the port (replicas on one database).")
     ] = 1,
+    log_format: Annotated[
+        str, typer.Option(help="plain, or json: one JSON object per line.")
+    ] = "plain",
+    shutdown_seconds: Annotated[
+        float,
+        typer.Option(help="On SIGTERM, how long in-flight requests may take to finish."),
+    ] = 35.0,
 ) -> None:
     import uvicorn
 
@@ -66,16 +73,23 @@ def server(
             err=True,
         )
         raise typer.Exit(2)
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    if log_format not in ("plain", "json"):
+        typer.echo(f"--log-format must be 'plain' or 'json', not '{log_format}'", err=True)
+        raise typer.Exit(2)
+    logs.configure(log_level, log_format)
     settings = Settings(db_url=db or default_db_url(), auth=auth)
     typer.echo(
         f"Jobmon server on http://{host}:{port}/graphql (database {settings.db_url}, auth {auth})"
     )
     if workers <= 1:
         uvicorn.run(
-            create_app(settings), host=host, port=port, log_level=log_level, ws="websockets-sansio"
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level=log_level,
+            log_config=None,  # keep the logging configured above
+            ws="websockets-sansio",
+            timeout_graceful_shutdown=shutdown_seconds,
         )
         return
     from jobmon_server.db.migrate import upgrade
@@ -83,6 +97,8 @@ def server(
     upgrade(settings.db_url)  # once, before the processes start
     os.environ["JOBMON_DB_URL"] = settings.db_url
     os.environ["JOBMON_AUTH"] = auth
+    os.environ["JOBMON_LOG_LEVEL"] = log_level
+    os.environ["JOBMON_LOG_FORMAT"] = log_format
     uvicorn.run(
         "jobmon_server.app:app_from_environment",
         factory=True,
@@ -90,7 +106,9 @@ def server(
         host=host,
         port=port,
         log_level=log_level,
+        log_config=None,
         ws="websockets-sansio",
+        timeout_graceful_shutdown=shutdown_seconds,
     )
 
 

@@ -11,6 +11,8 @@ import json
 import uuid
 from typing import Any
 
+from jobmon_server import logs
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 
@@ -26,6 +28,7 @@ class RequestLimits:
             return
         request_id = uuid.uuid4().hex[:12]
         scope.setdefault("state", {})["request_id"] = request_id
+        logs.request_id.set(request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
