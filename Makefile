@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_local.py --tasks 200 --shape chain
 	$(BIN)/python bench/cli.py --tasks 100000
 	$(BIN)/python bench/slurm.py --tasks 1000
+	$(BIN)/python bench/shared.py --clients 20 --tasks 500
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
