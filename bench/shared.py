@@ -22,11 +22,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import httpx
 from jobmon_client import Tool
 from jobmon_client.transport import GraphQLClient
 from sqlalchemy import create_engine, text
-from stack import BIN, free_port
+from stack import BIN, free_port, wait_until_healthy
 
 ADMIN = os.environ.get("JOBMON_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -66,17 +65,8 @@ def processes(db_url: str, parallelism: int) -> Iterator[list[str]]:
                 ],
             )
         )
-    for url in urls:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("a server did not start")
-            time.sleep(0.1)
+    for url, process in zip(urls, started, strict=True):
+        wait_until_healthy(url, process)
     started.append(
         subprocess.Popen(
             [

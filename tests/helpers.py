@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 from jobmon_client.transport import GraphQLClient
 
 TASK_INSTANCES = """
@@ -60,3 +63,17 @@ def read_stamps(directory: Path, label: str) -> tuple[int, int]:
 def python_command(code: str) -> str:
     """Run a snippet with this interpreter (quoted for /bin/sh)."""
     return f"{sys.executable} -c '{code}'"
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Return once a server process answers on ``url``/health."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None, f"the server for {url} exited"
+        assert time.monotonic() < deadline, f"the server for {url} did not start"
+        time.sleep(0.1)

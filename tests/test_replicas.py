@@ -8,14 +8,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from jobmon_client import Tool, Workflow
 from jobmon_server.db.migrate import upgrade
 from jobmon_server.embedded import free_port
 
 from tests.conftest import WorkerThread
-from tests.helpers import workflow
+from tests.helpers import wait_until_healthy, workflow
 
 JOBMON = str(Path(sys.executable).parent / "jobmon")
 
@@ -36,16 +35,7 @@ def replicas(make_database, tmp_path_factory) -> Iterator[tuple[str, str]]:  # t
         urls.append(f"http://127.0.0.1:{port}")
     try:
         for url, process in zip(urls, processes, strict=True):
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert process.poll() is None, "a server process exited"
-                assert time.monotonic() < deadline, "a server did not start"
-                time.sleep(0.1)
+            wait_until_healthy(url, process)
         yield urls[0], urls[1]
     finally:
         for process in processes:

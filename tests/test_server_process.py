@@ -6,11 +6,12 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 from jobmon_server.embedded import free_port
+
+from tests.helpers import wait_until_healthy
 
 JOBMON = str(Path(sys.executable).parent / "jobmon")
 
@@ -35,15 +36,7 @@ def test_json_logs_name_the_request_and_sigterm_stops_cleanly(tmp_path: Path) ->
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "no server"
-            time.sleep(0.1)
+        wait_until_healthy(url, process)
         answer = httpx.post(f"{url}/graphql", json={"query": "{ __typename }"}, timeout=10)
         request_id = answer.headers["x-request-id"]
     finally:
