@@ -69,3 +69,24 @@ def test_bound_through_one_replica_and_run_through_the_other(
         worker.stop()
     assert (result.final_status, again.workflow_id) == ("DONE", bound_id)
     assert workflow(a, bound_id)["status"] == "DONE"  # A sees what B's run wrote
+
+
+def test_a_subscriber_on_one_replica_sees_what_the_other_writes(
+    replicas: tuple[str, str], tmp_path: Path
+) -> None:
+    from tests.test_subscriptions import EVENTS, Collector, is_workflow_end
+
+    a, b = replicas
+    wf = define(a, f"fan-out-{time.time_ns()}")
+    wf_id = wf.bind()
+    on_b = Collector(b, EVENTS, {"id": wf_id, "after": None}, "workflowEvents")
+    worker = WorkerThread(a, "multiprocess", 2, tmp_path)
+    try:
+        assert wf.run(seconds_until_timeout=120).final_status == "DONE"  # all through A
+    finally:
+        worker.stop()
+    seen = on_b.take_until(is_workflow_end)
+    done = [e for e in seen if e["entity"] == "task" and e["toStatus"] == "DONE"]
+    assert len(done) == 20
+    cursors = [int(e["cursor"]) for e in seen]
+    assert cursors == sorted(set(cursors))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -168,48 +170,100 @@ def start_run(
 TIMEOUT_GRACE_SECONDS = 10.0
 
 
+RUN_UPDATES = """
+subscription RunUpdates($id: Int!) {
+  workflowRunUpdates(workflowRunId: $id) {
+    id status created
+    workflow { id status totalTasks taskCounts { status count } }
+  }
+}
+"""
+# With a subscription, the client still reads the run this often, in case updates stall.
+CHECK_SECONDS = 5.0
+
+
 def follow_run(
     client: GraphQLClient,
     started: RunSnapshot,
     seconds_until_timeout: float,
     show_progress: bool,
 ) -> RunSnapshot:
-    """Poll the run until it ends.
+    """Follow the run until it ends: over a subscription, or by polling if that fails.
 
     The server stops a run whose ``seconds_until_timeout`` passed; the client stops it
     itself only if the server has not done so a grace period later.
     """
     deadline = time.monotonic() + seconds_until_timeout + TIMEOUT_GRACE_SECONDS
     snapshot = started
+    updates: queue.Queue[Any] | None = _run_updates(client.url, started.workflow_run_id)
     with run_view(started.workflow_id, show_progress) as view:
         while True:
             view.update(snapshot)
             if snapshot.finished:
                 return snapshot
-            if time.monotonic() >= deadline:
-                log.warning(
-                    "workflow %s: run %s did not finish within %ss; stopping it",
-                    snapshot.workflow_id,
-                    snapshot.workflow_run_id,
-                    seconds_until_timeout,
-                )
-                try:
-                    snapshot = _run_request(
-                        client,
-                        STOP_WORKFLOW_RUN,
-                        {"workflowRunId": snapshot.workflow_run_id},
-                        "stopWorkflowRun",
-                    )
-                except ValidationFailed:  # it ended meanwhile
-                    snapshot = _run_request(
-                        client, WORKFLOW_RUN, {"id": snapshot.workflow_run_id}, "workflowRun"
-                    )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                snapshot = _stop_overdue(client, snapshot, seconds_until_timeout)
                 view.update(snapshot)
                 return snapshot
-            time.sleep(POLL_INTERVAL_SECONDS)
-            snapshot = _run_request(
-                client, WORKFLOW_RUN, {"id": snapshot.workflow_run_id}, "workflowRun"
-            )
+            item: Any = None
+            if updates is not None:
+                try:
+                    item = updates.get(timeout=min(CHECK_SECONDS, remaining))
+                except queue.Empty:
+                    item = None
+                if isinstance(item, BaseException) or item is _ENDED:
+                    log.debug("run updates ended (%s); polling instead", item)
+                    updates, item = None, None
+            else:
+                time.sleep(min(POLL_INTERVAL_SECONDS, remaining))
+            if item is not None:
+                snapshot = RunSnapshot.from_payload(item)
+            else:
+                snapshot = read_run(client, snapshot.workflow_run_id)
+
+
+_ENDED = object()
+
+
+def _run_updates(url: str, run_id: int) -> queue.Queue[Any] | None:
+    """Updates of a run from a subscription, fed by a thread; None if it cannot start."""
+    try:
+        from jobmon_client.subscriptions import subscribe
+    except ImportError:  # the websockets extra is not installed
+        return None
+    updates: queue.Queue[Any] = queue.Queue()
+
+    def feed() -> None:
+        try:
+            for result in subscribe(url, RUN_UPDATES, {"id": run_id}):
+                updates.put(result["workflowRunUpdates"])
+            updates.put(_ENDED)
+        except BaseException as exc:  # noqa: BLE001 - handed to the follower, who polls
+            updates.put(exc)
+
+    threading.Thread(target=feed, name=f"jobmon-run-{run_id}", daemon=True).start()
+    return updates
+
+
+def _stop_overdue(
+    client: GraphQLClient, snapshot: RunSnapshot, seconds_until_timeout: float
+) -> RunSnapshot:
+    log.warning(
+        "workflow %s: run %s did not finish within %ss; stopping it",
+        snapshot.workflow_id,
+        snapshot.workflow_run_id,
+        seconds_until_timeout,
+    )
+    try:
+        return _run_request(
+            client,
+            STOP_WORKFLOW_RUN,
+            {"workflowRunId": snapshot.workflow_run_id},
+            "stopWorkflowRun",
+        )
+    except ValidationFailed:  # it ended meanwhile
+        return read_run(client, snapshot.workflow_run_id)
 
 
 def read_run(client: GraphQLClient, workflow_run_id: int) -> RunSnapshot:

@@ -22,6 +22,7 @@ from jobmon_server.auth import MISSING_TOKEN, TokenCache, bearer
 from jobmon_server.context import Services
 from jobmon_server.db.engine import Database
 from jobmon_server.db.migrate import upgrade
+from jobmon_server.events import EventHub
 from jobmon_server.graphql.schema import build_schema
 from jobmon_server.limits import RequestLimits
 from jobmon_server.metrics import CONTENT_TYPE, Metrics
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         ),
         settings=settings,
     )
+    services.hub = EventHub(services.db)
     graphql = JobmonGraphQL(services)
     metrics = Metrics(services.db)
 
@@ -81,13 +83,18 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         services.wakeup.bind_loop(asyncio.get_running_loop())
-        reaper = asyncio.create_task(reap_forever(services))
+        duties = [
+            asyncio.create_task(reap_forever(services)),
+            asyncio.create_task(services.hub.run()),  # type: ignore[union-attr]
+        ]
         try:
             yield
         finally:
-            reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reaper
+            for task in duties:
+                task.cancel()
+            for task in duties:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             services.db.dispose()
 
     app = Starlette(

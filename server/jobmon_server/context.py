@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from anyio import to_thread
 
 from jobmon_server.db.engine import Database
+from jobmon_server.events import EventHub
 from jobmon_server.settings import Settings
 from jobmon_server.wakeup import Wakeup
 
@@ -20,6 +21,7 @@ class Services:
     db: Database
     settings: Settings
     wakeup: Wakeup = field(default_factory=Wakeup)
+    hub: EventHub | None = None
 
     async def read(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """Run ``fn(session, ...)`` in a worker thread on a read session."""
@@ -40,4 +42,6 @@ class Services:
             result = fn(session, *args, **kwargs)
             woken = session.info.get("wake_clusters", set())
         self.wakeup.notify(woken)
+        if self.hub is not None:
+            self.hub.poke()
         return result

@@ -17,7 +17,7 @@ from importlib.metadata import entry_points
 
 import typer
 
-from jobmon_client.cli import clusters, local, tasks, templates, workflows
+from jobmon_client.cli import alerts, clusters, local, tasks, templates, workflows
 from jobmon_client.cli.output import UsageError
 from jobmon_client.transport import JobmonError
 
@@ -33,6 +33,7 @@ app.add_typer(templates.app, name="template", no_args_is_help=True)
 app.add_typer(clusters.app, name="cluster", no_args_is_help=True)
 app.command("worker")(local.worker)
 app.command("up")(local.up)
+app.command("alerts")(alerts.alerts)
 app.command("get_filepaths", hidden=True)(workflows.filepaths)
 
 # Jobmon's command names, kept so that its users' habits and scripts work.

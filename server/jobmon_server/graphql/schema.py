@@ -31,6 +31,7 @@ from jobmon_server.errors import (
     PermissionDeniedError,
     ValidationFailed,
 )
+from jobmon_server.events import last_event_id
 from jobmon_server.graphql import types as t
 from jobmon_server.graphql.inputs import (
     InstanceReport,
@@ -39,6 +40,7 @@ from jobmon_server.graphql.inputs import (
     TaskTemplateInput,
     WorkflowInput,
 )
+from jobmon_server.graphql.subscriptions import Subscription
 from jobmon_server.graphql.types import services
 from jobmon_server.settings import Settings
 from jobmon_server.transitions import IllegalTransition
@@ -157,6 +159,12 @@ class Query:
             usage.template_usage, tool_name, template_name, list(workflow_ids or [])
         )
         return t.ResourceUsage.from_row(found)
+
+    @strawberry.field(
+        description="The newest event's cursor: subscribe with it as `after` to get what follows."
+    )
+    async def last_event_cursor(self, info: Info) -> str:
+        return str(await services(info).read(last_event_id))
 
     @strawberry.field(description="The clusters tasks can run on, with their queues' limits.")
     async def clusters(self, info: Info) -> list[t.Cluster]:
@@ -570,7 +578,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions)
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )
 
 
 schema = build_schema()

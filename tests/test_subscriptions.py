@@ -1,0 +1,176 @@
+"""Subscriptions against a real server, on every database: replay then live, reconnecting
+without loss or duplicates, alerts by filter, and `jobmon alerts`."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from jobmon_client import Tool, Workflow
+from jobmon_client.subscriptions import subscribe
+
+from tests.conftest import Stack
+
+TIMEOUT = 60.0
+JOBMON = str(Path(sys.executable).parent / "jobmon")
+EVENTS = """
+subscription($id: Int!, $after: String) {
+  workflowEvents(workflowId: $id, after: $after) { cursor entity entityId toStatus }
+}"""
+ALERTS = """
+subscription($ids: [Int!], $kinds: [AlertKind!], $users: [String!], $after: String) {
+  alerts(workflowIds: $ids, kinds: $kinds, users: $users, after: $after) {
+    cursor kind workflowId user entityId message
+  }
+}"""
+
+
+def workflow_of(url: str, name: str, commands: list[str]) -> tuple[Workflow, list[Any]]:
+    tool = Tool(name=name, server_url=url)
+    tool.set_default_cluster_name("multiprocess")
+    template = tool.get_task_template(
+        template_name="t", command_template="{cmd} # {n}", node_args=["n"], op_args=["cmd"]
+    )
+    wf = tool.create_workflow(name=name, workflow_args=name)
+    tasks = [template.create_task(n=i, cmd=c, max_attempts=1) for i, c in enumerate(commands)]
+    wf.add_tasks(tasks)
+    return wf, tasks
+
+
+class Collector:
+    """Reads a subscription in a thread, so that a test can wait on it with a timeout."""
+
+    def __init__(self, url: str, document: str, variables: dict[str, Any], field: str) -> None:
+        self.items: queue.Queue[Any] = queue.Queue()
+
+        def read() -> None:
+            try:
+                for result in subscribe(url, document, variables):
+                    self.items.put(result[field])
+            except Exception as exc:  # noqa: BLE001 - handed to the test
+                self.items.put(exc)
+
+        threading.Thread(target=read, daemon=True).start()
+
+    def take_until(self, done: Any) -> list[dict[str, Any]]:
+        taken: list[dict[str, Any]] = []
+        deadline = time.monotonic() + TIMEOUT
+        while not taken or not done(taken[-1]):
+            item = self.items.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert not isinstance(item, Exception), item
+            taken.append(item)
+        return taken
+
+
+def is_workflow_end(event: dict[str, Any]) -> bool:
+    return event["entity"] == "workflow" and event["toStatus"] in ("DONE", "FAILED")
+
+
+def test_replay_then_live_then_reconnect_without_loss_or_duplicates(
+    stack: Stack, unique: str
+) -> None:
+    wf, tasks = workflow_of(stack.url, f"events_{unique}", ["true"] * 3)
+    wf_id = wf.bind()
+    live = Collector(stack.url, EVENTS, {"id": wf_id, "after": None}, "workflowEvents")
+    assert wf.run().final_status == "DONE"
+    seen = live.take_until(is_workflow_end)
+    cursors = [int(e["cursor"]) for e in seen]
+    assert cursors == sorted(set(cursors)), "events out of order or repeated"
+    done = {e["entityId"] for e in seen if e["entity"] == "task" and e["toStatus"] == "DONE"}
+    assert done == {t.task_id for t in tasks}
+
+    # A client that saw the first five reconnects with the fifth cursor: it gets the rest.
+    first = list(islice(subscribe(stack.url, EVENTS, {"id": wf_id, "after": None}), 5))
+    resumed = Collector(
+        stack.url,
+        EVENTS,
+        {"id": wf_id, "after": first[-1]["workflowEvents"]["cursor"]},
+        "workflowEvents",
+    ).take_until(is_workflow_end)
+    assert [e["workflowEvents"] for e in first] + resumed == seen
+
+
+def test_alerts_by_workflow_and_kind(stack: Stack, unique: str) -> None:
+    wf, tasks = workflow_of(stack.url, f"alerts_{unique}", ["true", "exit 3"])
+    wf_id = wf.bind()
+    both = Collector(
+        stack.url, ALERTS, {"ids": [wf_id], "kinds": None, "users": None, "after": None}, "alerts"
+    )
+    ended = Collector(
+        stack.url,
+        ALERTS,
+        {"ids": [wf_id], "kinds": ["WORKFLOW_FAILED"], "users": None, "after": None},
+        "alerts",
+    )
+    assert wf.run().final_status == "FAILED"
+    got = both.take_until(lambda a: a["kind"] == "WORKFLOW_FAILED")
+    assert [(a["kind"], a["entityId"]) for a in got] == [
+        ("TASK_FATAL", tasks[1].task_id),
+        ("WORKFLOW_FAILED", wf_id),
+    ]
+    assert (
+        got[0]["message"]
+        == f"task {tasks[1].task_id} of workflow {wf_id} failed for good (ERROR_FATAL)"
+    )
+    assert [a["kind"] for a in ended.take_until(lambda a: True)] == ["WORKFLOW_FAILED"]
+    # Replayed later, by owner: the same alerts, in the same order.
+    mine = Collector(
+        stack.url,
+        ALERTS,
+        {"ids": [wf_id], "kinds": None, "users": [got[0]["user"], "someone-else"], "after": None},
+        "alerts",
+    ).take_until(lambda a: a["kind"] == "WORKFLOW_FAILED")
+    assert mine == got
+
+
+def test_the_alerts_command_prints_and_runs_a_command_per_alert(
+    stack: Stack, unique: str, tmp_path: Path
+) -> None:
+    wf, tasks = workflow_of(stack.url, f"cli_alerts_{unique}", ["exit 1"])
+    wf_id = wf.bind()
+    with stack.client() as client:
+        cursor = client.execute("{ lastEventCursor }")["lastEventCursor"]
+    record = tmp_path / "alerts.jsonl"
+    process = subprocess.Popen(
+        [
+            JOBMON,
+            "alerts",
+            "-w",
+            str(wf_id),
+            "--after",
+            cursor,
+            "--json",
+            "--exec",
+            f"cat >> {record}; echo >> {record}",
+        ],
+        env={**os.environ, "JOBMON_SERVER_URL": stack.url},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    stdout = process.stdout
+    threading.Thread(target=lambda: [lines.put(line) for line in stdout], daemon=True).start()
+    try:
+        assert wf.run().final_status == "FAILED"
+        printed = [json.loads(lines.get(timeout=TIMEOUT)) for _ in range(2)]
+        deadline = time.monotonic() + TIMEOUT
+        while not record.exists() or len(record.read_text().splitlines()) < 2:
+            assert time.monotonic() < deadline, "the --exec command did not run per alert"
+            time.sleep(0.1)
+    finally:
+        process.terminate()
+        process.wait(30)
+    assert [(a["kind"], a["entityId"]) for a in printed] == [
+        ("TASK_FATAL", tasks[0].task_id),
+        ("WORKFLOW_FAILED", wf_id),
+    ]
+    assert [json.loads(x) for x in record.read_text().splitlines()] == printed
