@@ -195,7 +195,8 @@ def follow_run(
     """
     deadline = time.monotonic() + seconds_until_timeout + TIMEOUT_GRACE_SECONDS
     snapshot = started
-    updates: queue.Queue[Any] | None = _run_updates(client.url, started.workflow_run_id)
+    url = getattr(client, "url", None)  # a client without a server URL is polled
+    updates = _run_updates(url, started.workflow_run_id) if url else None
     with run_view(started.workflow_id, show_progress) as view:
         while True:
             view.update(snapshot)
