@@ -174,3 +174,42 @@ def test_the_alerts_command_prints_and_runs_a_command_per_alert(
         ("WORKFLOW_FAILED", wf_id),
     ]
     assert [json.loads(x) for x in record.read_text().splitlines()] == printed
+
+
+def test_a_run_without_progress_raises_one_stalled_alert(make_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from jobmon_server.embedded import start
+    from jobmon_server.settings import Settings
+
+    from tests.conftest import WorkerThread
+
+    settings = Settings(db_url=make_database("sqlite"), stall_seconds=1.0, stall_check_interval=0.2)
+    server = start(port=0, settings=settings)
+    worker = WorkerThread(server.url, "multiprocess", 1, tmp_path)
+    try:
+        wf, _ = workflow_of(server.url, "stalls", ["sleep 4"])
+        wf_id = wf.bind()
+        stalled = Collector(
+            server.url,
+            ALERTS,
+            {"ids": [wf_id], "kinds": ["RUN_STALLED"], "users": None, "after": None},
+            "alerts",
+        )
+        assert wf.run().final_status == "DONE"
+        [alert] = stalled.take_until(lambda a: True)
+        assert alert["kind"] == "RUN_STALLED"
+        assert f"of workflow {wf_id} made no progress (no progress for" in alert["message"]
+        replayed = Collector(
+            server.url,
+            ALERTS,
+            {
+                "ids": [wf_id],
+                "kinds": ["RUN_STALLED", "WORKFLOW_DONE"],
+                "users": None,
+                "after": None,
+            },
+            "alerts",
+        ).take_until(lambda a: a["kind"] == "WORKFLOW_DONE")
+        assert [a["kind"] for a in replayed] == ["RUN_STALLED", "WORKFLOW_DONE"]  # flagged once
+    finally:
+        worker.stop()
+        server.stop()

@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_
 
 from jobmon_server.db import models
 from jobmon_server.events import EventRow
+from jobmon_server.stalls import STALLED
 
 
 class AlertKind(StrEnum):
@@ -18,6 +19,7 @@ class AlertKind(StrEnum):
     WORKFLOW_DONE = "WORKFLOW_DONE"
     RESOURCE_RETRY = "RESOURCE_RETRY"
     HEARTBEAT_LOST = "HEARTBEAT_LOST"
+    RUN_STALLED = "RUN_STALLED"
 
 
 KIND_OF = {
@@ -33,17 +35,22 @@ TEXT = {
     AlertKind.WORKFLOW_DONE: "workflow {wf} is DONE",
     AlertKind.RESOURCE_RETRY: "task {id} of workflow {wf} ran out of resources; retried with more",
     AlertKind.HEARTBEAT_LOST: "task instance {id} of workflow {wf} stopped sending heartbeats",
+    AlertKind.RUN_STALLED: "run {id} of workflow {wf} made no progress ({note})",
 }
 
 
 def kind_of(row: EventRow) -> AlertKind | None:
-    if row.note and row.note.startswith("ignored"):
+    note = row.note or ""
+    if note.startswith("ignored"):
         return None
+    if row.entity == "workflow_run" and note.startswith(STALLED):
+        return AlertKind.RUN_STALLED
     return KIND_OF.get((row.entity, row.to_status))
 
 
 def message(row: EventRow, kind: AlertKind) -> str:
-    return TEXT[kind].format(id=row.entity_id, wf=row.workflow_id)
+    note = (row.note or "").removeprefix(f"{STALLED}: ")
+    return TEXT[kind].format(id=row.entity_id, wf=row.workflow_id, note=note)
 
 
 def matcher(
@@ -67,7 +74,10 @@ def condition(
     """The same filter in SQL, for the replay."""
     event = models.Event
     pairs = [pair for pair, kind in KIND_OF.items() if not kinds or kind in kinds]
-    clauses = [or_(*(and_(event.entity == e, event.to_status == s) for e, s in pairs))]
+    wanted = [and_(event.entity == e, event.to_status == s) for e, s in pairs]
+    if not kinds or AlertKind.RUN_STALLED in kinds:
+        wanted.append(and_(event.entity == "workflow_run", event.note.like(f"{STALLED}%")))
+    clauses = [or_(*wanted)]
     clauses.append(or_(event.note.is_(None), event.note.not_like("ignored%")))
     if users:
         clauses.append(models.Workflow.user.in_(list(users)))

@@ -1,4 +1,4 @@
-"""Background duties of every server process: lost heartbeats and run deadlines.
+"""Background duties of every server process: lost heartbeats, run deadlines, stalls.
 
 Every replica may run them at once: each change is a guarded transition under row locks,
 so two reapers never apply the same change twice.
@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from sqlalchemy.orm import Session
 
 from jobmon_server import runs, workers
 from jobmon_server.context import Services
 from jobmon_server.errors import DomainError
+from jobmon_server.stalls import flag_stalled_runs
 from jobmon_server.statuses import W
 from jobmon_server.transitions import utcnow
 
@@ -36,11 +38,18 @@ def reap_once(session: Session) -> int:
 
 
 async def reap_forever(services: Services) -> None:
+    settings = services.settings
+    next_stall_check = time.monotonic() + settings.stall_check_interval
     while True:
         try:
             await services.write(reap_once)
+            if settings.stall_seconds > 0 and time.monotonic() >= next_stall_check:
+                next_stall_check = time.monotonic() + settings.stall_check_interval
+                await services.write(
+                    lambda session: flag_stalled_runs(session, utcnow(), settings.stall_seconds)
+                )
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("reaper pass failed; trying again")
-        await asyncio.sleep(services.settings.reaper_interval)
+        await asyncio.sleep(settings.reaper_interval)

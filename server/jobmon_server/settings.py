@@ -33,6 +33,11 @@ class Settings:
     )
     missed_heartbeats: float = 3.0
     reaper_interval: float = field(default_factory=lambda: _env_float("JOBMON_REAPER_INTERVAL", 2))
+    # A run with no event for this long gets a "stalled" alert (0: never); checked this often.
+    stall_seconds: float = field(default_factory=lambda: _env_float("JOBMON_STALL_SECONDS", 3600))
+    stall_check_interval: float = field(
+        default_factory=lambda: _env_float("JOBMON_STALL_CHECK_INTERVAL", 30)
+    )
     max_claim_wait: float = 30.0
     max_page_size: int = 1000
     # "token": every GraphQL request needs a token (a shared server); "none": no login.

@@ -22,7 +22,14 @@ subscription Alerts(
   }
 }
 """
-KINDS = ("TASK_FATAL", "WORKFLOW_FAILED", "WORKFLOW_DONE", "RESOURCE_RETRY", "HEARTBEAT_LOST")
+KINDS = (
+    "TASK_FATAL",
+    "WORKFLOW_FAILED",
+    "WORKFLOW_DONE",
+    "RESOURCE_RETRY",
+    "HEARTBEAT_LOST",
+    "RUN_STALLED",
+)
 
 
 def alerts(
