@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from jobmon_client import Tool
 from jobmon_client.transport import GraphQLClient, ServerUnreachable, ValidationFailed
@@ -219,3 +221,31 @@ def test_unreachable_server_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     client = GraphQLClient("http://127.0.0.1:9", retries=1, backoff_start=0.01)
     with pytest.raises(ServerUnreachable, match="http://127.0.0.1:9/graphql"):
         client.execute("{ __typename }")
+
+
+def test_a_worker_that_stopped_waiting_is_not_handed_work(
+    stack: Stack, server_url: str, unique: str, tmp_path: Path
+) -> None:
+    claim = """mutation { claimTaskInstances(clusterName: "sequential", workerId: "gone",
+                                             limit: 10, waitSeconds: 20) { instances { id } } }"""
+    with pytest.raises(httpx.ReadTimeout):  # the worker gives up and hangs up
+        httpx.post(f"{stack.url}/graphql", json={"query": claim}, timeout=1.0)
+    tool = Tool(name=f"gone_{unique}")
+    tool.set_default_cluster_name("sequential")
+    template = tool.get_task_template(
+        template_name="t", command_template="true {n}", node_args=["n"]
+    )
+    wf = tool.create_workflow(name="gone", workflow_args=unique)
+    task = template.create_task(n=1)
+    wf.add_task(task)
+    wf.run(detach=True)
+    worker = WorkerThread(stack.url, "sequential", 1, tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while not any(i["status"] == "DONE" for i in task_instances(stack.url, task.task_id)):
+            assert time.monotonic() < deadline, task_instances(stack.url, task.task_id)
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+    [instance] = task_instances(stack.url, task.task_id)
+    assert instance["workerId"] != "gone"

@@ -469,8 +469,16 @@ class Mutation:
         svc = services(info)
         cluster_id = await svc.read(workers.cluster_id, cluster_name)
         deadline = time.monotonic() + min(max(wait_seconds, 0.0), svc.settings.max_claim_wait)
+        request = info.context.get("request")
         while True:
             event = svc.wakeup.listen(cluster_id)
+            if request is not None and await request.is_disconnected():
+                # The worker gave up waiting (or died): claim nothing it cannot receive.
+                return t.ClaimResult(
+                    instances=[],
+                    kill_instance_ids=[],
+                    heartbeat_interval_seconds=svc.settings.heartbeat_interval,
+                )
             claimed = await svc.write(
                 workers.claim, cluster_id, worker_id, limit, svc.settings.report_within
             )
