@@ -22,6 +22,7 @@ run: $(STAMP)
 test: $(STAMP)
 	bash scripts/test-services.sh
 	bash scripts/slurm.sh start
+	bash scripts/browser.sh
 	$(BIN)/ruff check server client tests bench examples
 	$(BIN)/python -m pytest -q; status=$$?; bash scripts/slurm.sh stop; exit $$status
 

@@ -7,14 +7,17 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from anyio import to_thread
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 
 from jobmon_server import logs, playground
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             Route("/health", health),
             Route("/metrics", serve_metrics),
             *(playground.routes() if settings.playground else []),
+            Mount("/", StaticFiles(directory=gui_directory(), html=True), name="dashboard"),
         ],
         lifespan=lifespan,
         middleware=[
@@ -136,7 +140,7 @@ class TokenAuth:
         if is_page:  # the playground page itself; its requests carry the token
             await self.app(scope, receive, send)
             return
-        token = bearer(scope.get("headers", []))
+        token = bearer(scope.get("headers", [])) or _query_token(scope)
         identity = None
         if token is not None:
             identity = await to_thread.run_sync(self.cache.identify, self.services.db.read, token)
@@ -155,6 +159,20 @@ class TokenAuth:
             return
         scope.setdefault("state", {})["identity"] = identity
         await self.app(scope, receive, send)
+
+
+def _query_token(scope: dict[str, Any]) -> str | None:
+    """A websocket's token from ``?token=`` (a browser cannot set its headers)."""
+    if scope["type"] != "websocket":
+        return None
+    values = parse_qs(scope.get("query_string", b"").decode()).get("token")
+    return values[0] if values else None
+
+
+def gui_directory() -> Path:
+    """The dashboard's files: inside the installed package, or gui/ of a checkout."""
+    installed = Path(__file__).resolve().parent / "gui"
+    return installed if installed.is_dir() else Path(__file__).resolve().parents[2] / "gui"
 
 
 def _select_one() -> Any:

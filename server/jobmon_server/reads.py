@@ -77,8 +77,9 @@ def workflows_page(
     statuses: list[str],
     first: int,
     after: str | None,
+    name_contains: str | None = None,
 ) -> Page[Any]:
-    """Workflows, newest first, filtered by owner, id and status."""
+    """Workflows, newest first, filtered by owner, id, status and part of the name."""
     wf = models.Workflow
     stmt = select(wf)
     if users:
@@ -87,6 +88,8 @@ def workflows_page(
         stmt = stmt.where(wf.id.in_(ids))
     if statuses:
         stmt = stmt.where(wf.status.in_(statuses))
+    if name_contains:
+        stmt = stmt.where(wf.name.contains(name_contains, autoescape=True))
     return keyset_page(session, stmt, wf.id, first, after, newest_first=True)
 
 

@@ -128,6 +128,7 @@ class Query:
         users: list[str] | None = None,
         ids: list[int] | None = None,
         statuses: list[t.WorkflowStatus] | None = None,
+        name_contains: str | None = None,
         first: int = 100,
         after: str | None = None,
     ) -> t.WorkflowPage:
@@ -139,6 +140,7 @@ class Query:
             [s.value for s in statuses or []],
             first,
             after,
+            name_contains,
         )
         return t.page_of(t.WorkflowPage, page, lambda r: t.Workflow.from_row(r[0]))
 

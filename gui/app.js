@@ -1,0 +1,299 @@
+// The dashboard: workflows, one workflow, one task. Each page has a URL of its own
+// (#/workflows?..., #/workflow/ID, #/task/ID) and updates in place from a subscription.
+import { NeedsToken, query, setToken, subscribe } from "./graphql.js";
+
+const GROUPS = {
+  pending: ["REGISTERING", "QUEUED", "ERROR_RECOVERABLE", "ADJUSTING_RESOURCES"],
+  scheduled: ["INSTANTIATING", "LAUNCHED"],
+  running: ["RUNNING"],
+  done: ["DONE"],
+  fatal: ["ERROR_FATAL"],
+};
+const PAGE = 25;
+const REFRESH_MS = 300; // events arriving together cause one refresh
+
+const COUNTS = "taskCounts { status count }";
+const WORKFLOWS = `
+query Workflows(
+  $users: [String!], $statuses: [WorkflowStatus!], $name: String, $first: Int!, $after: String
+) {
+  lastEventCursor
+  workflows(users: $users, statuses: $statuses, nameContains: $name, first: $first, after: $after) {
+    items { id name user status totalTasks created ${COUNTS} latestRun { id status created } }
+    endCursor hasNextPage
+  }
+}`;
+const WORKFLOW = `
+query Workflow($id: Int!) {
+  lastEventCursor
+  workflow(id: $id) {
+    __typename
+    ... on Workflow {
+      id name user status description totalTasks created statusDate maxConcurrentlyRunning
+      ${COUNTS}
+      runs(first: 20) { items { id status user created statusDate } }
+      templates {
+        templateName clusterName maxConcurrentlyRunning ${COUNTS}
+        resourceUsage { numInstances memoryBytes { median max } runtimeSeconds { median max } }
+      }
+      errorGroups(first: 20) { signature pattern example count taskCount exampleTaskIds latest }
+    }
+    ... on Error { message }
+  }
+}`;
+const TASKS = `
+query Tasks($id: Int!, $statuses: [TaskStatus!], $template: String, $first: Int!, $after: String) {
+  workflow(id: $id) {
+    ... on Workflow {
+      tasks(statuses: $statuses, templateName: $template, first: $first, after: $after) {
+        items { id name templateName status numAttempts maxAttempts latestExitCode statusDate }
+        endCursor hasNextPage
+      }
+    }
+  }
+}`;
+const TASK = `
+query Task($id: Int!) {
+  lastEventCursor
+  task(id: $id) {
+    __typename
+    ... on Task {
+      id workflowId name command status templateName nodeArgs taskArgs computeResources
+      numAttempts maxAttempts
+      instances(first: 100) {
+        items {
+          id status exitCode hostname distributorId requestedResources maxRssBytes
+          wallclockSeconds started finished errorMessage stdoutPath stderrPath
+        }
+      }
+      upstream(first: 100) { items { id name status } hasNextPage }
+      downstream(first: 100) { items { id name status } hasNextPage }
+    }
+    ... on Error { message }
+  }
+}`;
+const EVENTS = `
+subscription Events($id: Int!, $after: String) {
+  workflowEvents(workflowId: $id, after: $after) { cursor entity entityId toStatus }
+}`;
+const WORKFLOW_CHANGES = `
+subscription Changes($after: String) {
+  workflowStatusChanges(after: $after) { cursor workflowId toStatus }
+}`;
+
+export function groupCounts(counts) {
+  const grouped = { pending: 0, scheduled: 0, running: 0, done: 0, fatal: 0 };
+  for (const { status, count } of counts || []) {
+    for (const [group, members] of Object.entries(GROUPS)) {
+      if (members.includes(status)) grouped[group] += count;
+    }
+  }
+  return grouped;
+}
+
+function debounce(fn, ms) {
+  let timer = null;
+  return () => {
+    clearTimeout(timer);
+    timer = setTimeout(fn, ms);
+  };
+}
+
+function parseRoute() {
+  const hash = location.hash.replace(/^#\/?/, "") || "workflows";
+  const [path, search] = hash.split("?");
+  const [page, id] = path.split("/");
+  return { page, id: id ? Number(id) : null, params: new URLSearchParams(search || "") };
+}
+
+window.dashboard = () => ({
+  route: parseRoute(),
+  error: "",
+  needsToken: false,
+  tokenInput: "",
+  loading: false,
+  groups: Object.keys(GROUPS),
+  // workflows page
+  workflows: [],
+  filters: { user: "", status: "", name: "" },
+  cursors: [null],
+  hasNext: false,
+  // workflow page
+  workflow: null,
+  tasks: [],
+  taskFilter: { status: "", template: "" },
+  taskCursors: [null],
+  tasksHasNext: false,
+  // task page
+  task: null,
+  stopLive: null,
+
+  init() {
+    window.addEventListener("hashchange", () => {
+      this.route = parseRoute();
+      this.load();
+    });
+    this.load();
+  },
+
+  go(hash) {
+    location.hash = hash;
+  },
+
+  saveToken() {
+    setToken(this.tokenInput);
+    this.needsToken = false;
+    this.load();
+  },
+
+  async guarded(work) {
+    this.error = "";
+    try {
+      await work();
+    } catch (exc) {
+      if (exc instanceof NeedsToken) this.needsToken = true;
+      else this.error = String(exc.message || exc);
+    }
+  },
+
+  async load() {
+    if (this.stopLive) this.stopLive();
+    this.stopLive = null;
+    const { page, id, params } = this.route;
+    this.loading = true;
+    await this.guarded(async () => {
+      if (page === "workflow" && id) await this.loadWorkflow(id, true);
+      else if (page === "task" && id) await this.loadTask(id, true);
+      else {
+        this.filters = {
+          user: params.get("user") || "",
+          status: params.get("status") || "",
+          name: params.get("name") || "",
+        };
+        this.cursors = [null];
+        await this.loadWorkflows(true);
+      }
+    });
+    this.loading = false;
+  },
+
+  // -- workflows ------------------------------------------------------------------------
+  applyFilters() {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(this.filters)) if (value) search.set(key, value);
+    this.go(`#/workflows?${search}`);
+  },
+
+  async loadWorkflows(live) {
+    const after = this.cursors[this.cursors.length - 1];
+    const data = await query(WORKFLOWS, {
+      users: this.filters.user ? [this.filters.user] : null,
+      statuses: this.filters.status ? [this.filters.status] : null,
+      name: this.filters.name || null,
+      first: PAGE,
+      after,
+    });
+    this.workflows = data.workflows.items;
+    this.hasNext = data.workflows.hasNextPage;
+    this.nextCursor = data.workflows.endCursor;
+    if (live) {
+      const refresh = debounce(() => this.guarded(() => this.loadWorkflows(false)), REFRESH_MS);
+      this.stopLive = subscribe(WORKFLOW_CHANGES, { after: data.lastEventCursor }, refresh, "workflowStatusChanges");
+    }
+  },
+
+  async pageWorkflows(step) {
+    if (step > 0) this.cursors.push(this.nextCursor);
+    else if (this.cursors.length > 1) this.cursors.pop();
+    await this.guarded(() => this.loadWorkflows(false));
+  },
+
+  // -- one workflow ---------------------------------------------------------------------
+  async loadWorkflow(id, live) {
+    const data = await query(WORKFLOW, { id });
+    if (data.workflow.__typename !== "Workflow") throw new Error(data.workflow.message);
+    this.workflow = data.workflow;
+    await this.loadTasks(false);
+    if (live) {
+      const refresh = debounce(() => this.guarded(() => this.loadWorkflow(id, false)), REFRESH_MS);
+      this.stopLive = subscribe(EVENTS, { id, after: data.lastEventCursor }, refresh, "workflowEvents");
+    }
+  },
+
+  async loadTasks(reset) {
+    if (reset) this.taskCursors = [null];
+    const group = GROUPS[this.taskFilter.status];
+    const data = await query(TASKS, {
+      id: this.workflow.id,
+      statuses: group || null,
+      template: this.taskFilter.template || null,
+      first: PAGE,
+      after: this.taskCursors[this.taskCursors.length - 1],
+    });
+    const page = data.workflow.tasks;
+    this.tasks = page.items;
+    this.tasksHasNext = page.hasNextPage;
+    this.tasksNext = page.endCursor;
+  },
+
+  async pageTasks(step) {
+    if (step > 0) this.taskCursors.push(this.tasksNext);
+    else if (this.taskCursors.length > 1) this.taskCursors.pop();
+    await this.guarded(() => this.loadTasks(false));
+  },
+
+  // -- one task -------------------------------------------------------------------------
+  async loadTask(id, live) {
+    const data = await query(TASK, { id });
+    if (data.task.__typename !== "Task") throw new Error(data.task.message);
+    this.task = data.task;
+    if (live) {
+      const refresh = debounce(() => this.guarded(() => this.loadTask(id, false)), REFRESH_MS);
+      const relevant = (event) =>
+        (event.entity === "task" && event.entityId === id) || event.entity === "task_instance";
+      this.stopLive = subscribe(
+        EVENTS,
+        { id: data.task.workflowId, after: data.lastEventCursor },
+        (event) => relevant(event) && refresh(),
+        "workflowEvents",
+      );
+    }
+  },
+
+  // -- formatting -----------------------------------------------------------------------
+  counts: groupCounts,
+  share(counts, total, group) {
+    return total ? (100 * groupCounts(counts)[group]) / total : 0;
+  },
+  percentDone(wf) {
+    return wf.totalTasks ? Math.round((100 * groupCounts(wf.taskCounts).done) / wf.totalTasks) : 0;
+  },
+  time(value) {
+    return value ? new Date(value).toLocaleString() : "";
+  },
+  size(bytes) {
+    if (bytes == null) return "–";
+    const units = ["B", "K", "M", "G", "T"];
+    let i = 0;
+    while (bytes >= 1024 && i < units.length - 1) {
+      bytes /= 1024;
+      i += 1;
+    }
+    return `${bytes.toFixed(i ? 1 : 0)}${units[i]}`;
+  },
+  seconds(value) {
+    if (value == null) return "–";
+    if (value < 60) return `${value.toFixed(1)}s`;
+    const minutes = Math.floor(value / 60);
+    return minutes < 60 ? `${minutes}m ${Math.round(value % 60)}s` : `${(minutes / 60).toFixed(1)}h`;
+  },
+  asked(resources) {
+    return Object.entries(resources || {})
+      .map(([key, value]) => `${key}=${value}`)
+      .join(" ");
+  },
+  statusClass(status) {
+    for (const [group, members] of Object.entries(GROUPS)) if (members.includes(status)) return group;
+    return { FAILED: "fatal", HALTED: "halted", ERROR: "fatal" }[status] || "other";
+  },
+});

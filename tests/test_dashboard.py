@@ -1,0 +1,176 @@
+"""The dashboard in headless Chromium (Playwright, Debian's chromium) against a real server
+with real workflows. Screenshots go to build/screenshots/."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jobmon_client import Tool
+from jobmon_server.embedded import EmbeddedServer, start
+
+from tests.conftest import WorkerThread, unavailable
+from tests.helpers import task_instances
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
+LIVE_MS = 2000  # a change on the server shows within this, without a reload
+
+
+@pytest.fixture(scope="module")
+def server(make_database, tmp_path_factory) -> Iterator[EmbeddedServer]:  # type: ignore[no-untyped-def]
+    server = start(port=0, db_url=make_database("sqlite"))
+    worker = WorkerThread(server.url, "multiprocess", 4, tmp_path_factory.mktemp("gui-logs"))
+    try:
+        yield server
+    finally:
+        worker.stop()
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        unavailable("chromium is not installed; run scripts/browser.sh")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    page.close()
+    assert not errors, f"the page raised: {errors}"
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def make_workflow(url: str, name: str, commands: list[str], **kwargs: Any) -> tuple[Any, list[Any]]:
+    tool = Tool(name="dashboard", server_url=url)
+    tool.set_default_cluster_name("multiprocess")
+    step = tool.get_task_template(
+        template_name="step", command_template="{cmd} # {n}", node_args=["n"], op_args=["cmd"]
+    )
+    summary = tool.get_task_template(template_name="summary", command_template="echo summary")
+    wf = tool.create_workflow(name=name, workflow_args=f"{name}-{time.time_ns()}")
+    steps = [step.create_task(n=i, cmd=c, max_attempts=1) for i, c in enumerate(commands)]
+    wf.add_tasks([*steps, summary.create_task(name="summary", upstream_tasks=steps)])
+    return wf, steps
+
+
+def test_the_workflows_page_filters_and_pages(server: EmbeddedServer, page: Any) -> None:
+    done, _ = make_workflow(server.url, "nightly-done", ["true"])
+    assert done.run().final_status == "DONE"
+    failed, _ = make_workflow(server.url, "nightly-failed", ["exit 2"])
+    assert failed.run().final_status == "FAILED"
+    for i in range(25):  # more than a page of 25
+        make_workflow(server.url, f"bulk-{i}", ["true"])[0].bind()
+
+    page.goto(f"{server.url}/#/workflows")
+    rows = page.locator("#workflows tbody tr")
+    rows.first.wait_for()
+    assert rows.count() == 25
+    page.get_by_role("button", name="Older →").click()
+    page.wait_for_function("document.querySelectorAll('#workflows tbody tr').length === 2")
+    assert page.locator("#workflows tbody").inner_text().count("nightly-") == 2
+
+    page.goto(f"{server.url}/#/workflows?name=nightly&status=FAILED")
+    page.wait_for_function("document.querySelectorAll('#workflows tbody tr').length === 1")
+    row = page.locator(f"#workflows tr[data-workflow-id='{failed.workflow_id}']")
+    assert "nightly-failed" in row.inner_text() and "FAILED" in row.inner_text()
+    shot(page, "workflows")
+
+
+def test_the_workflow_page_shows_its_data_and_follows_it_live(
+    server: EmbeddedServer, page: Any, tmp_path: Path
+) -> None:
+    gate = tmp_path / "go"
+    wf, steps = make_workflow(
+        server.url,
+        "live",
+        [
+            "true",
+            "echo 'location 7 has no data' >&2; exit 3",
+            f"while [ ! -e {gate} ]; do sleep 0.1; done",
+        ],
+    )
+    wf.run(detach=True)
+    waiting = steps[2]
+    deadline = time.monotonic() + 30
+    while not any(i["status"] == "RUNNING" for i in task_instances(server.url, waiting.task_id)):
+        assert time.monotonic() < deadline, "the gated task never ran"
+        time.sleep(0.1)
+
+    page.goto(f"{server.url}/#/workflow/{wf.workflow_id}")
+    page.locator(f"#tasks tr[data-task-id='{waiting.task_id}']").wait_for()
+    page.evaluate("window.notReloaded = true")
+    assert page.locator("#workflow-status").inner_text() == "RUNNING"
+    assert page.locator("#workflow-counts dd[data-group='running']").inner_text() == "1"
+    assert page.locator("#workflow-counts dd[data-group='fatal']").inner_text() == "1"
+    templates = page.locator("#templates").inner_text()
+    assert "step" in templates and "summary" in templates
+    errors = page.locator("#errors").inner_text()
+    assert "location … has no data" in errors
+    shot(page, "workflow-running")
+
+    gate.touch()  # the gated task finishes; the page follows without a reload
+    deadline = time.monotonic() + 30
+    while not any(i["status"] == "DONE" for i in task_instances(server.url, waiting.task_id)):
+        assert time.monotonic() < deadline, "the gated task did not finish"
+        time.sleep(0.05)
+    row = page.locator(f"#tasks tr[data-task-id='{waiting.task_id}']")
+    page.wait_for_function(  # from the server's DONE to the page: within LIVE_MS
+        f"document.querySelector(\"#tasks tr[data-task-id='{waiting.task_id}']\")"
+        ".innerText.includes('DONE')",
+        timeout=LIVE_MS,
+    )
+    assert "DONE" in row.inner_text()
+    assert page.evaluate("window.notReloaded") is True
+
+    page.select_option("select[name='task-status']", "fatal")
+    page.wait_for_function("document.querySelectorAll('#tasks tbody tr').length === 1")
+    assert str(steps[1].task_id) in page.locator("#tasks tbody").inner_text()
+    shot(page, "workflow")
+
+
+def test_the_task_page_shows_attempts_and_neighbours(server: EmbeddedServer, page: Any) -> None:
+    wf, steps = make_workflow(server.url, "task-page", ["echo boom >&2; exit 4"])
+    assert wf.run().final_status == "FAILED"
+    failed = steps[0]
+    page.goto(f"{server.url}/#/task/{failed.task_id}")
+    attempt = page.locator("#attempts tbody tr").first
+    attempt.wait_for()
+    text = attempt.inner_text()
+    assert "ERROR" in text and "4" in text and "boom" in text
+    assert "cores" not in page.locator("#task-command").inner_text()
+    assert "exit 4" in page.locator("#task-command").inner_text()
+    page.locator("#downstream a").first.click()  # to the summary task, by its link
+    page.wait_for_function("location.hash.startsWith('#/task/')")
+    page.locator("#upstream a").first.wait_for()
+    assert str(failed.task_id) in page.locator("#upstream").inner_text()
+    shot(page, "task")
