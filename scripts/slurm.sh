@@ -16,7 +16,12 @@ fail() {
   exit 0
 }
 
-running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A daemon runs if its pid file names a live process of that name (pids are reused).
+running() {
+  [ -f "$1" ] || return 1
+  local pid; pid="$(cat "$1")"
+  [ -r "/proc/$pid/comm" ] && [ "$(cat "/proc/$pid/comm")" = "$(basename "$1" .pid)" ]
+}
 
 start() {
   if ! command -v slurmctld >/dev/null; then
@@ -51,12 +56,16 @@ start() {
 }
 
 stop() {
+  # Wait for each daemon to exit (slurmctld saves its state first), so that a start right
+  # after a stop never mistakes a daemon on its way out for a running one.
   for pidfile in "$RUN/slurmd.pid" "$RUN/slurmctld.pid"; do
     if running "$pidfile"; then
       pid="$(cat "$pidfile")"
       kill "$pid"
-      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      for _ in $(seq 1 240); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+      kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
     fi
+    rm -f "$pidfile"
   done
   return 0
 }
