@@ -37,15 +37,22 @@ query Workflow($id: Int!) {
         resourceUsage { numInstances memoryBytes { median max } runtimeSeconds { median max } }
       }
       errorGroups(first: 20) { signature pattern example count taskCount exampleTaskIds latest }
+      templateEdges { upstream downstream count }
     }
     ... on Error { message }
   }
 }`;
 const TASKS = `
-query Tasks($id: Int!, $statuses: [TaskStatus!], $template: String, $first: Int!, $after: String) {
+query Tasks(
+  $id: Int!, $statuses: [TaskStatus!], $template: String, $name: String, $first: Int!,
+  $after: String
+) {
   workflow(id: $id) {
     ... on Workflow {
-      tasks(statuses: $statuses, templateName: $template, first: $first, after: $after) {
+      tasks(
+        statuses: $statuses, templateName: $template, nameContains: $name, first: $first,
+        after: $after
+      ) {
         items { id name templateName status numAttempts maxAttempts latestExitCode statusDate }
         endCursor hasNextPage
       }
@@ -72,6 +79,16 @@ query Task($id: Int!) {
     ... on Error { message }
   }
 }`;
+const TASK_GRAPH = `
+query TaskGraph($id: Int!, $first: Int!) {
+  workflow(id: $id) {
+    ... on Workflow {
+      tasks(first: $first) { items { id name status templateName } }
+      edges(first: 1000) { items { upstreamId downstreamId } hasNextPage }
+    }
+  }
+}`;
+const TASK_GRAPH_LIMIT = 200; // tasks are drawn one by one up to this; templates above it
 const EVENTS = `
 subscription Events($id: Int!, $after: String) {
   workflowEvents(workflowId: $id, after: $after) { cursor entity entityId toStatus }
@@ -80,6 +97,28 @@ const WORKFLOW_CHANGES = `
 subscription Changes($after: String) {
   workflowStatusChanges(after: $after) { cursor workflowId toStatus }
 }`;
+
+const GRAPH_STYLE = [
+  {
+    selector: "node",
+    style: {
+      label: "data(label)", "font-size": 10, "text-valign": "bottom", "text-margin-y": 4,
+      "background-color": "#999999", width: 18, height: 18,
+    },
+  },
+  { selector: "node.scheduled", style: { "background-color": "#56b4e9" } },
+  { selector: "node.running", style: { "background-color": "#0072b2" } },
+  { selector: "node.done", style: { "background-color": "#009e73" } },
+  { selector: "node.fatal", style: { "background-color": "#d55e00", shape: "diamond" } },
+  {
+    selector: "edge",
+    style: {
+      width: 1.5, "line-color": "#b0b8c1", "target-arrow-color": "#b0b8c1",
+      "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)",
+      "font-size": 9,
+    },
+  },
+];
 
 export function groupCounts(counts) {
   const grouped = { pending: 0, scheduled: 0, running: 0, done: 0, fatal: 0 };
@@ -121,7 +160,8 @@ window.dashboard = () => ({
   // workflow page
   workflow: null,
   tasks: [],
-  taskFilter: { status: "", template: "" },
+  taskFilter: { status: "", template: "", name: "" },
+  graphKind: "",
   taskCursors: [null],
   tasksHasNext: false,
   // task page
@@ -214,6 +254,7 @@ window.dashboard = () => ({
     if (data.workflow.__typename !== "Workflow") throw new Error(data.workflow.message);
     this.workflow = data.workflow;
     await this.loadTasks(false);
+    await this.drawGraph(live);
     if (live) {
       const refresh = debounce(() => this.guarded(() => this.loadWorkflow(id, false)), REFRESH_MS);
       this.stopLive = subscribe(EVENTS, { id, after: data.lastEventCursor }, refresh, "workflowEvents");
@@ -227,6 +268,7 @@ window.dashboard = () => ({
       id: this.workflow.id,
       statuses: group || null,
       template: this.taskFilter.template || null,
+      name: this.taskFilter.name || null,
       first: PAGE,
       after: this.taskCursors[this.taskCursors.length - 1],
     });
@@ -240,6 +282,63 @@ window.dashboard = () => ({
     if (step > 0) this.taskCursors.push(this.tasksNext);
     else if (this.taskCursors.length > 1) this.taskCursors.pop();
     await this.guarded(() => this.loadTasks(false));
+  },
+
+  // The DAG: of tasks when the workflow is small enough to draw, else of templates.
+  async drawGraph(fresh) {
+    const wf = this.workflow;
+    let nodes;
+    let edges;
+    if (wf.totalTasks <= TASK_GRAPH_LIMIT) {
+      const data = await query(TASK_GRAPH, { id: wf.id, first: TASK_GRAPH_LIMIT });
+      nodes = data.workflow.tasks.items.map((t) => ({
+        data: { id: `t${t.id}`, label: t.name, href: `#/task/${t.id}` },
+        classes: this.statusClass(t.status),
+      }));
+      edges = data.workflow.edges.items.map((e) => ({
+        data: { source: `t${e.upstreamId}`, target: `t${e.downstreamId}` },
+      }));
+      this.graphKind = "tasks";
+    } else {
+      nodes = wf.templates.map((t) => {
+        const c = groupCounts(t.taskCounts);
+        const worst = c.fatal ? "fatal" : c.running ? "running" : c.pending ? "pending" : "done";
+        const total = Object.values(c).reduce((a, b) => a + b, 0);
+        return {
+          data: { id: t.templateName, label: `${t.templateName} (${c.done}/${total} done)` },
+          classes: worst,
+        };
+      });
+      edges = wf.templateEdges.map((e) => ({
+        data: { source: e.upstream, target: e.downstream, label: String(e.count) },
+      }));
+      this.graphKind = "templates";
+    }
+    await this.$nextTick();
+    const container = document.getElementById("dag");
+    if (!container || !window.cytoscape) return;
+    if (!fresh && container._cy) {
+      // Same graph, new statuses: recolour in place, keep the layout.
+      for (const node of nodes) {
+        const element = container._cy.getElementById(node.data.id);
+        element.classes(node.classes);
+        element.data("label", node.data.label);
+      }
+      return;
+    }
+    if (container._cy) container._cy.destroy();
+    const cy = window.cytoscape({
+      container,
+      elements: [...nodes, ...edges],
+      layout: { name: "breadthfirst", directed: true, spacingFactor: 1.1 },
+      style: GRAPH_STYLE,
+      wheelSensitivity: 0.3,
+    });
+    cy.on("tap", "node", (event) => {
+      const href = event.target.data("href");
+      if (href) location.hash = href;
+    });
+    container._cy = cy;
   },
 
   // -- one task -------------------------------------------------------------------------

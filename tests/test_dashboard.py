@@ -136,6 +136,13 @@ def test_the_workflow_page_shows_its_data_and_follows_it_live(
     assert "step" in templates and "summary" in templates
     errors = page.locator("#errors").inner_text()
     assert "location … has no data" in errors
+    page.wait_for_function("document.getElementById('dag')._cy !== undefined")
+    graph = page.evaluate(
+        "(() => { const cy = document.getElementById('dag')._cy;"
+        " return [cy.nodes().length, cy.edges().length,"
+        " cy.nodes('.running').map((n) => n.id())]; })()"
+    )
+    assert graph == [4, 3, [f"t{waiting.task_id}"]]  # three steps feed the summary
     shot(page, "workflow-running")
 
     gate.touch()  # the gated task finishes; the page follows without a reload
@@ -174,3 +181,23 @@ def test_the_task_page_shows_attempts_and_neighbours(server: EmbeddedServer, pag
     page.locator("#upstream a").first.wait_for()
     assert str(failed.task_id) in page.locator("#upstream").inner_text()
     shot(page, "task")
+
+
+def test_a_large_workflow_draws_its_templates_and_searches_tasks_by_name(
+    server: EmbeddedServer, page: Any
+) -> None:
+    wf, steps = make_workflow(server.url, "large", ["true"] * 250)
+    wf.bind()
+    page.goto(f"{server.url}/#/workflow/{wf.workflow_id}")
+    page.wait_for_function("document.getElementById('dag')?._cy !== undefined")
+    graph = page.evaluate(
+        "(() => { const cy = document.getElementById('dag')._cy;"
+        " return [cy.nodes().map((n) => n.id()).sort(),"
+        " cy.edges().map((e) => e.data('label'))]; })()"
+    )
+    assert graph == [["step", "summary"], ["250"]]  # 250 task edges drawn as one
+    page.fill("input[name='task-name']", "n_123")
+    page.press("input[name='task-name']", "Enter")
+    page.wait_for_function("document.querySelectorAll('#tasks tbody tr').length === 1")
+    assert str(steps[123].task_id) in page.locator("#tasks tbody").inner_text()
+    shot(page, "workflow-large")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
@@ -171,13 +171,80 @@ def tasks_page(
     template_name: str | None,
     first: int,
     after: str | None,
+    name_contains: str | None = None,
 ) -> Page[Any]:
     stmt = _task_detail().where(models.Task.workflow_id == workflow_id)
     if statuses:
         stmt = stmt.where(models.Task.status.in_(statuses))
     if template_name is not None:
         stmt = stmt.where(models.TaskTemplate.name == template_name)
+    if name_contains:
+        stmt = stmt.where(models.Task.name.contains(name_contains, autoescape=True))
     return keyset_page(session, stmt, models.Task.id, first, after)
+
+
+def template_edges(session: Session, workflow_id: int) -> list[tuple[str, str, int]]:
+    """Edges between the templates of a workflow's tasks, with how many task edges each
+    stands for: one grouped query over the workflow's edges."""
+    edge = models.TaskEdge
+    up = models.Task.__table__.alias("up")
+    down = models.Task.__table__.alias("down")
+    rows = session.execute(
+        select(up.c.array_id, down.c.array_id, func.count())
+        .select_from(edge)
+        .join(up, up.c.id == edge.upstream_task_id)
+        .join(down, down.c.id == edge.downstream_task_id)
+        .where(edge.workflow_id == workflow_id)
+        .group_by(up.c.array_id, down.c.array_id)
+    ).all()
+    names = _array_names(session, workflow_id)
+    return [(names[a], names[b], int(n)) for a, b, n in rows]
+
+
+def _array_names(session: Session, workflow_id: int) -> dict[int, str]:
+    array = models.Array
+    return dict(
+        session.execute(
+            select(array.id, models.TaskTemplate.name)
+            .join(
+                models.TaskTemplateVersion,
+                models.TaskTemplateVersion.id == array.task_template_version_id,
+            )
+            .join(
+                models.TaskTemplate,
+                models.TaskTemplate.id == models.TaskTemplateVersion.task_template_id,
+            )
+            .where(array.workflow_id == workflow_id)
+        ).all()
+    )
+
+
+def edges_page(session: Session, workflow_id: int, first: int, after: str | None) -> Page[Any]:
+    """A workflow's task edges in (upstream, downstream) order; the cursor is "up-down"."""
+    edge = models.TaskEdge
+    up, down = 0, 0
+    if after:
+        try:
+            up, down = (int(part) for part in after.split("-"))
+        except ValueError:
+            raise ValidationFailed(
+                f"'{after}' is not an edge cursor; pass the endCursor of the previous page",
+                "after",
+            ) from None
+    rows = session.execute(
+        select(edge.upstream_task_id, edge.downstream_task_id)
+        .where(
+            edge.workflow_id == workflow_id,
+            (edge.upstream_task_id > up)
+            | ((edge.upstream_task_id == up) & (edge.downstream_task_id > down)),
+        )
+        .order_by(edge.upstream_task_id, edge.downstream_task_id)
+        .limit(first + 1)
+    ).all()
+    more = len(rows) > first
+    rows = rows[:first]
+    end = f"{rows[-1][0]}-{rows[-1][1]}" if rows else after
+    return Page(list(rows), end, more)
 
 
 def neighbours_page(

@@ -231,13 +231,17 @@ class Workflow:
         return page_of(WorkflowRunPage, page, lambda r: WorkflowRun.from_row(r[0]))
 
     @strawberry.field(
-        description="Tasks in id order, optionally only those in some statuses or of a template."
+        description=(
+            "Tasks in id order, optionally only those in some statuses, of a template, or "
+            "whose name contains a text."
+        )
     )
     async def tasks(
         self,
         info: Info,
         statuses: list[TaskStatus] | None = None,
         template_name: str | None = None,
+        name_contains: str | None = None,
         first: int = 100,
         after: str | None = None,
     ) -> TaskPage:
@@ -248,8 +252,24 @@ class Workflow:
             template_name,
             _first(info, first),
             after,
+            name_contains,
         )
         return TaskPage.of(page)
+
+    @strawberry.field(
+        description=(
+            "Edges between the templates of the workflow's tasks, each with the number of "
+            "task edges it stands for."
+        )
+    )
+    async def template_edges(self, info: Info) -> list[TemplateEdge]:
+        rows = await services(info).read(reads.template_edges, self.id)
+        return [TemplateEdge(upstream=u, downstream=d, count=n) for u, d, n in rows]
+
+    @strawberry.field(description="The workflow's task edges, by upstream then downstream id.")
+    async def edges(self, info: Info, first: int = 1000, after: str | None = None) -> EdgePage:
+        page = await services(info).read(reads.edges_page, self.id, _first(info, first), after)
+        return page_of(EdgePage, page, lambda r: TaskEdge(upstream_id=r[0], downstream_id=r[1]))
 
     @strawberry.field(description="Attempts of the workflow's tasks, oldest first.")
     async def task_instances(
@@ -418,6 +438,24 @@ class TaskInstancePage(Page):
 @strawberry.type
 class WorkflowPage(Page):
     items: list[Workflow]
+
+
+@strawberry.type
+class TemplateEdge:
+    upstream: str
+    downstream: str
+    count: int
+
+
+@strawberry.type
+class TaskEdge:
+    upstream_id: int
+    downstream_id: int
+
+
+@strawberry.type
+class EdgePage(Page):
+    items: list[TaskEdge]
 
 
 @strawberry.type(description="A range of values: smallest, median, largest.")
