@@ -79,6 +79,27 @@ query Task($id: Int!) {
     ... on Error { message }
   }
 }`;
+const GROUP_ERRORS = `
+query GroupErrors($id: Int!, $signature: String!) {
+  workflow(id: $id) {
+    ... on Workflow {
+      errors(signature: $signature, first: 50) {
+        items { id taskId taskName taskInstanceId exitCode time description } hasNextPage
+      }
+    }
+  }
+}`;
+const TIMELINE = `
+query Timeline($id: Int!, $first: Int!) {
+  workflow(id: $id) {
+    ... on Workflow {
+      taskInstances(first: $first) {
+        items { id taskId taskName status started finished } hasNextPage
+      }
+    }
+  }
+}`;
+const TIMELINE_LIMIT = 200;
 const TASK_GRAPH = `
 query TaskGraph($id: Int!, $first: Int!) {
   workflow(id: $id) {
@@ -162,6 +183,11 @@ window.dashboard = () => ({
   tasks: [],
   taskFilter: { status: "", template: "", name: "" },
   graphKind: "",
+  openGroup: null,
+  groupErrors: [],
+  groupHasMore: false,
+  timeline: [],
+  timelineMore: false,
   taskCursors: [null],
   tasksHasNext: false,
   // task page
@@ -255,6 +281,8 @@ window.dashboard = () => ({
     this.workflow = data.workflow;
     await this.loadTasks(false);
     await this.drawGraph(live);
+    await this.loadTimeline();
+    if (this.openGroup) await this.showGroup(this.openGroup, true);
     if (live) {
       const refresh = debounce(() => this.guarded(() => this.loadWorkflow(id, false)), REFRESH_MS);
       this.stopLive = subscribe(EVENTS, { id, after: data.lastEventCursor }, refresh, "workflowEvents");
@@ -282,6 +310,39 @@ window.dashboard = () => ({
     if (step > 0) this.taskCursors.push(this.tasksNext);
     else if (this.taskCursors.length > 1) this.taskCursors.pop();
     await this.guarded(() => this.loadTasks(false));
+  },
+
+  // The errors of one group of similar messages, each with its task.
+  async showGroup(signature, keep = false) {
+    if (this.openGroup === signature && !keep) {
+      this.openGroup = null;
+      return;
+    }
+    const data = await query(GROUP_ERRORS, { id: this.workflow.id, signature });
+    this.openGroup = signature;
+    this.groupErrors = data.workflow.errors.items;
+    this.groupHasMore = data.workflow.errors.hasNextPage;
+  },
+
+  // When the first attempts ran, as bars on one time axis.
+  async loadTimeline() {
+    const data = await query(TIMELINE, { id: this.workflow.id, first: TIMELINE_LIMIT });
+    const items = data.workflow.taskInstances.items.filter((i) => i.started);
+    this.timelineMore = data.workflow.taskInstances.hasNextPage;
+    const now = Date.now();
+    const start = Math.min(...items.map((i) => Date.parse(i.started)));
+    const end = Math.max(...items.map((i) => (i.finished ? Date.parse(i.finished) : now)));
+    const span = Math.max(end - start, 1);
+    this.timeline = items.map((i) => {
+      const from = Date.parse(i.started);
+      const to = i.finished ? Date.parse(i.finished) : now;
+      return {
+        ...i,
+        left: (100 * (from - start)) / span,
+        width: Math.max((100 * (to - from)) / span, 0.4),
+        seconds: (to - from) / 1000,
+      };
+    });
   },
 
   // The DAG: of tasks when the workflow is small enough to draw, else of templates.
@@ -393,6 +454,11 @@ window.dashboard = () => ({
   },
   statusClass(status) {
     for (const [group, members] of Object.entries(GROUPS)) if (members.includes(status)) return group;
-    return { FAILED: "fatal", HALTED: "halted", ERROR: "fatal" }[status] || "other";
+    const other = {
+      FAILED: "fatal", HALTED: "halted", ERROR: "fatal", RESOURCE_ERROR: "fatal",
+      UNKNOWN_ERROR: "fatal", NO_HEARTBEAT: "fatal", NO_DISTRIBUTOR_ID: "fatal",
+      KILL_SELF: "fatal", INSTANTIATED: "scheduled",
+    };
+    return other[status] || "other";
   },
 });

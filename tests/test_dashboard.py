@@ -143,6 +143,14 @@ def test_the_workflow_page_shows_its_data_and_follows_it_live(
         " cy.nodes('.running').map((n) => n.id())]; })()"
     )
     assert graph == [4, 3, [f"t{waiting.task_id}"]]  # three steps feed the summary
+    lanes = page.locator("#timeline .lane")
+    assert lanes.count() == 3  # three attempts started; the summary has not
+    assert page.locator("#timeline .lane-bar.running").count() == 1
+    page.locator("#errors button.link").first.click()
+    group = page.locator("#group-errors")
+    group.locator("tbody tr").first.wait_for()
+    assert f"{steps[1].task_id} step_n_1" in group.inner_text()
+    assert "location 7 has no data" in group.inner_text()
     shot(page, "workflow-running")
 
     gate.touch()  # the gated task finishes; the page follows without a reload
