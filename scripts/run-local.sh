@@ -32,5 +32,5 @@ PY
 
 JOBMON_SERVER_URL="$url" "$bin/python" examples/quickstart.py
 echo
-echo "GraphQL playground: $url/graphql   (Ctrl-C stops Jobmon)"
+echo "Dashboard: $url/   GraphQL playground: $url/graphql   (Ctrl-C stops Jobmon)"
 wait "$server"
