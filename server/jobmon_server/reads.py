@@ -202,21 +202,7 @@ def template_edges(session: Session, workflow_id: int) -> list[tuple[str, str, i
 
 
 def _array_names(session: Session, workflow_id: int) -> dict[int, str]:
-    array = models.Array
-    return dict(
-        session.execute(
-            select(array.id, models.TaskTemplate.name)
-            .join(
-                models.TaskTemplateVersion,
-                models.TaskTemplateVersion.id == array.task_template_version_id,
-            )
-            .join(
-                models.TaskTemplate,
-                models.TaskTemplate.id == models.TaskTemplateVersion.task_template_id,
-            )
-            .where(array.workflow_id == workflow_id)
-        ).all()
-    )
+    return {a: name for a, name in session.execute(_arrays_and_templates(workflow_id)).all()}
 
 
 def edges_page(session: Session, workflow_id: int, first: int, after: str | None) -> Page[Any]:
@@ -308,9 +294,18 @@ def workflow_instances_page(
 
 def template_arrays(workflow_id: int, template_name: str) -> Select[Any]:
     """Ids of the arrays holding a workflow's tasks of one template (one per version)."""
+    return (
+        _arrays_and_templates(workflow_id)
+        .where(models.TaskTemplate.name == template_name)
+        .with_only_columns(models.Array.id)
+    )
+
+
+def _arrays_and_templates(workflow_id: int) -> Select[Any]:
+    """(array id, template name) of a workflow's arrays."""
     array = models.Array
     return (
-        select(array.id)
+        select(array.id, models.TaskTemplate.name)
         .join(
             models.TaskTemplateVersion,
             models.TaskTemplateVersion.id == array.task_template_version_id,
@@ -319,7 +314,7 @@ def template_arrays(workflow_id: int, template_name: str) -> Select[Any]:
             models.TaskTemplate,
             models.TaskTemplate.id == models.TaskTemplateVersion.task_template_id,
         )
-        .where(array.workflow_id == workflow_id, models.TaskTemplate.name == template_name)
+        .where(array.workflow_id == workflow_id)
     )
 
 

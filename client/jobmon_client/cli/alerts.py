@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jobmon_client.cli.output import ServerOption, console, when
+from jobmon_client.cli.output import ServerOption, UsageError, connect, console, when
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +59,7 @@ def alerts(
 ) -> None:
     """Follow alerts (a task failed for good, a workflow ended, a resource retry, a lost
     heartbeat) until stopped; reconnects by itself without losing any."""
-    from jobmon_client.cli.output import UsageError
-    from jobmon_client.subscriptions import follow
+    from jobmon_client.subscriptions import follow  # imported when used: websockets
 
     kinds = [k.upper() for k in kind or []]
     unknown = [k for k in kinds if k not in KINDS]
@@ -89,8 +88,6 @@ def alerts(
 
 def _now_cursor(server: str | None) -> str:
     """The newest event's cursor: alerts from now on, not the whole history."""
-    from jobmon_client.cli.output import connect
-
     with connect(server) as client:
         return str(client.execute("{ lastEventCursor }")["lastEventCursor"])
 

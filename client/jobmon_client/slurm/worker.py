@@ -15,18 +15,17 @@ import getpass
 import json
 import logging
 import re
-import subprocess
 import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jobmon_client.slurm import accounting, partitions, submit
-from jobmon_client.slurm.errors import SlurmError
+from jobmon_client.slurm.errors import Run, SlurmError, output_of, run_command
 from jobmon_client.worker.documents import Client
 from jobmon_client.worker.reporter import Reporter
 
@@ -35,7 +34,6 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 10.0
 CLAIM_LIMIT = 1000
 MISSING_POLLS = 3  # a job absent from squeue this many polls in a row is gone
-Run = Callable[..., subprocess.CompletedProcess]
 
 CLAIM = """
 mutation Claim($clusterName: String!, $workerId: String!, $limit: Int!, $waitSeconds: Float!) {
@@ -76,10 +74,6 @@ class Followed:
     missing: int = 0
 
 
-def _run(argv: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess:
-    return subprocess.run(list(argv), capture_output=True, text=True, check=False, timeout=120)
-
-
 class SlurmWorker:
     def __init__(
         self,
@@ -91,7 +85,7 @@ class SlurmWorker:
         *,
         poll_seconds: float = POLL_SECONDS,
         queue_overrides: dict[str, dict[str, Any]] | None = None,
-        run: Run = _run,
+        run: Run = run_command,
         python: str = sys.executable,
     ) -> None:
         self.cluster_name = cluster_name
@@ -253,16 +247,16 @@ class SlurmWorker:
             str(script),
         ]
         self.sbatch_calls += 1
-        done = self.run_command(argv)
-        if done.returncode != 0:
-            message = f"sbatch failed: {(done.stderr or done.stdout).strip()}"
+        try:
+            job_id = submit.parse_sbatch_parsable(output_of(argv, self.run_command))
+        except SlurmError as exc:
+            message = str(exc)
             log.warning("%s (instances %s)", message, [i["id"] for i in items])
             self.reporter.put(
                 {"taskInstanceId": i["id"], "status": "ERROR", "errorMessage": message}
                 for i in items
             )
             return
-        job_id = submit.parse_sbatch_parsable(done.stdout)
         log.info("submitted %d instances as job array %s", len(items), job_id)
         reports = []
         with self._lock:
@@ -285,11 +279,11 @@ class SlurmWorker:
         """Read every job's state with one squeue call; report those that ended badly."""
         if not self.followed:
             return
-        done = self.run_command(accounting.squeue_command(self.user))
-        if done.returncode != 0:
-            log.warning("squeue failed: %s", done.stderr.strip())
+        try:
+            states = accounting.read_squeue(self.user, self.run_command)
+        except SlurmError as exc:
+            log.warning("%s", exc)
             return
-        states = accounting.parse_squeue(done.stdout)
         reports = []
         with self._lock:
             for followed in list(self.followed.values()):
@@ -333,9 +327,10 @@ class SlurmWorker:
             kills, self._kills = self._kills, []
             jobs = [self.followed.pop(i).job_id for i in kills if i in self.followed]
         if jobs:
-            done = self.run_command(["scancel", *jobs])
-            if done.returncode != 0:
-                log.warning("scancel failed: %s", done.stderr.strip())
+            try:
+                output_of(["scancel", *jobs], self.run_command)
+            except SlurmError as exc:
+                log.warning("%s", exc)
         if kills:
             self.reporter.put(
                 {"taskInstanceId": i, "status": "ERROR_FATAL", "errorMessage": "killed on request"}
@@ -361,7 +356,7 @@ def run_slurm_worker(
 ) -> None:
     from jobmon_client.config import graphql_url, read_config
     from jobmon_client.transport import GraphQLClient
-    from jobmon_client.worker.loop import _stop_on_signals, default_log_dir, default_worker_id
+    from jobmon_client.worker.loop import default_log_dir, default_worker_id, stop_on_signals
 
     stop = stop_event if stop_event is not None else threading.Event()
     url = graphql_url(server_url)
@@ -374,7 +369,7 @@ def run_slurm_worker(
         poll_seconds=poll_seconds,
         queue_overrides=queue_overrides(read_config(), cluster_name),
     )
-    with _stop_on_signals(stop):
+    with stop_on_signals(stop):
         worker.run(stop)
 
 

@@ -280,12 +280,12 @@ def run_worker(
         log_dir=log_dir,
         worker_id=worker_id,
     )
-    with _stop_on_signals(stop):
+    with stop_on_signals(stop):
         worker.run(stop)
 
 
 @contextlib.contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
