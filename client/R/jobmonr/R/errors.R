@@ -1,0 +1,30 @@
+# The conditions the client signals. Every one is an R error of class `jobmon_error`, so
+# `tryCatch(..., jobmon_error = ...)` catches them all; the subclasses say what went wrong.
+
+jobmon_condition <- function(message, class, call = NULL) {
+  structure(
+    class = c(class, "jobmon_error", "error", "condition"),
+    list(message = message, call = call)
+  )
+}
+
+# A tool, template, task or workflow that cannot be bound as written; nothing was sent.
+definition_error <- function(...) {
+  stop(jobmon_condition(paste0(...), "jobmon_definition_error"))
+}
+
+# The server refused a request; the message is the server's.
+server_error <- function(message, kind = "ServerError") {
+  class <- switch(kind,
+    NotFound = "jobmon_not_found",
+    ValidationError = "jobmon_validation_error",
+    PermissionDenied = "jobmon_permission_denied",
+    Conflict = "jobmon_conflict",
+    "jobmon_server_error_other"
+  )
+  stop(jobmon_condition(message, c(class, "jobmon_server_error")))
+}
+
+unreachable_error <- function(message) {
+  stop(jobmon_condition(message, "jobmon_unreachable"))
+}

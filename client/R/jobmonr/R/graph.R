@@ -1,0 +1,97 @@
+# The workflow's task graph, checked before binding: duplicates, missing upstreams, cycles.
+# Tasks are indexed 1..n; edges are two parallel integer vectors.
+
+build_graph <- function(workflow) {
+  keys <- workflow$keys
+  first <- !duplicated(keys)
+  tasks <- workflow$tasks[first]
+  task_keys <- keys[first]
+  n <- length(tasks)
+  aliases <- list()  # other task objects that are the same task as tasks[[index]]
+  alias_index <- integer()
+  note_alias <- function(task, index) {
+    if (!identical(task, tasks[[index]])) {
+      check_same_task(tasks[[index]], task)
+      aliases[[length(aliases) + 1L]] <<- task
+      alias_index[[length(alias_index) + 1L]] <<- index
+    }
+  }
+  for (i in which(!first)) note_alias(workflow$tasks[[i]], match(keys[[i]], task_keys))
+  up_lists <- vector("list", n)
+  for (i in seq_len(n)) {
+    ups <- tasks[[i]]$upstream
+    if (!length(ups)) next
+    index <- match(vapply(ups, function(u) u$node_key, ""), task_keys)
+    if (anyNA(index)) {
+      missing <- ups[[which(is.na(index))[1]]]
+      definition_error(sprintf(
+        "task '%s' depends on task '%s', which is not in workflow '%s'; add it with add_tasks()",
+        tasks[[i]]$name, missing$name, workflow$name))
+    }
+    for (j in seq_along(ups)) note_alias(ups[[j]], index[[j]])
+    up_lists[[i]] <- unique(index)
+  }
+  down <- rep.int(seq_len(n), lengths(up_lists))
+  up <- as.integer(unlist(up_lists))
+  check_acyclic(tasks, up, down)
+  list(tasks = tasks, up = up, down = down, aliases = aliases, alias_index = alias_index)
+}
+
+check_same_task <- function(first, other) {
+  fields <- list(
+    name = c(first$name, other$name),
+    command = c(first$command, other$command),
+    task_args = c(first$task_canonical, other$task_canonical),
+    `compute resources, cluster or max_attempts` =
+      c(resolution_key(first$options), resolution_key(other$options)),
+    `upstream tasks` = c(upstream_set(first), upstream_set(other))
+  )
+  for (field in names(fields)) {
+    pair <- fields[[field]]
+    if (pair[[1]] != pair[[2]]) {
+      definition_error(sprintf(
+        "task '%s' (template '%s') was added twice with different %s; give the two tasks different node args, or add only one",
+        first$name, first$template$template_name, field))
+    }
+  }
+}
+
+resolution_key <- function(options) {
+  jsonlite::toJSON(options[setdiff(names(options), "id")], auto_unbox = TRUE, null = "null", digits = NA)
+}
+
+upstream_set <- function(task) {
+  paste(sort_codepoints(unique(vapply(task$upstream, function(u) u$node_key, ""))), collapse = "\n")
+}
+
+# Kahn's algorithm a layer at a time; on failure, name one cycle.
+check_acyclic <- function(tasks, up, down) {
+  n <- length(tasks)
+  if (!length(up)) return(invisible())
+  waiting <- tabulate(down, n)
+  downstream <- split(down, factor(up, levels = seq_len(n)))
+  ready <- which(waiting == 0L)
+  while (length(ready)) {
+    reached <- unlist(downstream[ready], use.names = FALSE)
+    if (!length(reached)) break
+    waiting <- waiting - tabulate(reached, n)
+    reached <- unique(reached)
+    ready <- reached[waiting[reached] == 0L]
+  }
+  if (all(waiting == 0L)) return(invisible())
+  upstream <- split(up, factor(down, levels = seq_len(n)))
+  path <- which(waiting > 0L)[1]
+  repeat {
+    ups <- upstream[[path[length(path)]]]
+    nxt <- ups[waiting[ups] > 0L][1]
+    if (nxt %in% path) {
+      cycle <- rev(path[match(nxt, path):length(path)])
+      break
+    }
+    path <- c(path, nxt)
+  }
+  names <- vapply(tasks[cycle], function(t) t$name, "")
+  if (length(names) > 20L) names <- c(names[1:20], sprintf("... (%d more)", length(names) - 20L))
+  definition_error(sprintf("the task dependencies form a cycle through task '%s': %s; remove one of these dependencies",
+                           names[1], paste(c(names, names[1]), collapse = " -> ")))
+}

@@ -1,0 +1,129 @@
+# Starting a run, following it to its end, and reading what happened.
+
+terminal_run_statuses <- c("DONE", "ERROR", "STOPPED", "TERMINATED", "ABORTED")
+# How long after the timeout the client waits for the server to stop the run itself.
+timeout_grace_seconds <- 10
+
+run_fields <- "__typename
+  ... on WorkflowRun { id status workflow { id status totalTasks taskCounts { status count } } }
+  ... on Error { message }"
+
+#' Run a workflow
+#'
+#' Binds the workflow, starts a run and, unless `detach`, waits for it to end, reporting
+#' progress as messages (silence them with [suppressMessages()]).
+#'
+#' @param workflow A workflow.
+#' @param resume Continue a workflow that ran before: what is DONE is kept. Without it, a
+#'   workflow that ran before is refused with a message saying so.
+#' @param seconds_until_timeout After this long the server stops the run (the workflow
+#'   becomes HALTED, and can be resumed).
+#' @param fail_fast Stop at the first task that fails for good.
+#' @param reset_running_jobs With `resume`, kill what still runs from an earlier run
+#'   (`TRUE`, cold) or adopt it (`FALSE`, hot).
+#' @param detach Return as soon as the run has started; it goes on without the script.
+#' @return The workflow's status: `"DONE"`, `"FAILED"`, `"HALTED"`, or, when detached,
+#'   its status at the start. The run's figures are in its attributes (`workflow_id`,
+#'   `workflow_run_id`, `total_tasks`, `done`, `failed`, `elapsed`).
+#' @export
+run <- function(workflow, resume = FALSE, seconds_until_timeout = 36000, fail_fast = FALSE,
+                reset_running_jobs = TRUE, detach = FALSE) {
+  check_workflow(workflow)
+  started <- Sys.time()
+  bind(workflow)
+  snapshot <- run_snapshot(tryCatch(
+    unwrap(graphql(paste0(
+      "mutation Start($workflowId: Int!, $user: String!, $resume: Boolean!,
+         $resetRunningJobs: Boolean!, $failFast: Boolean!, $secondsUntilTimeout: Int) {
+         startWorkflowRun(workflowId: $workflowId, user: $user, resume: $resume,
+           resetRunningJobs: $resetRunningJobs, failFast: $failFast,
+           secondsUntilTimeout: $secondsUntilTimeout) { ", run_fields, " } }"),
+      list(workflowId = scalar(workflow$workflow_id), user = scalar(workflow$user),
+           resume = scalar(isTRUE(resume)), resetRunningJobs = scalar(isTRUE(reset_running_jobs)),
+           failFast = scalar(isTRUE(fail_fast)),
+           secondsUntilTimeout = scalar(as.integer(seconds_until_timeout)))),
+      "startWorkflowRun"),
+    jobmon_validation_error = function(e) {
+      server_error(sprintf("cannot start a run of workflow %d '%s': %s", workflow$workflow_id,
+                           workflow$name, conditionMessage(e)), "ValidationError")
+    }))
+  workflow$workflow_run_id <- snapshot$run_id
+  message(sprintf("workflow %d '%s': run %d started (%d tasks)", snapshot$workflow_id,
+                  workflow$name, snapshot$run_id, snapshot$total))
+  if (!isTRUE(detach)) snapshot <- follow_run(snapshot, seconds_until_timeout)
+  structure(snapshot$workflow_status, class = c("jobmon_run_status", "character"),
+            workflow_id = snapshot$workflow_id, workflow_run_id = snapshot$run_id,
+            total_tasks = snapshot$total, done = snapshot$done, failed = snapshot$failed,
+            elapsed = as.numeric(difftime(Sys.time(), started, units = "secs")))
+}
+
+#' @export
+print.jobmon_run_status <- function(x, ...) {
+  print(as.character(unclass(x)))
+  cat(sprintf("workflow %d, run %d: %d of %d tasks done, %d failed, %.1f s\n",
+              attr(x, "workflow_id"), attr(x, "workflow_run_id"), attr(x, "done"),
+              attr(x, "total_tasks"), attr(x, "failed"), attr(x, "elapsed")))
+  invisible(x)
+}
+
+run_snapshot <- function(payload) {
+  wf <- payload$workflow
+  counts <- status_counts(wf$taskCounts)
+  count <- function(statuses) sum(counts[names(counts) %in% statuses])
+  list(run_id = as.integer(payload$id), run_status = payload$status,
+       workflow_id = as.integer(wf$id), workflow_status = wf$status,
+       total = as.integer(wf$totalTasks), counts = counts,
+       done = count("DONE"), running = count(c("LAUNCHED", "RUNNING")),
+       failed = count("ERROR_FATAL"))
+}
+
+read_run <- function(run_id) {
+  run_snapshot(unwrap(graphql(paste0("query Run($id: Int!) { workflowRun(id: $id) { ", run_fields, " } }"),
+                              list(id = scalar(run_id))), "workflowRun"))
+}
+
+# Polls the run (0.5 s at first, slower while nothing changes, at most every 5 s) and
+# reports each change of its counts. The server stops an overdue run itself; the client
+# stops it only if the server has not a grace period later.
+follow_run <- function(snapshot, seconds_until_timeout) {
+  deadline <- Sys.time() + seconds_until_timeout + timeout_grace_seconds
+  interval <- 0.5
+  shown <- ""
+  repeat {
+    line <- sprintf("workflow %d: %d of %d done, %d running, %d failed", snapshot$workflow_id,
+                    snapshot$done, snapshot$total, snapshot$running, snapshot$failed)
+    if (line != shown) {
+      message(line)
+      shown <- line
+      interval <- 0.5
+    } else {
+      interval <- min(interval * 1.5, 5)
+    }
+    if (snapshot$run_status %in% terminal_run_statuses) {
+      message(sprintf("workflow %d: %s", snapshot$workflow_id, snapshot$workflow_status))
+      return(snapshot)
+    }
+    remaining <- as.numeric(difftime(deadline, Sys.time(), units = "secs"))
+    if (remaining <= 0) return(stop_overdue(snapshot, seconds_until_timeout))
+    Sys.sleep(min(interval, remaining))
+    snapshot <- read_run(snapshot$run_id)
+  }
+}
+
+stop_overdue <- function(snapshot, seconds_until_timeout) {
+  warning(sprintf("workflow %d: run %d did not finish within %s s; stopping it",
+                  snapshot$workflow_id, snapshot$run_id, seconds_until_timeout), call. = FALSE)
+  tryCatch(
+    run_snapshot(unwrap(graphql(paste0("mutation Stop($id: Int!) { stopWorkflowRun(workflowRunId: $id) { ",
+                                       run_fields, " } }"), list(id = scalar(snapshot$run_id))),
+                        "stopWorkflowRun")),
+    jobmon_validation_error = function(e) read_run(snapshot$run_id)  # it ended meanwhile
+  )
+}
+
+# Tasks per status, as a named integer vector, from a `taskCounts` selection.
+status_counts <- function(task_counts) {
+  counts <- vapply(task_counts, function(c) as.integer(c$count), 0L)
+  names(counts) <- vapply(task_counts, function(c) c$status, "")
+  counts
+}

@@ -1,0 +1,4 @@
+library(testthat)
+library(jobmonr)
+
+test_check("jobmonr")
