@@ -23,6 +23,7 @@ test: $(STAMP)
 	bash scripts/test-services.sh
 	bash scripts/slurm.sh start
 	bash scripts/browser.sh
+	bash scripts/r.sh
 	$(BIN)/ruff check server client tests bench examples
 	$(BIN)/python -m pytest -q; status=$$?; bash scripts/slurm.sh stop; exit $$status
 

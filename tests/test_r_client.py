@@ -1,0 +1,116 @@
+"""The R client (client/R/jobmonr): its testthat suite, run by Rscript against a real server.
+
+The package is installed into a temporary library with ``R CMD INSTALL``, then its tests run
+with ``JOBMON_SERVER_URL`` set to the server of each backend. R is installed by
+``scripts/r.sh``; without it these tests are skipped locally and fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from conftest import Stack, unavailable
+from jobmon_client import Tool
+
+PACKAGE = Path(__file__).resolve().parent.parent / "client" / "R" / "jobmonr"
+# As testthat's JUnit report names them.
+WORKFLOW_TESTS = {
+    "the_quickstart_runs_to_DONE_in_dependency_order",
+    "a_50_task_array_and_one_downstream_task_bind_in_one_batch_and_run",
+    "a_failing_task_is_retried_fails_the_workflow_and_resumes_once_fixed",
+    "a_run_that_outlives_seconds_until_timeout_is_halted_a_detached_run_goes_on_alone",
+}
+
+
+@pytest.fixture(scope="session")
+def r_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A library holding the jobmonr package as R CMD INSTALL builds it."""
+    if shutil.which("Rscript") is None:
+        unavailable("R is not installed; scripts/r.sh installs it")
+    library = tmp_path_factory.mktemp("rlib")
+    installed = subprocess.run(
+        ["R", "CMD", "INSTALL", f"--library={library}", str(PACKAGE)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if "there is no package called" in installed.stderr:
+        unavailable(f"an R package jobmonr needs is missing: {installed.stderr[-500:]}")
+    assert installed.returncode == 0, installed.stdout[-2000:] + installed.stderr[-2000:]
+    return library
+
+
+def rscript(library: Path, code: str, server_url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "R_LIBS": str(library), "JOBMON_SERVER_URL": server_url}
+    return subprocess.run(
+        ["Rscript", "-e", code], capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+def test_r_package_tests_pass_against_a_real_server(
+    stack: Stack, r_library: Path, tmp_path: Path
+) -> None:
+    report = tmp_path / "testthat.xml"
+    code = (
+        f'testthat::test_dir("{PACKAGE / "tests" / "testthat"}", package = "jobmonr", '
+        'load_package = "installed", stop_on_failure = FALSE, '
+        f'reporter = testthat::JunitReporter$new(file = "{report}"))'
+    )
+    result = rscript(r_library, code, stack.url)
+    assert report.exists(), result.stdout[-3000:] + result.stderr[-3000:]
+    cases = ET.parse(report).getroot().iter("testcase")
+    outcomes: dict[str, list[str]] = {}
+    for case in cases:
+        problems = [
+            f"{child.tag}: {child.get('message') or ''} {child.text or ''}".strip()
+            for child in case
+            if child.tag in ("failure", "error", "skipped")
+        ]
+        outcomes.setdefault(case.get("name", ""), []).extend(problems)
+    failed = {name: problems for name, problems in outcomes.items() if problems}
+    assert not failed, json.dumps(failed, indent=1)[-6000:]
+    missing = WORKFLOW_TESTS - set(outcomes)
+    assert not missing, f"the R workflow tests did not run: {missing}; ran {sorted(outcomes)}"
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_python_and_r_bind_the_same_workflow(stack: Stack, r_library: Path, unique: str) -> None:
+    """Same tool, workflow_args, tasks and edges from either client: one workflow."""
+    tool = Tool(name="cross_language", server_url=stack.url)
+    template = tool.get_task_template(
+        template_name="model",
+        command_template="echo {location_id} {year} {out}",
+        node_args=["location_id"],
+        task_args=["year"],
+        op_args=["out"],
+    )
+    tasks = template.create_tasks(location_id=[1, 2, 1000000], year=2026, out="/tmp/a")
+    summary = tool.get_task_template(template_name="summary", command_template="echo done")
+    last = summary.create_task(upstream_tasks=tasks)
+    workflow = tool.create_workflow(name="cross", workflow_args=f"cross_{unique}")
+    workflow.add_tasks([*tasks, last])
+    workflow_id = workflow.bind()
+
+    code = f"""
+    library(jobmonr)
+    tool <- tool("cross_language")
+    model <- task_template(tool, "model", "echo {{location_id}} {{year}} {{out}}",
+                           node_args = "location_id", task_args = "year", op_args = "out")
+    tasks <- array_tasks(model, location_id = c(1, 2, 1e6), year = 2026, out = "/tmp/b")
+    summary <- task_template(tool, "summary", "echo done")
+    last <- task(summary, upstream_tasks = tasks)
+    wf <- bind(add_tasks(workflow(tool, "cross_{unique}", name = "cross"), c(tasks, list(last))))
+    ids <- vapply(c(tasks, list(last)), function(t) t$task_id, 0L)
+    cat(jsonlite::toJSON(list(workflow_id = wf$workflow_id, task_ids = ids), auto_unbox = TRUE))
+    """
+    result = rscript(r_library, code, stack.url)
+    assert result.returncode == 0, result.stderr[-3000:]
+    bound = json.loads(result.stdout.strip().splitlines()[-1])
+    assert bound["workflow_id"] == workflow_id
+    assert bound["task_ids"] == [t.task_id for t in [*tasks, last]]
