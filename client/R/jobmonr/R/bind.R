@@ -50,8 +50,10 @@ bind <- function(workflow) {
   bind_edges(workflow_id, task_ids[graph$up], task_ids[graph$down])
   unwrap(graphql(complete_bind_document, list(workflowId = scalar(workflow_id),
                                               totalTasks = scalar(length(tasks)))), "completeBind")
-  for (i in seq_along(tasks)) tasks[[i]]$task_id <- task_ids[[i]]
-  for (i in seq_along(graph$aliases)) graph$aliases[[i]]$task_id <- task_ids[[graph$alias_index[[i]]]]
+  for (i in seq_along(tasks)) assign("task_id", task_ids[[i]], envir = tasks[[i]])
+  for (i in seq_along(graph$aliases)) {
+    assign("task_id", task_ids[[graph$alias_index[[i]]]], envir = graph$aliases[[i]])
+  }
   workflow$workflow_id <- workflow_id
   if (as.integer(bound$workflow$maxConcurrentlyRunning) != workflow$max_concurrently_running) {
     apply_limit(workflow)
@@ -116,8 +118,8 @@ task_batch <- function(tasks, template_ids, settings, rows) {
     templateVersionIds = template_ids,
     names = vapply(tasks, function(t) t$name, ""),
     commands = vapply(tasks, function(t) t$command, ""),
-    nodeArgs = lapply(tasks, function(t) json_object(lapply(as.list(t$node_args), scalar))),
-    taskArgs = lapply(tasks, function(t) json_object(lapply(as.list(t$task_args), scalar))),
+    nodeArgs = args_json(tasks, "node_args"),
+    taskArgs = args_json(tasks, "task_args"),
     maxAttempts = vapply(settings$entries[used], function(s) s$max_attempts, 0L),
     resourceIndexes = match(used, kinds) - 1L,
     resources = lapply(settings$entries[kinds], function(s) {
@@ -127,6 +129,18 @@ task_batch <- function(tasks, template_ids, settings, rows) {
       spec
     })
   )
+}
+
+# A JSON array with each task's args as an object, made by jsonlite in one pass: a data
+# frame becomes an array of row objects, and a row leaves out the args its task lacks.
+args_json <- function(tasks, field) {
+  values <- lapply(tasks, function(t) t[[field]])
+  columns <- unique(unlist(lapply(values, names), use.names = FALSE))
+  frame <- data.frame(row.names = seq_along(tasks))
+  for (name in columns) {
+    frame[[name]] <- vapply(values, function(v) if (name %in% names(v)) v[[name]] else NA_character_, "")
+  }
+  jsonlite::toJSON(frame, dataframe = "rows")
 }
 
 bind_edges <- function(workflow_id, upstream_ids, downstream_ids) {

@@ -10,29 +10,29 @@ build_graph <- function(workflow) {
   aliases <- list()  # other task objects that are the same task as tasks[[index]]
   alias_index <- integer()
   note_alias <- function(task, index) {
-    if (!identical(task, tasks[[index]])) {
+    if (!identical(task, tasks[[index]])) {  # another object for the same task
       check_same_task(tasks[[index]], task)
       aliases[[length(aliases) + 1L]] <<- task
       alias_index[[length(alias_index) + 1L]] <<- index
     }
   }
   for (i in which(!first)) note_alias(workflow$tasks[[i]], match(keys[[i]], task_keys))
-  up_lists <- vector("list", n)
-  for (i in seq_len(n)) {
-    ups <- tasks[[i]]$upstream
-    if (!length(ups)) next
-    index <- match(vapply(ups, function(u) u$node_key, ""), task_keys)
-    if (anyNA(index)) {
-      missing <- ups[[which(is.na(index))[1]]]
-      definition_error(sprintf(
-        "task '%s' depends on task '%s', which is not in workflow '%s'; add it with add_tasks()",
-        tasks[[i]]$name, missing$name, workflow$name))
-    }
-    for (j in seq_along(ups)) note_alias(ups[[j]], index[[j]])
-    up_lists[[i]] <- unique(index)
+  # every dependency at once: one match over all upstream keys, not one per task
+  ups <- lapply(tasks, function(t) t$upstream)
+  down <- rep.int(seq_len(n), lengths(ups))
+  ups <- unlist(ups, recursive = FALSE, use.names = FALSE)
+  up <- match(vapply(ups, function(u) u$node_key, ""), task_keys)
+  if (anyNA(up)) {
+    first_missing <- which(is.na(up))[1]
+    definition_error(sprintf(
+      "task '%s' depends on task '%s', which is not in workflow '%s'; add it with add_tasks()",
+      tasks[[down[[first_missing]]]]$name, ups[[first_missing]]$name, workflow$name))
   }
-  down <- rep.int(seq_len(n), lengths(up_lists))
-  up <- as.integer(unlist(up_lists))
+  for (j in seq_along(ups)) note_alias(ups[[j]], up[[j]])
+  # a task named twice as an upstream of one task (or through two aliases) is one edge
+  distinct_edge <- !duplicated(up + (down - 1) * as.double(n))
+  up <- up[distinct_edge]
+  down <- down[distinct_edge]
   check_acyclic(tasks, up, down)
   list(tasks = tasks, up = up, down = down, aliases = aliases, alias_index = alias_index)
 }

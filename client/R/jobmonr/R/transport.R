@@ -13,7 +13,7 @@ json_object <- function(x) {
 encode_request <- function(document, variables) {
   jsonlite::toJSON(
     list(query = scalar(document), variables = json_object(variables)),
-    null = "null", na = "null", digits = NA, auto_unbox = FALSE
+    null = "null", na = "null", digits = NA, auto_unbox = FALSE, json_verbatim = TRUE
   )
 }
 
