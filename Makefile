@@ -33,6 +33,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bind.py --tasks 100000
+	$(BIN)/python bench/bind_r.py --tasks 100000
 	$(BIN)/python bench/run_local.py --tasks 10000
 	$(BIN)/python bench/run_local.py --tasks 200 --shape chain
 	$(BIN)/python bench/cli.py --tasks 100000
