@@ -70,6 +70,7 @@ def run_with_stand_in_worker(client: GraphQLClient, workflow_id: int) -> None:
         for i in claimed:
             base = {"taskInstanceId": i["id"], "distributorId": str(i["id"]), "hostname": "h"}
             reports.append({**base, "status": "LAUNCHED"})
+            reports.append({**base, "status": "RUNNING"})
             if rng.random() < 0.9:
                 usage = {
                     "maxRssBytes": rng.uniform(1e8, 4e9),

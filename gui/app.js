@@ -35,6 +35,7 @@ query Workflow($id: Int!) {
       templates {
         templateName clusterName maxConcurrentlyRunning ${COUNTS}
         resourceUsage { numInstances memoryBytes { median max } runtimeSeconds { median max } }
+        requested { memoryBytes { min max } runtimeSeconds { min max } }
       }
       errorGroups(first: 20) { signature pattern example count taskCount exampleTaskIds latest }
       templateEdges { upstream downstream count }
@@ -93,7 +94,7 @@ const TIMELINE = `
 query Timeline($id: Int!, $first: Int!) {
   workflow(id: $id) {
     ... on Workflow {
-      taskInstances(first: $first) {
+      taskInstances(first: $first, newestFirst: true) {
         items { id taskId taskName status started finished } hasNextPage
       }
     }
@@ -324,10 +325,10 @@ window.dashboard = () => ({
     this.groupHasMore = data.workflow.errors.hasNextPage;
   },
 
-  // When the first attempts ran, as bars on one time axis.
+  // When the latest attempts ran, as bars on one time axis, oldest at the top.
   async loadTimeline() {
     const data = await query(TIMELINE, { id: this.workflow.id, first: TIMELINE_LIMIT });
-    const items = data.workflow.taskInstances.items.filter((i) => i.started);
+    const items = data.workflow.taskInstances.items.filter((i) => i.started).reverse();
     this.timelineMore = data.workflow.taskInstances.hasNextPage;
     const now = Date.now();
     const start = Math.min(...items.map((i) => Date.parse(i.started)));
@@ -446,6 +447,31 @@ window.dashboard = () => ({
     if (value < 60) return `${value.toFixed(1)}s`;
     const minutes = Math.floor(value / 60);
     return minutes < 60 ? `${minutes}m ${Math.round(value % 60)}s` : `${(minutes / 60).toFixed(1)}h`;
+  },
+  // Requested against used, on one scale: the request as an outlined bar (a tick where the
+  // smallest request ends when they differ), the median use filled, the largest use a mark.
+  usageChart(t, kind) {
+    const unit = kind === "memory" ? "memoryBytes" : "runtimeSeconds";
+    const show = kind === "memory" ? this.size.bind(this) : this.seconds.bind(this);
+    const asked = t.requested[unit];
+    const used = t.resourceUsage[unit];
+    const top = Math.max(asked.max || 0, used.max || 0);
+    const at = (value) => (top && value != null ? (100 * value) / top : 0);
+    const words = [];
+    if (used.median != null) words.push(`used ${show(used.median)} median, ${show(used.max)} max`);
+    else if (t.resourceUsage.numInstances) words.push("use not measured");
+    if (asked.max != null) {
+      const range = asked.min !== asked.max ? `${show(asked.min)}–${show(asked.max)}` : show(asked.max);
+      words.push(`asked ${range}`);
+    }
+    return {
+      asked: at(asked.max),
+      askedMin: asked.min !== asked.max ? at(asked.min) : null,
+      median: at(used.median),
+      max: used.max != null ? at(used.max) : null,
+      label: words.join("; ") || "nothing yet",
+      over: asked.max != null && used.max != null && used.max > asked.max,
+    };
   },
   asked(resources) {
     return Object.entries(resources || {})

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from jobmon_client import Tool
+from jobmon_client.transport import GraphQLClient
 from jobmon_server.embedded import EmbeddedServer, start
 
 from tests.conftest import WorkerThread, unavailable
@@ -209,3 +210,59 @@ def test_a_large_workflow_draws_its_templates_and_searches_tasks_by_name(
     page.wait_for_function("document.querySelectorAll('#tasks tbody tr').length === 1")
     assert str(steps[123].task_id) in page.locator("#tasks tbody").inner_text()
     shot(page, "workflow-large")
+
+
+def test_templates_chart_use_against_request_and_the_timeline_shows_the_latest(
+    server: EmbeddedServer, page: Any
+) -> None:
+    tool = Tool(name="dashboard", server_url=server.url)
+    tool.set_default_compute_resources_from_dict(
+        "multiprocess", {"cores": 1, "memory": "1G", "runtime": "10m"}
+    )
+    template = tool.get_task_template(
+        template_name="sized", command_template="sleep 0.{n}", node_args=["n"]
+    )
+    wf = tool.create_workflow(name="sized", workflow_args=f"sized-{time.time_ns()}")
+    tasks = template.create_tasks(n=[1, 2, 3])
+    wf.add_tasks(tasks)
+    assert wf.run().final_status == "DONE"
+
+    page.goto(f"{server.url}/#/workflow/{wf.workflow_id}")
+    runtime = page.locator("#templates td.usage[data-kind='runtime']")
+    runtime.wait_for()
+    label = runtime.locator("small").inner_text()
+    assert "asked 10m 0s" in label and "used " in label and "median" in label
+    chart = "#templates td.usage[data-kind='runtime'] svg"
+    widths = page.evaluate(
+        f'(() => {{ const svg = document.querySelector("{chart}");'
+        " return [+svg.querySelector('.asked').getAttribute('width'),"
+        " +svg.querySelector('.used').getAttribute('width')]; })()"
+    )
+    assert widths[0] == 100  # each sleep used well under the 10 minutes asked
+    assert 0 < widths[1] < 1
+    assert "asked 1.0G" in page.locator("#templates td.usage[data-kind='memory']").inner_text()
+
+    # the timeline asks for the newest attempts; the API pages them newest first
+    document = (
+        "query($id: Int!, $after: String, $newest: Boolean!) { workflow(id: $id) {"
+        " ... on Workflow { taskInstances(first: 2, after: $after, newestFirst: $newest) {"
+        " items { id taskName } endCursor hasNextPage } } } }"
+    )
+    client = GraphQLClient(server.url)
+
+    def instances(after: str | None, newest: bool = True) -> dict[str, Any]:
+        variables = {"id": wf.workflow_id, "after": after, "newest": newest}
+        return client.execute(document, variables)["workflow"]["taskInstances"]
+
+    newest = instances(None)
+    rest = instances(newest["endCursor"])
+    ids = [i["id"] for i in newest["items"] + rest["items"]]
+    assert newest["hasNextPage"] and not rest["hasNextPage"]
+    assert ids == sorted(ids, reverse=True) and len(ids) == 3
+    oldest_first = (
+        instances(None, newest=False)["items"]
+        + instances(instances(None, newest=False)["endCursor"], newest=False)["items"]
+    )
+    lanes = page.locator("#timeline .lane-label").all_inner_texts()
+    assert lanes == [i["taskName"] for i in oldest_first]  # the oldest at the top
+    shot(page, "workflow-usage")

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from jobmon_client import Tool
 from jobmon_client.transport import GraphQLClient, ServerUnreachable, ValidationFailed
+from jobmon_server import usage
 from jobmon_server.embedded import start
 from jobmon_server.settings import Settings
 
@@ -249,3 +250,45 @@ def test_a_worker_that_stopped_waiting_is_not_handed_work(
         worker.stop()
     [instance] = task_instances(stack.url, task.task_id)
     assert instance["workerId"] != "gone"
+
+
+def test_usage_counts_every_attempt_and_takes_the_median_of_the_latest(
+    stack: Stack, server_url: str, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(usage, "SAMPLE_SIZE", 10)  # the server runs in this process
+    tool = sequential_tool(f"usage_{unique}")
+    template = tool.get_task_template(
+        template_name="u", command_template="true {n}", node_args=["n"]
+    )
+    wf = tool.create_workflow(name="usage", workflow_args=unique)
+    wf.add_tasks(template.create_tasks(n=range(30)))
+    wf.run(detach=True)
+    with GraphQLClient(stack.url) as client:
+        claim = {"cluster": "sequential", "worker": "u", "limit": 30}
+        claimed = client.execute(CLAIM, claim)["claimTaskInstances"]["instances"]
+        assert len(claimed) == 30
+        reports = []
+        for rank, instance in enumerate(sorted(claimed, key=lambda i: i["id"]), start=1):
+            base = {"taskInstanceId": instance["id"]}
+            reports += [
+                {**base, "status": "LAUNCHED", "distributorId": str(rank)},
+                {**base, "status": "RUNNING"},
+                {
+                    **base,
+                    "status": "DONE",
+                    "exitCode": 0,
+                    "maxRssBytes": rank * 2**20,
+                    "wallclockSeconds": float(rank),
+                },
+            ]
+        client.execute(REPORT, {"worker": "u", "reports": reports})
+        templates = client.execute(
+            "query($id: Int!) { workflow(id: $id) { ... on Workflow { templates {"
+            " resourceUsage { numInstances memoryBytes { min median max }"
+            " runtimeSeconds { min median max } } } } } }",
+            {"id": wf.workflow_id},
+        )["workflow"]["templates"]
+    used = templates[0]["resourceUsage"]
+    assert used["numInstances"] == 30  # count, min and max: every attempt
+    assert used["memoryBytes"] == {"min": 2**20, "median": 25.5 * 2**20, "max": 30 * 2**20}
+    assert used["runtimeSeconds"] == {"min": 1.0, "median": 25.5, "max": 30.0}  # the latest 10

@@ -271,16 +271,24 @@ class Workflow:
         page = await services(info).read(reads.edges_page, self.id, _first(info, first), after)
         return page_of(EdgePage, page, lambda r: TaskEdge(upstream_id=r[0], downstream_id=r[1]))
 
-    @strawberry.field(description="Attempts of the workflow's tasks, oldest first.")
+    @strawberry.field(
+        description="Attempts of the workflow's tasks, oldest first (or newest first)."
+    )
     async def task_instances(
         self,
         info: Info,
         template_name: str | None = None,
         first: int = 100,
         after: str | None = None,
+        newest_first: bool = False,
     ) -> TaskInstancePage:
         page = await services(info).read(
-            reads.workflow_instances_page, self.id, template_name, _first(info, first), after
+            reads.workflow_instances_page,
+            self.id,
+            template_name,
+            _first(info, first),
+            after,
+            newest_first,
         )
         return TaskInstancePage.of(page)
 
@@ -465,7 +473,12 @@ class UsageStats:
     max: float | None
 
 
-@strawberry.type(description="What the finished (DONE) attempts of a template used.")
+@strawberry.type(
+    description=(
+        "What the finished (DONE) attempts of a template used: the count, min and max over all "
+        "of them, the median and the suggestion over the latest 20,000."
+    )
+)
 class ResourceUsage:
     num_instances: int
     memory_bytes: UsageStats
@@ -487,6 +500,24 @@ class ResourceUsage:
         )
 
 
+@strawberry.type(
+    description=(
+        "What a template's tasks ask for now: the smallest and largest request (a retry after "
+        "running out asks for more). The median is that of the distinct requests."
+    )
+)
+class RequestedResources:
+    memory_bytes: UsageStats
+    runtime_seconds: UsageStats
+
+    @classmethod
+    def from_row(cls, r: usage.Requested) -> RequestedResources:
+        return cls(
+            memory_bytes=UsageStats(**vars(r.memory_bytes)),
+            runtime_seconds=UsageStats(**vars(r.runtime_seconds)),
+        )
+
+
 @strawberry.type(description="The tasks of one template within a workflow (a job array).")
 class WorkflowTemplate:
     array_id: int
@@ -499,6 +530,12 @@ class WorkflowTemplate:
     @strawberry.field
     async def resource_usage(self, info: Info) -> ResourceUsage:
         return ResourceUsage.from_row(await services(info).read(usage.array_usage, self.array_id))
+
+    @strawberry.field(description="What the template's tasks ask for, to compare with their usage.")
+    async def requested(self, info: Info) -> RequestedResources:
+        return RequestedResources.from_row(
+            await services(info).read(usage.array_requested, self.array_id)
+        )
 
     @classmethod
     def from_row(cls, t: usage.WorkflowTemplate) -> WorkflowTemplate:
