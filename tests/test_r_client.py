@@ -17,6 +17,11 @@ from pathlib import Path
 import pytest
 from conftest import Stack, unavailable
 from jobmon_client import Tool
+from jobmon_server.auth import create_token
+from jobmon_server.db.engine import Database
+from jobmon_server.db.migrate import upgrade
+from jobmon_server.embedded import start
+from jobmon_server.settings import Settings
 
 PACKAGE = Path(__file__).resolve().parent.parent / "client" / "R" / "jobmonr"
 # As testthat's JUnit report names them.
@@ -46,8 +51,10 @@ def r_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return library
 
 
-def rscript(library: Path, code: str, server_url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "R_LIBS": str(library), "JOBMON_SERVER_URL": server_url}
+def rscript(
+    library: Path, code: str, server_url: str, **env_vars: str
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "R_LIBS": str(library), "JOBMON_SERVER_URL": server_url, **env_vars}
     return subprocess.run(
         ["Rscript", "-e", code], capture_output=True, text=True, env=env, timeout=600
     )
@@ -114,3 +121,31 @@ def test_python_and_r_bind_the_same_workflow(stack: Stack, r_library: Path, uniq
     bound = json.loads(result.stdout.strip().splitlines()[-1])
     assert bound["workflow_id"] == workflow_id
     assert bound["task_ids"] == [t.task_id for t in [*tasks, last]]
+
+
+def test_r_binds_with_a_token_on_a_shared_server(
+    make_database, r_library: Path, unique: str
+) -> None:  # type: ignore[no-untyped-def]
+    db_url = make_database("sqlite")
+    upgrade(db_url)
+    database = Database(db_url)
+    with database.write() as session:
+        token = create_token(session, "alice")
+    database.dispose()
+    server = start(port=0, settings=Settings(db_url=db_url, auth="token"))
+    code = f"""
+    library(jobmonr)
+    tool <- tool("shared_r")
+    tt <- task_template(tool, "t", "echo {{x}}", node_args = "x")
+    wf <- bind(add_tasks(workflow(tool, "shared_{unique}"), list(task(tt, x = 1))))
+    cat(workflow_status(wf)$user, "\\n")
+    """
+    try:
+        with_token = rscript(r_library, code, server.url, JOBMON_TOKEN=token)
+        without = rscript(r_library, code, server.url, JOBMON_TOKEN="")
+    finally:
+        server.stop()
+    assert with_token.returncode == 0, with_token.stderr[-2000:]
+    assert with_token.stdout.split()[-1] == "alice"  # the token's user owns what it binds
+    assert without.returncode != 0
+    assert "token" in without.stderr and "JOBMON_TOKEN" in without.stderr, without.stderr[-2000:]

@@ -31,6 +31,34 @@ run <- function(workflow, resume = FALSE, seconds_until_timeout = 36000, fail_fa
   check_workflow(workflow)
   started <- Sys.time()
   bind(workflow)
+  snapshot <- start_run(workflow$workflow_id, workflow$name, workflow$user, resume,
+                        seconds_until_timeout, fail_fast, reset_running_jobs)
+  workflow$workflow_run_id <- snapshot$run_id
+  run_outcome(snapshot, detach, seconds_until_timeout, started)
+}
+
+#' Resume a workflow by its id
+#'
+#' Starts a new run of a workflow stored before, without its script: what is DONE is kept
+#' and the rest runs again. As `jobmon workflow resume`, and as [run()] with
+#' `resume = TRUE` for a workflow defined in this session.
+#'
+#' @param workflow_id The workflow's id.
+#' @inheritParams run
+#' @return As [run()].
+#' @export
+resume_workflow <- function(workflow_id, seconds_until_timeout = 36000, fail_fast = FALSE,
+                            reset_running_jobs = TRUE, detach = FALSE) {
+  started <- Sys.time()
+  id <- check_whole(workflow_id, "resume_workflow: workflow_id")
+  name <- workflow_status(id)$name
+  snapshot <- start_run(id, name, current_user(), TRUE, seconds_until_timeout, fail_fast,
+                        reset_running_jobs)
+  run_outcome(snapshot, detach, seconds_until_timeout, started)
+}
+
+start_run <- function(workflow_id, name, user, resume, seconds_until_timeout, fail_fast,
+                      reset_running_jobs) {
   snapshot <- run_snapshot(tryCatch(
     unwrap(graphql(paste0(
       "mutation Start($workflowId: Int!, $user: String!, $resume: Boolean!,
@@ -38,18 +66,22 @@ run <- function(workflow, resume = FALSE, seconds_until_timeout = 36000, fail_fa
          startWorkflowRun(workflowId: $workflowId, user: $user, resume: $resume,
            resetRunningJobs: $resetRunningJobs, failFast: $failFast,
            secondsUntilTimeout: $secondsUntilTimeout) { ", run_fields, " } }"),
-      list(workflowId = scalar(workflow$workflow_id), user = scalar(workflow$user),
+      list(workflowId = scalar(workflow_id), user = scalar(user),
            resume = scalar(isTRUE(resume)), resetRunningJobs = scalar(isTRUE(reset_running_jobs)),
            failFast = scalar(isTRUE(fail_fast)),
            secondsUntilTimeout = scalar(as.integer(seconds_until_timeout)))),
       "startWorkflowRun"),
     jobmon_validation_error = function(e) {
-      server_error(sprintf("cannot start a run of workflow %d '%s': %s", workflow$workflow_id,
-                           workflow$name, conditionMessage(e)), "ValidationError")
+      server_error(sprintf("cannot start a run of workflow %d '%s': %s", workflow_id, name,
+                           conditionMessage(e)), "ValidationError")
     }))
-  workflow$workflow_run_id <- snapshot$run_id
-  message(sprintf("workflow %d '%s': run %d started (%d tasks)", snapshot$workflow_id,
-                  workflow$name, snapshot$run_id, snapshot$total))
+  message(sprintf("workflow %d '%s': run %d started (%d tasks)", snapshot$workflow_id, name,
+                  snapshot$run_id, snapshot$total))
+  snapshot
+}
+
+# Follows the run unless detached; answers the workflow's status with the run's figures.
+run_outcome <- function(snapshot, detach, seconds_until_timeout, started) {
   if (!isTRUE(detach)) snapshot <- follow_run(snapshot, seconds_until_timeout)
   structure(snapshot$workflow_status, class = c("jobmon_run_status", "character"),
             workflow_id = snapshot$workflow_id, workflow_run_id = snapshot$run_id,

@@ -35,9 +35,10 @@ print.jobmon_tool <- function(x, ...) {
 #' @param x A tool or a task template.
 #' @param cluster_name The cluster these resources are for. For a task template, `NULL`
 #'   means whichever cluster its tasks run on.
-#' @param resources A named list: `cores`, `memory` (such as `"1G"`), `runtime` (such as
-#'   `"10m"` or `"01:30:00"`), `queue`, `project`, `constraints`, `gpus`, and `sbatch` (a
-#'   named list of other sbatch options).
+#' @param resources A named list: `cores`, `memory` (such as `"512M"` or `"1G"`; a bare
+#'   number is GB), `runtime` (such as `"10m"`, `"2h"` or `"01:30:00"`; a bare number is
+#'   seconds), `queue`, `project`, `constraints`, `gpus`, and `sbatch` (a named list of other
+#'   sbatch options).
 #' @return `x`, invisibly.
 #' @export
 set_default_compute_resources <- function(x, cluster_name, resources) {

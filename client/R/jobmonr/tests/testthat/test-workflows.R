@@ -94,12 +94,17 @@ test_that("a failing task is retried, fails the workflow, and resumes once fixed
   expect_equal(fatal$name, "step_label_flaky")
   expect_equal(fatal$num_attempts, 2L)
 
+  # resumed by id, as from another script, before the fix: it fails again
+  status <- quiet(jobmonr::resume_workflow(wf$workflow_id, seconds_until_timeout = 300))
+  expect_equal(as.character(status), "FAILED")
+  expect_equal(readLines(log), c("first", rep("flaky", 4)))
+
   file.create(flag)
   again <- define(args)  # as a new R session would: the same definition finds the same workflow
   status <- quiet(jobmonr::run(again, resume = TRUE, seconds_until_timeout = 300))
   expect_equal(again$workflow_id, wf$workflow_id)
   expect_equal(as.character(status), "DONE")
-  expect_equal(readLines(log), c("first", "flaky", "flaky", "flaky", "after"))
+  expect_equal(readLines(log), c("first", rep("flaky", 5), "after"))
   expect_equal(jobmonr::task_status(again)$status, c("DONE", "DONE", "DONE"))
 })
 
