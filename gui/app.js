@@ -15,11 +15,17 @@ const REFRESH_MS = 300; // events arriving together cause one refresh
 const COUNTS = "taskCounts { status count }";
 const WORKFLOWS = `
 query Workflows(
-  $users: [String!], $statuses: [WorkflowStatus!], $name: String, $first: Int!, $after: String
+  $users: [String!], $statuses: [WorkflowStatus!], $name: String, $tools: [String!],
+  $createdAfter: DateTime, $createdBefore: DateTime, $first: Int!, $after: String
 ) {
   lastEventCursor
-  workflows(users: $users, statuses: $statuses, nameContains: $name, first: $first, after: $after) {
-    items { id name user status totalTasks created ${COUNTS} latestRun { id status created } }
+  workflows(
+    users: $users, statuses: $statuses, nameContains: $name, tools: $tools,
+    createdAfter: $createdAfter, createdBefore: $createdBefore, first: $first, after: $after
+  ) {
+    items {
+      id name user toolName status totalTasks created ${COUNTS} latestRun { id status created }
+    }
     endCursor hasNextPage
   }
 }`;
@@ -29,7 +35,7 @@ query Workflow($id: Int!) {
   workflow(id: $id) {
     __typename
     ... on Workflow {
-      id name user status description totalTasks created statusDate maxConcurrentlyRunning
+      id name user toolName status description totalTasks created statusDate maxConcurrentlyRunning
       ${COUNTS}
       runs(first: 20) { items { id status user created statusDate } }
       templates {
@@ -152,6 +158,13 @@ export function groupCounts(counts) {
   return grouped;
 }
 
+// Midnight at the start of a local day ("2026-11-27"), plus some days, as an ISO time.
+function localDay(day, plusDays) {
+  const date = new Date(`${day}T00:00:00`);
+  date.setDate(date.getDate() + plusDays);
+  return date.toISOString();
+}
+
 function debounce(fn, ms) {
   let timer = null;
   return () => {
@@ -176,7 +189,7 @@ window.dashboard = () => ({
   groups: Object.keys(GROUPS),
   // workflows page
   workflows: [],
-  filters: { user: "", status: "", name: "" },
+  filters: { user: "", status: "", name: "", tool: "", from: "", to: "" },
   cursors: [null],
   hasNext: false,
   // workflow page
@@ -232,11 +245,9 @@ window.dashboard = () => ({
       if (page === "workflow" && id) await this.loadWorkflow(id, true);
       else if (page === "task" && id) await this.loadTask(id, true);
       else {
-        this.filters = {
-          user: params.get("user") || "",
-          status: params.get("status") || "",
-          name: params.get("name") || "",
-        };
+        this.filters = Object.fromEntries(
+          Object.keys(this.filters).map((key) => [key, params.get(key) || ""]),
+        );
         this.cursors = [null];
         await this.loadWorkflows(true);
       }
@@ -257,6 +268,10 @@ window.dashboard = () => ({
       users: this.filters.user ? [this.filters.user] : null,
       statuses: this.filters.status ? [this.filters.status] : null,
       name: this.filters.name || null,
+      tools: this.filters.tool ? [this.filters.tool] : null,
+      // dates are the viewer's local days; "to" includes its whole day
+      createdAfter: this.filters.from ? localDay(this.filters.from, 0) : null,
+      createdBefore: this.filters.to ? localDay(this.filters.to, 1) : null,
       first: PAGE,
       after,
     });

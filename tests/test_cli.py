@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ import pytest
 import yaml
 from jobmon_client import Tool, Workflow
 from jobmon_client.transport import ValidationFailed
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from tests.conftest import Stack
 from tests.helpers import python_command, workflow
@@ -153,6 +156,64 @@ def test_workflow_status_of_a_user_lists_their_newest_workflows(
     assert len(mine) <= 2
     assert jobmon.json("workflow", "status", "-u", "nobody-has-this-name") == []
     assert "no workflows of nobody" in jobmon.run("workflow", "status", "-u", "nobody").stdout
+
+
+WORKFLOWS = """
+query($tools: [String!], $after: DateTime, $before: DateTime) {
+  workflows(tools: $tools, createdAfter: $after, createdBefore: $before, first: 25) {
+    items { id toolName created taskCounts { status count } latestRun { id } }
+  }
+}"""
+
+
+def test_workflows_filter_by_tool_and_time_with_one_statement_per_field(
+    stack: Stack, unique: str
+) -> None:
+    tool = Tool(name=f"filtered_{unique}", server_url=stack.url)
+    template = tool.get_task_template(
+        template_name="t", command_template="true {n}", node_args=["n"]
+    )
+    made = []
+    for i in range(3):
+        wf = tool.create_workflow(name=f"f{i}", workflow_args=f"{unique}-{i}")
+        wf.add_tasks(template.create_tasks(n=range(i + 1)))
+        made.append(wf.bind())
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        items = stack.query(WORKFLOWS, tools=[tool.name], after=None, before=None)["workflows"]
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    items = items["items"]
+    assert [w["id"] for w in items] == made[::-1]  # newest first, only this tool's
+    assert {w["toolName"] for w in items} == {tool.name}
+    registering = [[c for c in w["taskCounts"] if c["count"]] for w in items]
+    assert registering == [[{"status": "REGISTERING", "count": n}] for n in (3, 2, 1)]
+    assert all(w["latestRun"] is None for w in items)
+    # the page's counts and latest runs are read in one statement each, not one per row
+    grouped = [s for s in statements if "GROUP BY task_status_count.workflow_id" in s]
+    newest_runs = [s for s in statements if "max(workflow_run.id)" in s]
+    assert len(grouped) == 1 and len(newest_runs) == 1
+
+    first = datetime.fromisoformat(items[-1]["created"])
+    in_another_zone = (first - timedelta(seconds=1)).astimezone(timezone(timedelta(hours=2)))
+    later = first + timedelta(minutes=5)
+
+    def ids(after: datetime | None, before: datetime | None) -> list[int]:
+        variables = {
+            "tools": [tool.name],
+            "after": after and after.isoformat(),
+            "before": before and before.isoformat(),
+        }
+        return [w["id"] for w in stack.query(WORKFLOWS, **variables)["workflows"]["items"]]
+
+    assert ids(in_another_zone, later) == made[::-1]
+    assert ids(later, None) == []
+    assert ids(None, in_another_zone) == []
 
 
 def test_workflow_tasks_filters_by_status_and_template(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,21 @@ def test_the_workflows_page_filters_and_pages(server: EmbeddedServer, page: Any)
     row = page.locator(f"#workflows tr[data-workflow-id='{failed.workflow_id}']")
     assert "nightly-failed" in row.inner_text() and "FAILED" in row.inner_text()
     shot(page, "workflows")
+
+    other = Tool(name="other-tool", server_url=server.url)
+    lone = other.create_workflow(name="elsewhere", workflow_args=f"elsewhere-{time.time_ns()}")
+    lone.add_task(other.get_task_template(template_name="t", command_template="true").create_task())
+    lone.bind()
+    today = datetime.now().date()  # the browser's days are this machine's
+    page.goto(f"{server.url}/#/workflows?tool=other-tool&from={today}&to={today}")
+    page.wait_for_function("document.querySelectorAll('#workflows tbody tr').length === 1")
+    row = page.locator(f"#workflows tr[data-workflow-id='{lone.workflow_id}']")
+    assert "other-tool" in row.inner_text() and "elsewhere" in row.inner_text()
+    assert page.locator("input[name='tool']").input_value() == "other-tool"
+    yesterday = today - timedelta(days=1)
+    page.goto(f"{server.url}/#/workflows?tool=other-tool&to={yesterday}")
+    page.locator("#workflows + p.empty").wait_for()
+    assert page.locator("#workflows tbody tr").count() == 0
 
 
 def test_the_workflow_page_shows_its_data_and_follows_it_live(

@@ -26,6 +26,7 @@ from jobmon_server.context import Services
 from jobmon_server.db.engine import Database
 from jobmon_server.db.migrate import upgrade
 from jobmon_server.events import EventHub
+from jobmon_server.graphql.loaders import Loaders
 from jobmon_server.graphql.schema import build_schema
 from jobmon_server.limits import RequestLimits
 from jobmon_server.metrics import CONTENT_TYPE, Metrics
@@ -52,6 +53,7 @@ class JobmonGraphQL(GraphQL):
             "response": response,
             "services": self.services,
             "identity": identity,
+            "loaders": Loaders(self.services),
         }
 
     async def render_graphql_ide(self, request: Request) -> Response:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -11,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
 from jobmon_server.errors import NotFoundError, ValidationFailed
-from jobmon_server.scheduling import task_counts
 
 R = TypeVar("R")
 
@@ -70,27 +70,86 @@ def workflow(session: Session, workflow_id: int) -> models.Workflow:
     return found
 
 
+@dataclass(frozen=True)
+class WorkflowFilter:
+    """Which workflows a list shows; an empty field does not filter."""
+
+    users: list[str] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    name_contains: str | None = None
+    tools: list[str] = field(default_factory=list)
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
 def workflows_page(
-    session: Session,
-    users: list[str],
-    ids: list[int],
-    statuses: list[str],
-    first: int,
-    after: str | None,
-    name_contains: str | None = None,
+    session: Session, which: WorkflowFilter, first: int, after: str | None
 ) -> Page[Any]:
-    """Workflows, newest first, filtered by owner, id, status and part of the name."""
+    """Workflows, newest first, filtered by owner, id, status, name, tool and creation time."""
     wf = models.Workflow
     stmt = select(wf)
-    if users:
-        stmt = stmt.where(wf.user.in_(users))
-    if ids:
-        stmt = stmt.where(wf.id.in_(ids))
-    if statuses:
-        stmt = stmt.where(wf.status.in_(statuses))
-    if name_contains:
-        stmt = stmt.where(wf.name.contains(name_contains, autoescape=True))
+    if which.users:
+        stmt = stmt.where(wf.user.in_(which.users))
+    if which.ids:
+        stmt = stmt.where(wf.id.in_(which.ids))
+    if which.statuses:
+        stmt = stmt.where(wf.status.in_(which.statuses))
+    if which.name_contains:
+        stmt = stmt.where(wf.name.contains(which.name_contains, autoescape=True))
+    if which.tools:
+        versions = (
+            select(models.ToolVersion.id)
+            .join(models.Tool, models.Tool.id == models.ToolVersion.tool_id)
+            .where(models.Tool.name.in_(which.tools))
+        )
+        stmt = stmt.where(wf.tool_version_id.in_(versions))
+    if which.created_after is not None:
+        stmt = stmt.where(wf.created >= naive_utc(which.created_after))
+    if which.created_before is not None:
+        stmt = stmt.where(wf.created < naive_utc(which.created_before))
     return keyset_page(session, stmt, wf.id, first, after, newest_first=True)
+
+
+def naive_utc(value: datetime) -> datetime:
+    """The database keeps naive UTC times."""
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+# For many workflows at once (a page of them): one statement each, not one per workflow.
+
+
+def counts_of(session: Session, workflow_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+    """Tasks per status of each workflow, from the kept counts."""
+    kept = models.TaskStatusCount
+    rows = session.execute(
+        select(kept.workflow_id, kept.status, func.sum(kept.count))
+        .where(kept.workflow_id.in_(workflow_ids))
+        .group_by(kept.workflow_id, kept.status)
+    ).all()
+    found: dict[int, list[tuple[str, int]]] = {i: [] for i in workflow_ids}
+    for workflow_id, status, n in sorted(rows, key=lambda r: (r[0], r[1])):
+        found[workflow_id].append((status, int(n or 0)))
+    return found
+
+
+def latest_runs(session: Session, workflow_ids: list[int]) -> dict[int, models.WorkflowRun]:
+    run = models.WorkflowRun
+    newest = (
+        select(func.max(run.id)).where(run.workflow_id.in_(workflow_ids)).group_by(run.workflow_id)
+    )
+    return {r.workflow_id: r for r in session.scalars(select(run).where(run.id.in_(newest)))}
+
+
+def tool_names(session: Session, workflow_ids: list[int]) -> dict[int, str]:
+    wf, version, tool = models.Workflow, models.ToolVersion, models.Tool
+    rows = session.execute(
+        select(wf.id, tool.name)
+        .join(version, version.id == wf.tool_version_id)
+        .join(tool, tool.id == version.tool_id)
+        .where(wf.id.in_(workflow_ids))
+    ).all()
+    return {workflow_id: name for workflow_id, name in rows}
 
 
 def workflow_run(session: Session, run_id: int) -> models.WorkflowRun:
@@ -98,19 +157,6 @@ def workflow_run(session: Session, run_id: int) -> models.WorkflowRun:
     if found is None:
         raise NotFoundError(f"workflow run {run_id} does not exist")
     return found
-
-
-def latest_run(session: Session, workflow_id: int) -> models.WorkflowRun | None:
-    return session.scalars(
-        select(models.WorkflowRun)
-        .where(models.WorkflowRun.workflow_id == workflow_id)
-        .order_by(models.WorkflowRun.id.desc())
-        .limit(1)
-    ).first()
-
-
-def counts(session: Session, workflow_id: int) -> list[tuple[str, int]]:
-    return sorted(task_counts(session, workflow_id).items())
 
 
 def errors_page(

@@ -6,6 +6,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Awaitable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import strawberry
@@ -120,7 +121,10 @@ class Query:
         return await expected(work())
 
     @strawberry.field(
-        description="Workflows, newest first; filtered by owner, id and status when given."
+        description=(
+            "Workflows, newest first; filtered by owner, id, status, part of the name, tool and "
+            "creation time (createdAfter inclusive, createdBefore exclusive) when given."
+        )
     )
     async def workflows(
         self,
@@ -129,19 +133,23 @@ class Query:
         ids: list[int] | None = None,
         statuses: list[t.WorkflowStatus] | None = None,
         name_contains: str | None = None,
+        tools: list[str] | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
         first: int = 100,
         after: str | None = None,
     ) -> t.WorkflowPage:
         first = reads.check_page_size(first, services(info).settings.max_page_size)
-        page = await services(info).read(
-            reads.workflows_page,
-            list(users or []),
-            list(ids or []),
-            [s.value for s in statuses or []],
-            first,
-            after,
-            name_contains,
+        which = reads.WorkflowFilter(
+            users=list(users or []),
+            ids=list(ids or []),
+            statuses=[s.value for s in statuses or []],
+            name_contains=name_contains,
+            tools=list(tools or []),
+            created_after=created_after,
+            created_before=created_before,
         )
+        page = await services(info).read(reads.workflows_page, which, first, after)
         return t.page_of(t.WorkflowPage, page, lambda r: t.Workflow.from_row(r[0]))
 
     @strawberry.field(

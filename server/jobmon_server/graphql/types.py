@@ -19,6 +19,7 @@ from strawberry.types import Info
 from jobmon_server import error_groups, reads, statuses, usage
 from jobmon_server.context import Services
 from jobmon_server.db import models
+from jobmon_server.graphql.loaders import Loaders
 
 TaskStatus = strawberry.enum(statuses.TaskStatus, description="Status of a task.")
 TaskInstanceStatus = strawberry.enum(
@@ -32,6 +33,10 @@ WorkflowStatus = strawberry.enum(statuses.WorkflowStatus, description="Status of
 
 def services(info: Info) -> Services:
     return info.context["services"]  # type: ignore[no-any-return]
+
+
+def loaders(info: Info) -> Loaders:
+    return info.context["loaders"]  # type: ignore[no-any-return]
 
 
 def aware(value: datetime | None) -> datetime | None:
@@ -217,13 +222,17 @@ class Workflow:
 
     @strawberry.field(description="Tasks per status, kept current as tasks change.")
     async def task_counts(self, info: Info) -> list[StatusCount]:
-        rows = await services(info).read(reads.counts, self.id)
+        rows = await loaders(info).task_counts.load(self.id)
         return [StatusCount(status=TaskStatus(s), count=n) for s, n in rows]
 
     @strawberry.field
     async def latest_run(self, info: Info) -> WorkflowRun | None:
-        run = await services(info).read(reads.latest_run, self.id)
+        run = await loaders(info).latest_run.load(self.id)
         return WorkflowRun.from_row(run) if run else None
+
+    @strawberry.field(description="The name of the tool the workflow belongs to.")
+    async def tool_name(self, info: Info) -> str:
+        return await loaders(info).tool_name.load(self.id)  # type: ignore[no-any-return]
 
     @strawberry.field
     async def runs(self, info: Info, first: int = 100, after: str | None = None) -> WorkflowRunPage:
