@@ -72,7 +72,7 @@ query Task($id: Int!) {
   task(id: $id) {
     __typename
     ... on Task {
-      id workflowId name command status templateName nodeArgs taskArgs computeResources
+      id workflowId name command status templateName nodeArgs taskArgs computeResources clusterName
       numAttempts maxAttempts
       instances(first: 100) {
         items {

@@ -201,6 +201,8 @@ def test_the_task_page_shows_attempts_and_neighbours(server: EmbeddedServer, pag
     assert "ERROR" in text and "4" in text and "boom" in text
     assert "cores" not in page.locator("#task-command").inner_text()
     assert "exit 4" in page.locator("#task-command").inner_text()
+    args = page.locator("#task-args").inner_text()
+    assert "node args: n=0" in args and "task args: none" in args and "on multiprocess" in args
     page.locator("#downstream a").first.click()  # to the summary task, by its link
     page.wait_for_function("location.hash.startsWith('#/task/')")
     page.locator("#upstream a").first.wait_for()
