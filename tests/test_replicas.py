@@ -1,7 +1,12 @@
-"""Two server processes on one PostgreSQL database serve one workflow together."""
+"""Two server processes on one PostgreSQL database serve one workflow together.
+
+The replicas poll for each other's events only every minute here, so whatever reaches a
+subscriber sooner was told by PostgreSQL's NOTIFY.
+"""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -10,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from jobmon_client import Tool, Workflow
+from jobmon_client.transport import GraphQLClient
 from jobmon_server.db.migrate import upgrade
 from jobmon_server.embedded import free_port
 
@@ -17,6 +23,16 @@ from tests.conftest import WorkerThread
 from tests.helpers import wait_until_healthy, workflow
 
 JOBMON = str(Path(sys.executable).parent / "jobmon")
+POLL_SECONDS = 60
+# Nothing else wakes a replica's event reader early: not its polling, not its own duties.
+QUIET = {
+    name: str(POLL_SECONDS)
+    for name in (
+        "JOBMON_EVENT_POLL_SECONDS",
+        "JOBMON_REAPER_INTERVAL",
+        "JOBMON_STALL_CHECK_INTERVAL",
+    )
+}
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +46,7 @@ def replicas(make_database, tmp_path_factory) -> Iterator[tuple[str, str]]:  # t
             subprocess.Popen(
                 [JOBMON, "server", "--port", str(port), "--db", db_url, "--log-level", "warning"],
                 stdout=subprocess.DEVNULL,
+                env={**os.environ, **QUIET},
             )
         )
         urls.append(f"http://127.0.0.1:{port}")
@@ -90,3 +107,30 @@ def test_a_subscriber_on_one_replica_sees_what_the_other_writes(
     assert len(done) == 20
     cursors = [int(e["cursor"]) for e in seen]
     assert cursors == sorted(set(cursors))
+
+
+def test_a_commit_on_one_replica_reaches_the_others_subscriber_at_once(
+    replicas: tuple[str, str],
+) -> None:
+    from tests.test_subscriptions import EVENTS, Collector
+
+    a, b = replicas
+    wf = define(a, f"notify-{time.time_ns()}")
+    wf_id = wf.bind()
+    on_b = Collector(b, EVENTS, {"id": wf_id, "after": None}, "workflowEvents")
+    with GraphQLClient(a) as client:
+        run = client.execute(
+            'mutation($id: Int!) { startWorkflowRun(workflowId: $id, user: "r") {'
+            " ... on WorkflowRun { id } } }",
+            {"id": wf_id},
+        )["startWorkflowRun"]
+        on_b.take_until(lambda e: e["entity"] == "workflow_run")  # B's stream is live now
+        client.execute(
+            "mutation($id: Int!) { stopWorkflowRun(workflowRunId: $id) { __typename } }",
+            {"id": run["id"]},
+        )
+        stopped = time.monotonic()
+    seen = on_b.take_until(lambda e: e["entity"] == "workflow" and e["toStatus"] == "HALTED")
+    waited = time.monotonic() - stopped
+    assert seen[-1]["toStatus"] == "HALTED"
+    assert waited < POLL_SECONDS / 10, f"B heard of A's commit after {waited:.1f} s"

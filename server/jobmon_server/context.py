@@ -10,6 +10,7 @@ from anyio import to_thread
 
 from jobmon_server.db.engine import Database
 from jobmon_server.events import EventHub
+from jobmon_server.notify import WROTE_EVENTS
 from jobmon_server.settings import Settings
 from jobmon_server.wakeup import Wakeup
 
@@ -41,7 +42,8 @@ class Services:
         with self.db.write() as session:
             result = fn(session, *args, **kwargs)
             woken = session.info.get("wake_clusters", set())
+            wrote_events = session.info.get(WROTE_EVENTS, False)
         self.wakeup.notify(woken)
-        if self.hub is not None:
+        if self.hub is not None and wrote_events:
             self.hub.poke()
         return result

@@ -1,9 +1,11 @@
 """Event streams for subscriptions: replay after a cursor, then live, with nothing lost.
 
 Every status change is an event row; its id is the cursor. One poller per server process
-(``EventHub``) reads new rows a page at a time, woken at once by this process's own
-commits and every quarter second otherwise (which is how events written through another
-replica arrive), and hands each row to the subscribers whose filter it passes.
+(``EventHub``) reads new rows a page at a time and hands each row to the subscribers whose
+filter it passes. It is woken at once by this process's own commits and, on PostgreSQL, by
+the NOTIFY of any process's commit (see ``notify``); elsewhere it polls every
+``event_poll_seconds`` (a quarter second by default), which is how events written through
+another replica arrive.
 
 Ids are handed out when a row is inserted, not when its transaction commits, so on
 PostgreSQL and MariaDB id 11 may become visible before id 10. The hub therefore delivers
@@ -28,10 +30,11 @@ from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
 from jobmon_server.db.engine import Database
+from jobmon_server.notify import listen
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.25
+LISTENING_POLL_SECONDS = 5.0  # a safety net when PostgreSQL notifies
 BATCH_SECONDS = 0.05
 GAP_GRACE_SECONDS = 2.0
 PAGE = 2000
@@ -100,8 +103,12 @@ def last_event_id(session: Session) -> int:
 class EventHub:
     """The one poller of a process; see the module's docstring."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, poll_seconds: float = 0.25) -> None:
         self.db = db
+        self.listens = db.dialect == "postgresql"
+        self.poll_seconds = (
+            max(poll_seconds, LISTENING_POLL_SECONDS) if self.listens else poll_seconds
+        )
         self.horizon = 0  # every event up to here has been handed out
         self._subscribers: set[Subscriber] = set()
         self._wake = asyncio.Event()
@@ -111,9 +118,21 @@ class EventHub:
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         self.horizon = await to_thread.run_sync(self._read, last_event_id)
+        listener = (
+            asyncio.create_task(listen(self.db.engine.url, self._wake.set))
+            if self.listens
+            else None
+        )
+        try:
+            await self._follow()
+        finally:
+            if listener is not None:
+                listener.cancel()
+
+    async def _follow(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             if self._wake.is_set():
                 await asyncio.sleep(BATCH_SECONDS)  # let commits close together share a read
             self._wake.clear()

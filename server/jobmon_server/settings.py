@@ -38,6 +38,11 @@ class Settings:
     stall_check_interval: float = field(
         default_factory=lambda: _env_float("JOBMON_STALL_CHECK_INTERVAL", 30)
     )
+    # How often each process reads events that other processes wrote, for subscriptions.
+    # On PostgreSQL it is told by LISTEN/NOTIFY and reads at least every 5 s as a safety net.
+    event_poll_seconds: float = field(
+        default_factory=lambda: _env_float("JOBMON_EVENT_POLL_SECONDS", 0.25)
+    )
     max_claim_wait: float = 30.0
     max_page_size: int = 1000
     # "token": every GraphQL request needs a token (a shared server); "none": no login.

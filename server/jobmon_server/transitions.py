@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
 from jobmon_server.db.statements import chunks
+from jobmon_server.notify import notify_events
 from jobmon_server.statuses import TI, WR, T, W
 
 TASK_TRANSITIONS: Mapping[str, frozenset[str]] = {
@@ -203,6 +204,8 @@ def write_events(session: Session, events: Iterable[dict[str, Any]]) -> None:
     events = list(events)
     for part in chunks(events, 5000):
         session.execute(insert(models.Event), list(part))
+    if events:
+        notify_events(session)
 
 
 def _count(session: Session, rows: Sequence[Any], to_status: str) -> None:
