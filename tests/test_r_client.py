@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -85,6 +86,30 @@ def test_r_package_tests_pass_against_a_real_server(
     missing = WORKFLOW_TESTS - set(outcomes)
     assert not missing, f"the R workflow tests did not run: {missing}; ran {sorted(outcomes)}"
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_the_r_quickstart_example_runs_and_resumes(
+    stack: Stack, r_library: Path, tmp_path: Path
+) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "quickstart.R"
+    out = tmp_path / "out"
+    env = {**os.environ, "R_LIBS": str(r_library), "JOBMON_SERVER_URL": stack.url}
+
+    def run_example() -> tuple[int, str]:
+        command = ["Rscript", str(example), str(out)]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert "21 of 21 tasks done, 0 failed" in done.stdout
+        started = re.search(r"workflow (\d+) 'quickstart_r': run \d+ started", done.stderr)
+        assert started, done.stderr[-3000:]
+        return int(started.group(1)), done.stderr
+
+    workflow_id, _ = run_example()
+    assert (out / "summary.txt").read_text().strip() == "20"
+    written = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    again, _ = run_example()  # the same directory: the same workflow, resumed
+    assert again == workflow_id
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == written  # nothing reran
 
 
 def test_python_and_r_bind_the_same_workflow(stack: Stack, r_library: Path, unique: str) -> None:
