@@ -11,7 +11,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from jobmon_client import Tool, Workflow
@@ -35,8 +37,14 @@ QUIET = {
 }
 
 
+class Replicas(NamedTuple):
+    a: str
+    b: str
+    db_url: str
+
+
 @pytest.fixture(scope="module")
-def replicas(make_database, tmp_path_factory) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def replicas(make_database, tmp_path_factory) -> Iterator[Replicas]:  # type: ignore[no-untyped-def]
     db_url = make_database("postgresql")
     upgrade(db_url)
     processes, urls = [], []
@@ -53,7 +61,7 @@ def replicas(make_database, tmp_path_factory) -> Iterator[tuple[str, str]]:  # t
     try:
         for url, process in zip(urls, processes, strict=True):
             wait_until_healthy(url, process)
-        yield urls[0], urls[1]
+        yield Replicas(urls[0], urls[1], db_url)
     finally:
         for process in processes:
             process.terminate()
@@ -73,9 +81,9 @@ def define(url: str, label: str) -> Workflow:
 
 
 def test_bound_through_one_replica_and_run_through_the_other(
-    replicas: tuple[str, str], tmp_path: Path
+    replicas: Replicas, tmp_path: Path
 ) -> None:
-    a, b = replicas
+    a, b, _ = replicas
     label = f"replicas-{time.time_ns()}"
     bound_id = define(a, label).bind()
     worker = WorkerThread(a, "multiprocess", 2, tmp_path)  # claims through A
@@ -89,11 +97,11 @@ def test_bound_through_one_replica_and_run_through_the_other(
 
 
 def test_a_subscriber_on_one_replica_sees_what_the_other_writes(
-    replicas: tuple[str, str], tmp_path: Path
+    replicas: Replicas, tmp_path: Path
 ) -> None:
     from tests.test_subscriptions import EVENTS, Collector, is_workflow_end
 
-    a, b = replicas
+    a, b, _ = replicas
     wf = define(a, f"fan-out-{time.time_ns()}")
     wf_id = wf.bind()
     on_b = Collector(b, EVENTS, {"id": wf_id, "after": None}, "workflowEvents")
@@ -110,11 +118,11 @@ def test_a_subscriber_on_one_replica_sees_what_the_other_writes(
 
 
 def test_a_commit_on_one_replica_reaches_the_others_subscriber_at_once(
-    replicas: tuple[str, str],
+    replicas: Replicas,
 ) -> None:
     from tests.test_subscriptions import EVENTS, Collector
 
-    a, b = replicas
+    a, b, _ = replicas
     wf = define(a, f"notify-{time.time_ns()}")
     wf_id = wf.bind()
     on_b = Collector(b, EVENTS, {"id": wf_id, "after": None}, "workflowEvents")
@@ -134,3 +142,50 @@ def test_a_commit_on_one_replica_reaches_the_others_subscriber_at_once(
     waited = time.monotonic() - stopped
     assert seen[-1]["toStatus"] == "HALTED"
     assert waited < POLL_SECONDS / 10, f"B heard of A's commit after {waited:.1f} s"
+
+
+def test_events_after_a_rolled_back_one_arrive_once_its_grace_ends(replicas: Replicas) -> None:
+    """A transaction that wrote an event and rolled back leaves a gap in the ids; readers
+    wait out the gap's grace, then go on without waiting for their next poll."""
+    from jobmon_server.db import models
+    from jobmon_server.db.engine import normalize_url
+    from jobmon_server.events import GAP_GRACE_SECONDS
+    from sqlalchemy import create_engine, insert
+
+    from tests.test_subscriptions import EVENTS, Collector
+
+    a, b, db_url = replicas
+    wf_id = define(a, f"gap-{time.time_ns()}").bind()
+    on_b = Collector(b, EVENTS, {"id": wf_id, "after": None}, "workflowEvents")
+    with GraphQLClient(a) as client:
+        run = client.execute(
+            'mutation($id: Int!) { startWorkflowRun(workflowId: $id, user: "r") {'
+            " ... on WorkflowRun { id } } }",
+            {"id": wf_id},
+        )["startWorkflowRun"]
+        on_b.take_until(lambda e: e["entity"] == "workflow_run")
+        engine = create_engine(normalize_url(db_url))
+        with engine.connect() as conn:  # takes an id, then gives the row up
+            conn.execute(
+                insert(models.Event).values(
+                    workflow_id=wf_id,
+                    entity="workflow",
+                    entity_id=wf_id,
+                    from_status=None,
+                    to_status="RUNNING",
+                    note="rolled back",
+                    time=datetime.now(UTC).replace(tzinfo=None),
+                )
+            )
+            conn.rollback()
+        engine.dispose()
+        client.execute(
+            "mutation($id: Int!) { stopWorkflowRun(workflowRunId: $id) { __typename } }",
+            {"id": run["id"]},
+        )
+        stopped = time.monotonic()
+    seen = on_b.take_until(lambda e: e["entity"] == "workflow" and e["toStatus"] == "HALTED")
+    waited = time.monotonic() - stopped
+    cursors = [int(e["cursor"]) for e in seen]
+    assert cursors == sorted(set(cursors))
+    assert GAP_GRACE_SECONDS - 0.5 < waited < GAP_GRACE_SECONDS + 3, waited

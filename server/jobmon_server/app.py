@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         ),
         settings=settings,
     )
-    services.hub = EventHub(services.db, settings.event_poll_seconds)
+    services.hub = EventHub(services.db, settings.event_poll_seconds, settings.event_notify)
     graphql = JobmonGraphQL(services)
     metrics = Metrics(services.db)
 

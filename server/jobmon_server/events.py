@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
 from jobmon_server.db.engine import Database
-from jobmon_server.notify import listen
+from jobmon_server.notify import PostgresChannel
 
 log = logging.getLogger(__name__)
 
@@ -103,36 +103,47 @@ def last_event_id(session: Session) -> int:
 class EventHub:
     """The one poller of a process; see the module's docstring."""
 
-    def __init__(self, db: Database, poll_seconds: float = 0.25) -> None:
+    def __init__(self, db: Database, poll_seconds: float = 0.25, notify: bool = True) -> None:
         self.db = db
-        self.listens = db.dialect == "postgresql"
-        self.poll_seconds = (
-            max(poll_seconds, LISTENING_POLL_SECONDS) if self.listens else poll_seconds
-        )
+        self.poll_seconds = poll_seconds
         self.horizon = 0  # every event up to here has been handed out
         self._subscribers: set[Subscriber] = set()
         self._wake = asyncio.Event()
         self._gap_since: tuple[int, float] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.channel = (
+            PostgresChannel(db.engine, self._wake.set)
+            if notify and db.dialect == "postgresql"
+            else None
+        )
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         self.horizon = await to_thread.run_sync(self._read, last_event_id)
-        listener = (
-            asyncio.create_task(listen(self.db.engine.url, self._wake.set))
-            if self.listens
-            else None
-        )
+        channel = asyncio.create_task(self.channel.run()) if self.channel else None
         try:
             await self._follow()
         finally:
-            if listener is not None:
-                listener.cancel()
+            if channel is not None:
+                channel.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await channel
+
+    def _wait_seconds(self) -> float:
+        """Until the next read without a wake-up: slow while told of commits, and no later
+        than the end of a gap's grace."""
+        seconds = self.poll_seconds
+        if self.channel is not None and self.channel.live:
+            seconds = max(seconds, LISTENING_POLL_SECONDS)
+        if self._gap_since is not None:
+            waited = time.monotonic() - self._gap_since[1]
+            seconds = min(seconds, max(GAP_GRACE_SECONDS - waited, 0.0) + BATCH_SECONDS)
+        return seconds
 
     async def _follow(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), self._wait_seconds())
             if self._wake.is_set():
                 await asyncio.sleep(BATCH_SECONDS)  # let commits close together share a read
             self._wake.clear()
@@ -149,10 +160,17 @@ class EventHub:
                 await asyncio.sleep(1.0)
 
     def poke(self) -> None:
-        """New events were committed in this process (any thread): read them soon."""
-        if self._loop is not None and self._subscribers:
+        """New events were committed in this process (any thread): read them soon, and
+        tell the other processes."""
+        if self._loop is not None:
             with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._wake.set)
+                self._loop.call_soon_threadsafe(self._committed)
+
+    def _committed(self) -> None:
+        if self._subscribers:
+            self._wake.set()
+        if self.channel is not None:
+            self.channel.announce()
 
     def subscribe(self, matches: Matcher) -> Subscriber:
         subscriber = Subscriber(matches, self.horizon)

@@ -1,9 +1,12 @@
 """PostgreSQL LISTEN/NOTIFY: a commit that wrote events wakes every server process at once.
 
-A transaction that inserts event rows also sends ``NOTIFY jobmon_events``; PostgreSQL
-delivers it when the transaction commits, and folds repeats within one transaction. Each
-process's ``EventHub`` keeps one connection listening and reads the new rows when told.
-Other databases have no such channel: there the hub polls (see ``events``).
+After a transaction that wrote event rows commits, its process sends ``NOTIFY
+jobmon_events`` on a connection of its own (coalescing a burst of commits into one), and
+every process's ``EventHub`` hears it on the connection it keeps listening. The NOTIFY is
+sent after the commit, not inside the transaction: PostgreSQL serializes the commits of
+transactions that notify, and delivery does not need to be atomic, since readers go by
+event id and also poll as a safety net. Other databases have no such channel: there the
+hub polls (see ``events``).
 """
 
 from __future__ import annotations
@@ -13,41 +16,81 @@ import logging
 from collections.abc import Callable
 
 import psycopg
-from sqlalchemy import text
-from sqlalchemy.engine import URL
+from anyio import to_thread
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "jobmon_events"
-RECONNECT_SECONDS = 2.0
-
-
 WROTE_EVENTS = "wrote_events"  # set in a session's info by a transaction that wrote events
+BATCH_SECONDS = 0.05  # commits this close together send one NOTIFY
+HEALTH_SECONDS = 30.0  # a listening connection this quiet is checked with a query
+RECONNECT_SECONDS = 2.0
+# Without them a connection cut by a failover or a NAT timeout would wait forever.
+KEEPALIVES = {
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
 
 
-def notify_events(session: Session) -> None:
-    """Mark the transaction as one that wrote events, and on PostgreSQL tell the other
-    processes (at commit)."""
-    if session.info.get(WROTE_EVENTS):
-        return
+def mark_events_written(session: Session) -> None:
+    """Note that this transaction wrote events, so that its commit tells the readers."""
     session.info[WROTE_EVENTS] = True
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"NOTIFY {CHANNEL}"))
 
 
-async def listen(url: URL, on_notify: Callable[[], None]) -> None:
-    """Call ``on_notify`` for every notification, reconnecting for as long as it runs."""
-    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    while True:
-        try:
-            async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
-                await conn.execute(f"LISTEN {CHANNEL}")
-                on_notify()  # anything committed while we were not listening
-                async for _ in conn.notifies():
-                    on_notify()
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - the hub still polls; listen again soon
-            log.warning("listening for new events failed; retrying", exc_info=True)
-        await asyncio.sleep(RECONNECT_SECONDS)
+class PostgresChannel:
+    """Tells the other processes that events were committed, and hears when they were."""
+
+    def __init__(self, engine: Engine, on_notify: Callable[[], None]) -> None:
+        self.engine = engine
+        self.on_notify = on_notify
+        self.live = False  # listening now: the hub may poll slowly
+        self._announce = asyncio.Event()
+
+    def announce(self) -> None:
+        """Events were committed in this process; call on the event loop."""
+        self._announce.set()
+
+    async def run(self) -> None:
+        await asyncio.gather(self._listen(), self._send())
+
+    async def _send(self) -> None:
+        while True:
+            await self._announce.wait()
+            await asyncio.sleep(BATCH_SECONDS)
+            self._announce.clear()
+            try:
+                await to_thread.run_sync(self._notify)
+            except Exception:  # noqa: BLE001 - the readers still poll
+                log.warning("telling the other processes about new events failed", exc_info=True)
+
+    def _notify(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(text(f"NOTIFY {CHANNEL}"))
+            conn.commit()
+
+    async def _listen(self) -> None:
+        url = self.engine.url.set(drivername="postgresql")
+        conninfo = url.render_as_string(hide_password=False)
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    conninfo, autocommit=True, **KEEPALIVES
+                ) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    self.live = True
+                    self.on_notify()  # anything committed while nobody listened
+                    while True:
+                        async for _ in conn.notifies(timeout=HEALTH_SECONDS):
+                            self.on_notify()
+                        await conn.execute("SELECT 1")  # a dead connection raises here
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the hub polls meanwhile; listen again soon
+                log.warning("listening for new events failed; retrying", exc_info=True)
+            finally:
+                self.live = False
+            await asyncio.sleep(RECONNECT_SECONDS)

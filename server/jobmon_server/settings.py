@@ -39,10 +39,12 @@ class Settings:
         default_factory=lambda: _env_float("JOBMON_STALL_CHECK_INTERVAL", 30)
     )
     # How often each process reads events that other processes wrote, for subscriptions.
-    # On PostgreSQL it is told by LISTEN/NOTIFY and reads at least every 5 s as a safety net.
+    # On PostgreSQL it is told by LISTEN/NOTIFY and reads at least every 5 s as a safety net;
+    # turn that off where LISTEN cannot work (behind pgbouncer in transaction mode).
     event_poll_seconds: float = field(
         default_factory=lambda: _env_float("JOBMON_EVENT_POLL_SECONDS", 0.25)
     )
+    event_notify: bool = field(default_factory=lambda: _env_bool("JOBMON_EVENT_NOTIFY", True))
     max_claim_wait: float = 30.0
     max_page_size: int = 1000
     # "token": every GraphQL request needs a token (a shared server); "none": no login.

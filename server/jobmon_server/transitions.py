@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
 from jobmon_server.db.statements import chunks
-from jobmon_server.notify import notify_events
+from jobmon_server.notify import mark_events_written
 from jobmon_server.statuses import TI, WR, T, W
 
 TASK_TRANSITIONS: Mapping[str, frozenset[str]] = {
@@ -205,7 +205,7 @@ def write_events(session: Session, events: Iterable[dict[str, Any]]) -> None:
     for part in chunks(events, 5000):
         session.execute(insert(models.Event), list(part))
     if events:
-        notify_events(session)
+        mark_events_written(session)
 
 
 def _count(session: Session, rows: Sequence[Any], to_status: str) -> None:
