@@ -2,9 +2,10 @@
 
 Statistics come from the finished (DONE) attempts: their peak memory (max RSS) and their
 wall-clock runtime, read for one template of one workflow at a time. Count, min and max
-cover every such attempt (SQL aggregates); the median and the suggestion come from the
-latest ``SAMPLE_SIZE`` of them, so that a template with a million attempts costs no more
-to read than one with twenty thousand.
+cover every such attempt (an aggregate in the database); the median and the suggestion
+come from the latest ``SAMPLE_SIZE`` of them, so that only that many rows ever reach
+Python. The database still reads every finished attempt of the template for the
+aggregate: about 20 ms per 100,000 on SQLite.
 """
 
 from __future__ import annotations

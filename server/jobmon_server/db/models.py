@@ -151,6 +151,7 @@ class Task(Base):
     __table_args__ = (
         UniqueConstraint("workflow_id", "node_id"),
         Index("ix_task_workflow_status_id", "workflow_id", "status", "id"),
+        Index("ix_task_workflow_id", "workflow_id", "id"),
         Index("ix_task_array_status", "array_id", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -207,6 +208,7 @@ class TaskInstance(Base):
         Index("ix_ti_status_report_by", "status", "report_by_date"),
         Index("ix_ti_worker_status", "worker_id", "status"),
         Index("ix_ti_workflow_status", "workflow_id", "status"),
+        Index("ix_ti_workflow_id", "workflow_id", "id"),
         Index("ix_ti_array_status", "array_id", "status"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

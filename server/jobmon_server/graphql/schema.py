@@ -123,7 +123,8 @@ class Query:
     @strawberry.field(
         description=(
             "Workflows, newest first; filtered by owner, id, status, part of the name, tool and "
-            "creation time (createdAfter inclusive, createdBefore exclusive) when given."
+            "creation time (createdAfter inclusive, createdBefore exclusive; a time without an "
+            "offset is taken as UTC) when given."
         )
     )
     async def workflows(
