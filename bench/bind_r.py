@@ -44,13 +44,14 @@ for (i in seq_len(n_summary)) {{
     add_upstream(summaries[[i]], works[[j]])
   }}
 }}
-wf <- add_tasks(workflow(tool, "{label}", name = "bench_bind_r"), c(preps, works, summaries))
+all_tasks <- c(preps, works, summaries)
+wf <- add_tasks(workflow(tool, "{label}", name = "bench_bind_r"), all_tasks)
 defined <- Sys.time()
 bind(wf)
 bound <- Sys.time()
-edges <- sum(vapply(wf$tasks, function(t) length(t$upstream), 0L))
+edges <- sum(vapply(all_tasks, function(t) length(t$upstream), 0L))
 cat(jsonlite::toJSON(list(
-  tasks = length(wf$tasks), edges = edges,
+  tasks = length(all_tasks), edges = edges,
   define_seconds = round(as.numeric(difftime(defined, started, units = "secs")), 2),
   bind_seconds = round(as.numeric(difftime(bound, defined, units = "secs")), 2)
 ), auto_unbox = TRUE), "\\n")

@@ -117,12 +117,14 @@ def test_python_and_r_bind_the_same_workflow(stack: Stack, r_library: Path, uniq
     tool = Tool(name="cross_language", server_url=stack.url)
     template = tool.get_task_template(
         template_name="model",
-        command_template="echo {location_id} {year} {out}",
+        command_template="echo {location_id} {year} {scale} {out}",
         node_args=["location_id"],
-        task_args=["year"],
+        task_args=["year", "scale"],
         op_args=["out"],
     )
-    tasks = template.create_tasks(location_id=[1, 2, 1000000], year=2026, out="/tmp/a")
+    tasks = template.create_tasks(
+        location_id=[1, 2, 1000000, 0.1 + 0.2], year=2026, scale=1 / 3, out="/tmp/a"
+    )
     summary = tool.get_task_template(template_name="summary", command_template="echo done")
     last = summary.create_task(upstream_tasks=tasks)
     workflow = tool.create_workflow(name="cross", workflow_args=f"cross_{unique}")
@@ -132,9 +134,11 @@ def test_python_and_r_bind_the_same_workflow(stack: Stack, r_library: Path, uniq
     code = f"""
     library(jobmonr)
     tool <- tool("cross_language")
-    model <- task_template(tool, "model", "echo {{location_id}} {{year}} {{out}}",
-                           node_args = "location_id", task_args = "year", op_args = "out")
-    tasks <- array_tasks(model, location_id = c(1, 2, 1e6), year = 2026, out = "/tmp/b")
+    model <- task_template(tool, "model", "echo {{location_id}} {{year}} {{scale}} {{out}}",
+                           node_args = "location_id", task_args = c("year", "scale"),
+                           op_args = "out")
+    tasks <- array_tasks(model, location_id = c(1, 2, 1e6, 0.1 + 0.2), year = 2026,
+                         scale = 1 / 3, out = "/tmp/b")
     summary <- task_template(tool, "summary", "echo done")
     last <- task(summary, upstream_tasks = tasks)
     wf <- bind(add_tasks(workflow(tool, "cross_{unique}", name = "cross"), c(tasks, list(last))))

@@ -18,7 +18,7 @@ edge_chunk_size <- 50000L
 bind <- function(workflow) {
   check_workflow(workflow)
   if (!is.null(workflow$workflow_id)) return(invisible(workflow))
-  if (!length(workflow$tasks)) {
+  if (!length(added_tasks(workflow)$tasks)) {
     definition_error(sprintf("workflow '%s' has no tasks; add some with add_tasks()", workflow$name))
   }
   graph <- build_graph(workflow)
@@ -110,10 +110,11 @@ bind_tasks <- function(workflow_id, tasks, template_ids, settings) {
   unlist(ids)
 }
 
-# One TaskBatchInput; tasks that resolved to the same settings share one resources entry.
+# One TaskBatchInput; tasks that ask for the same resources share one resources entry.
 task_batch <- function(tasks, template_ids, settings, rows) {
   used <- settings$index[rows]
-  kinds <- unique(used)
+  specs <- settings$spec_keys[used]
+  kinds <- unique(specs)
   list(
     templateVersionIds = template_ids,
     names = vapply(tasks, function(t) t$name, ""),
@@ -121,8 +122,8 @@ task_batch <- function(tasks, template_ids, settings, rows) {
     nodeArgs = args_json(tasks, "node_args"),
     taskArgs = args_json(tasks, "task_args"),
     maxAttempts = vapply(settings$entries[used], function(s) s$max_attempts, 0L),
-    resourceIndexes = match(used, kinds) - 1L,
-    resources = lapply(settings$entries[kinds], function(s) {
+    resourceIndexes = match(specs, kinds) - 1L,
+    resources = lapply(settings$entries[match(kinds, settings$spec_keys)], function(s) {
       spec <- list(clusterName = scalar(s$cluster_name), resources = json_value(json_object(s$resources)))
       if (!is.null(s$resource_scales)) spec$resourceScales <- json_value(s$resource_scales)
       if (!is.null(s$fallback_queues)) spec$fallbackQueues <- s$fallback_queues
@@ -156,23 +157,20 @@ bind_edges <- function(workflow_id, upstream_ids, downstream_ids) {
   }
 }
 
-# Each task's cluster, merged resources and max_attempts; tasks that resolve alike share
-# one entry (`index` gives each task's).
+# Each task's cluster, merged resources and max_attempts; tasks whose template and options
+# say the same share one entry (`index` gives each task's), and entries asking for the same
+# resources share one `spec_keys` value.
 resolve_settings <- function(workflow, tasks) {
-  cache <- new.env(parent = emptyenv())
-  entries <- list()
-  index <- integer(length(tasks))
-  for (i in seq_along(tasks)) {
-    t <- tasks[[i]]
-    key <- paste(t$options$id, t$template$version_key, sep = "\x1f")
-    found <- cache[[key]]
-    if (is.null(found)) {
-      found <- cache[[key]] <- length(entries) + 1L
-      entries[[found]] <- resolve_one(workflow, t)
-    }
-    index[[i]] <- found
-  }
-  list(entries = entries, index = index)
+  keys <- paste(vapply(tasks, function(t) t$options$key, ""),
+                vapply(tasks, function(t) t$template$version_key, ""), sep = "\x1f")
+  distinct <- !duplicated(keys)
+  entries <- lapply(tasks[distinct], function(t) resolve_one(workflow, t))
+  spec_keys <- vapply(entries, function(e) {
+    paste(e$cluster_name, jsonlite::toJSON(list(json_object(e$resources), e$resource_scales,
+                                                e$fallback_queues),
+                                           auto_unbox = TRUE, null = "null", digits = NA))
+  }, "")
+  list(entries = entries, index = match(keys, keys[distinct]), spec_keys = spec_keys)
 }
 
 resolve_one <- function(workflow, task) {

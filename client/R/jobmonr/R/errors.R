@@ -9,8 +9,11 @@ jobmon_condition <- function(message, class, call = NULL) {
 }
 
 # A tool, template, task or workflow that cannot be bound as written; nothing was sent.
-definition_error <- function(...) {
-  stop(jobmon_condition(paste0(...), "jobmon_definition_error"))
+# `kind` names a narrower class: "cycle", "missing_upstream", "duplicate_task" or
+# "template_argument" (as the Python client's CycleError, MissingUpstreamError, ...).
+definition_error <- function(..., kind = NULL) {
+  classes <- c(if (!is.null(kind)) paste0("jobmon_", kind, "_error"), "jobmon_definition_error")
+  stop(jobmon_condition(paste0(...), classes))
 }
 
 # The server refused a request; the message is the server's.

@@ -2,21 +2,16 @@
 # Tasks are indexed 1..n; edges are two parallel integer vectors.
 
 build_graph <- function(workflow) {
-  keys <- workflow$keys
+  added <- added_tasks(workflow)
+  keys <- added$keys
   first <- !duplicated(keys)
-  tasks <- workflow$tasks[first]
+  tasks <- added$tasks[first]
   task_keys <- keys[first]
   n <- length(tasks)
-  aliases <- list()  # other task objects that are the same task as tasks[[index]]
-  alias_index <- integer()
-  note_alias <- function(task, index) {
-    if (!identical(task, tasks[[index]])) {  # another object for the same task
-      check_same_task(tasks[[index]], task)
-      aliases[[length(aliases) + 1L]] <<- task
-      alias_index[[length(alias_index) + 1L]] <<- index
-    }
-  }
-  for (i in which(!first)) note_alias(workflow$tasks[[i]], match(keys[[i]], task_keys))
+  # other task objects that are the same task as one in `tasks`: added twice, or named as
+  # an upstream without being added
+  candidates <- added$tasks[!first]
+  candidate_index <- match(keys[!first], task_keys)
   # every dependency at once: one match over all upstream keys, not one per task
   ups <- lapply(tasks, function(t) t$upstream)
   down <- rep.int(seq_len(n), lengths(ups))
@@ -26,9 +21,19 @@ build_graph <- function(workflow) {
     first_missing <- which(is.na(up))[1]
     definition_error(sprintf(
       "task '%s' depends on task '%s', which is not in workflow '%s'; add it with add_tasks()",
-      tasks[[down[[first_missing]]]]$name, ups[[first_missing]]$name, workflow$name))
+      tasks[[down[[first_missing]]]]$name, ups[[first_missing]]$name, workflow$name),
+      kind = "missing_upstream")
   }
-  for (j in seq_along(ups)) note_alias(ups[[j]], up[[j]])
+  candidates <- c(candidates, ups)
+  candidate_index <- c(candidate_index, up)
+  same <- vapply(seq_along(candidates),
+                 function(j) identical(candidates[[j]], tasks[[candidate_index[[j]]]]), TRUE)
+  candidates <- candidates[!same]
+  candidate_index <- candidate_index[!same]
+  once <- !duplicated(candidates)
+  aliases <- candidates[once]
+  alias_index <- candidate_index[once]
+  for (i in seq_along(aliases)) check_same_task(tasks[[alias_index[[i]]]], aliases[[i]])
   # a task named twice as an upstream of one task (or through two aliases) is one edge
   distinct_edge <- !duplicated(up + (down - 1) * as.double(n))
   up <- up[distinct_edge]
@@ -42,8 +47,7 @@ check_same_task <- function(first, other) {
     name = c(first$name, other$name),
     command = c(first$command, other$command),
     task_args = c(first$task_canonical, other$task_canonical),
-    `compute resources, cluster or max_attempts` =
-      c(resolution_key(first$options), resolution_key(other$options)),
+    `compute resources, cluster or max_attempts` = c(first$options$key, other$options$key),
     `upstream tasks` = c(upstream_set(first), upstream_set(other))
   )
   for (field in names(fields)) {
@@ -51,13 +55,9 @@ check_same_task <- function(first, other) {
     if (pair[[1]] != pair[[2]]) {
       definition_error(sprintf(
         "task '%s' (template '%s') was added twice with different %s; give the two tasks different node args, or add only one",
-        first$name, first$template$template_name, field))
+        first$name, first$template$template_name, field), kind = "duplicate_task")
     }
   }
-}
-
-resolution_key <- function(options) {
-  jsonlite::toJSON(options[setdiff(names(options), "id")], auto_unbox = TRUE, null = "null", digits = NA)
 }
 
 upstream_set <- function(task) {
@@ -74,9 +74,9 @@ check_acyclic <- function(tasks, up, down) {
   while (length(ready)) {
     reached <- unlist(downstream[ready], use.names = FALSE)
     if (!length(reached)) break
-    waiting <- waiting - tabulate(reached, n)
-    reached <- unique(reached)
-    ready <- reached[waiting[reached] == 0L]
+    once <- unique(reached)  # only the tasks reached: a long chain stays linear
+    waiting[once] <- waiting[once] - tabulate(match(reached, once), length(once))
+    ready <- once[waiting[once] == 0L]
   }
   if (all(waiting == 0L)) return(invisible())
   upstream <- split(up, factor(down, levels = seq_len(n)))
@@ -93,5 +93,5 @@ check_acyclic <- function(tasks, up, down) {
   names <- vapply(tasks[cycle], function(t) t$name, "")
   if (length(names) > 20L) names <- c(names[1:20], sprintf("... (%d more)", length(names) - 20L))
   definition_error(sprintf("the task dependencies form a cycle through task '%s': %s; remove one of these dependencies",
-                           names[1], paste(c(names, names[1]), collapse = " -> ")))
+                           names[1], paste(c(names, names[1]), collapse = " -> ")), kind = "cycle")
 }

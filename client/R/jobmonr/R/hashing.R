@@ -29,9 +29,11 @@ dag_hash <- function(upstream_keys, downstream_keys) {
   sha1_hex(paste(sort_codepoints(paste0(upstream_keys, ">", downstream_keys)), collapse = "\n"))
 }
 
-# An arg value as the string a command and the hashes see. Whole numbers are written
-# without a decimal point or exponent (1e6 becomes "1000000", as a Python int would);
-# everything else as `as.character()` writes it.
+# An arg value as the string a command and the hashes see, written as the Python client
+# writes the same value: whole numbers without a decimal point or exponent (1e6 is
+# "1000000", as a Python int), other numbers in the shortest form that reads back the same
+# (0.1 + 0.2 is "0.30000000000000004", as Python's float repr). Logicals are refused:
+# R's TRUE and Python's True would make different commands and hashes.
 arg_strings <- function(value, what) {
   if (is.factor(value)) value <- as.character(value)
   if (is.null(value) || !is.atomic(value) || !length(value)) {
@@ -39,11 +41,29 @@ arg_strings <- function(value, what) {
                      paste(deparse(value), collapse = " "))
   }
   if (anyNA(value)) definition_error(what, ": a value is NA; give every task a value")
-  if (is.numeric(value)) {
-    whole <- is.finite(value) & value == round(value) & abs(value) < 1e15
-    out <- as.character(value)
-    out[whole] <- sprintf("%.0f", value[whole])
-    return(out)
+  if (is.logical(value)) {
+    definition_error(what, ": a logical (TRUE/FALSE) is written differently by R and Python; ",
+                     "give the string the command expects, such as \"true\" or \"1\"")
   }
+  if (is.numeric(value)) return(number_strings(value, what))
   as.character(value)
+}
+
+# formatC's "g" writes exponents as C and Python do ("1e-05", "1.5e+16"), and switches to
+# them at the same points for the numbers that reach it (whole numbers are written first).
+number_strings <- function(value, what) {
+  if (any(!is.finite(value))) definition_error(what, ": a value is not finite (Inf or NaN)")
+  value <- as.double(value)
+  out <- character(length(value))
+  whole <- value == round(value) & abs(value) < 2^53
+  out[whole] <- sprintf("%.0f", value[whole] + 0)  # + 0 turns -0 into 0
+  rest <- which(!whole)
+  for (digits in 15:17) {  # the shortest form that reads back as the same number
+    if (!length(rest)) break
+    text <- trimws(formatC(value[rest], digits = digits, format = "g"))
+    exact <- digits == 17 | as.double(text) == value[rest]
+    out[rest[exact]] <- text[exact]
+    rest <- rest[!exact]
+  }
+  out
 }

@@ -1,9 +1,8 @@
-counter <- new.env(parent = emptyenv())
-counter$options <- 0L
-
 #' A task: one command made from a task template
 #'
-#' Give every node, task and op arg of the template a value, by name, in `...`.
+#' Give every node, task and op arg of the template a value, by name, in `...`. The other
+#' arguments come after `...`, so they are matched only by their full names: an arg called
+#' `max` or `name_suffix` is never taken for `max_attempts` or `name`.
 #'
 #' @param task_template A task template, from [task_template()].
 #' @param name The task's name; by default made from the template's name and node args.
@@ -25,9 +24,9 @@ counter$options <- 0L
 #'                              command_template = "echo {message}", node_args = list("message"))
 #' t1 <- jobmonr::task(task_template = tt, name = "hello", message = "Hello")
 #' @export
-task <- function(task_template, name = NULL, upstream_tasks = list(), max_attempts = NULL,
+task <- function(task_template, ..., name = NULL, upstream_tasks = list(), max_attempts = NULL,
                  compute_resources = NULL, cluster_name = NULL, resource_scales = NULL,
-                 fallback_queues = NULL, ...) {
+                 fallback_queues = NULL) {
   check_template(task_template)
   args <- list(...)
   what <- sprintf("task %sof template '%s'",
@@ -47,8 +46,9 @@ task <- function(task_template, name = NULL, upstream_tasks = list(), max_attemp
 #' Many tasks of one template at once
 #'
 #' A node arg given several values is expanded: the tasks are every combination of the
-#' expanded node args, as in the Python client's `create_tasks`. Task and op args, resources
-#' and upstream tasks are the same for every task.
+#' distinct values of the node args, as in the Python client's `create_tasks` (a template
+#' without node args makes one task). Task and op args, resources and upstream tasks are
+#' the same for every task. Much faster than calling [task()] once per task.
 #'
 #' @inheritParams task
 #' @return A list of tasks.
@@ -59,9 +59,9 @@ task <- function(task_template, name = NULL, upstream_tasks = list(), max_attemp
 #'                              node_args = c("location_id", "year"))
 #' tasks <- jobmonr::array_tasks(task_template = tt, location_id = 1:50, year = 2026)
 #' @export
-array_tasks <- function(task_template, upstream_tasks = list(), max_attempts = NULL,
+array_tasks <- function(task_template, ..., upstream_tasks = list(), max_attempts = NULL,
                         compute_resources = NULL, cluster_name = NULL, resource_scales = NULL,
-                        fallback_queues = NULL, ...) {
+                        fallback_queues = NULL) {
   check_template(task_template)
   args <- list(...)
   what <- sprintf("tasks of template '%s'", task_template$template_name)
@@ -76,24 +76,31 @@ array_tasks <- function(task_template, upstream_tasks = list(), max_attempts = N
                           fallback_queues)
   node <- task_template$node_args
   # every combination, the last node arg varying fastest (as Python's itertools.product)
-  grid <- expand.grid(rev(lapply(values[node], unique)), KEEP.OUT.ATTRS = FALSE,
-                      stringsAsFactors = FALSE)
-  n <- nrow(grid)
-  if (length(node)) values[node] <- as.list(grid)[node]
+  n <- 1L
+  if (length(node)) {
+    grid <- expand.grid(rev(lapply(values[node], unique)), KEEP.OUT.ATTRS = FALSE,
+                        stringsAsFactors = FALSE)
+    n <- nrow(grid)
+    values[node] <- as.list(grid)[node]
+  }
   make_tasks(task_template, values, n, NULL, options, as_task_list(upstream_tasks, what))
 }
 
-#' Add a dependency between two tasks
+#' Add dependencies to a task
 #'
 #' @param task The task that waits.
-#' @param upstream_task The task it waits for.
+#' @param upstream_task The task it waits for, or a list of them.
 #' @return `task`, invisibly.
 #' @export
 add_upstream <- function(task, upstream_task) {
   check_task(task, "add_upstream")
-  check_task(upstream_task, sprintf("add_upstream of task '%s'", task$name))
-  if (identical(task, upstream_task)) definition_error(sprintf("task '%s' cannot depend on itself", task$name))
-  task$upstream <- c(task$upstream, list(upstream_task))
+  ups <- as_task_list(upstream_task, sprintf("add_upstream of task '%s'", task$name))
+  for (up in ups) {
+    if (identical(task, up)) {
+      definition_error(sprintf("task '%s' cannot depend on itself", task$name), kind = "cycle")
+    }
+  }
+  task$upstream <- c(task$upstream, ups)
   invisible(task)
 }
 
@@ -121,8 +128,8 @@ check_task <- function(x, what) {
 as_task_list <- function(tasks, what) {
   if (inherits(tasks, "jobmon_task")) tasks <- list(tasks)
   if (is.null(tasks)) return(list())
-  if (!is.list(tasks)) definition_error(what, ": upstream_tasks must be a list of tasks")
-  for (t in tasks) check_task(t, paste(what, "upstream_tasks"))
+  if (!is.list(tasks)) definition_error(what, ": expected a task or a list of tasks")
+  for (t in tasks) check_task(t, what)
   unname(tasks)
 }
 
@@ -131,19 +138,21 @@ check_args <- function(template, args, what) {
   declared <- c(template$node_args, template$task_args, template$op_args)
   given <- names(args)
   if (length(args) && (is.null(given) || any(!nzchar(given)))) {
-    definition_error(what, ": give every arg by name, such as ", declared[1] %||% "location_id", " = 1")
+    definition_error(what, ": give every arg by name, such as ", declared[1] %||% "location_id", " = 1",
+                     kind = "template_argument")
   }
   unknown <- setdiff(given, declared)
   if (length(unknown)) {
     definition_error(what, ": unknown arg(s) ", paste0("'", unknown, "'", collapse = ", "),
                      "; the template takes node_args (", paste(template$node_args, collapse = ", "),
                      "), task_args (", paste(template$task_args, collapse = ", "),
-                     ") and op_args (", paste(template$op_args, collapse = ", "), ")")
+                     ") and op_args (", paste(template$op_args, collapse = ", "), ")",
+                     kind = "template_argument")
   }
   missing <- setdiff(declared, given)
   if (length(missing)) {
     definition_error(what, ": missing arg(s) ", paste0("'", missing, "'", collapse = ", "),
-                     "; pass a value for each")
+                     "; pass a value for each", kind = "template_argument")
   }
   values <- lapply(declared, function(arg) arg_strings(args[[arg]], sprintf("%s: arg '%s'", what, arg)))
   names(values) <- declared
@@ -152,15 +161,16 @@ check_args <- function(template, args, what) {
 
 task_options <- function(what, cluster_name, compute_resources, max_attempts, resource_scales,
                          fallback_queues) {
-  counter$options <- counter$options + 1L
-  list(
-    id = counter$options,
+  options <- list(
     cluster_name = if (is.null(cluster_name)) NULL else check_name(cluster_name, paste(what, "cluster")),
     compute_resources = check_resources(compute_resources, what),
     max_attempts = if (is.null(max_attempts)) NULL else check_whole(max_attempts, paste(what, "max_attempts")),
     resource_scales = check_resource_scales(resource_scales, what),
     fallback_queues = check_fallback_queues(fallback_queues, what)
   )
+  # what the options say, so that tasks made by separate calls share their settings
+  options$key <- as.character(jsonlite::toJSON(options, auto_unbox = TRUE, null = "null", digits = NA))
+  options
 }
 
 # Makes n tasks from per-arg string vectors (each of length 1 or n).

@@ -43,6 +43,10 @@ print.jobmon_tool <- function(x, ...) {
 #' @export
 set_default_compute_resources <- function(x, cluster_name, resources) {
   what <- describe(x)
+  if (inherits(x, "jobmon_workflow")) {
+    definition_error(what, ": set default compute resources on the tool or a task template; ",
+                     "a workflow has a default cluster and max_attempts only")
+  }
   if (!is.null(cluster_name)) check_name(cluster_name, paste(what, "cluster"))
   if (is.null(cluster_name) && inherits(x, "jobmon_tool")) {
     definition_error(what, ": name the cluster these resources are for")

@@ -21,7 +21,7 @@ check_name <- function(name, what) {
 
 check_whole <- function(value, what, minimum = 1) {
   ok <- is.numeric(value) && length(value) == 1L && !is.na(value) &&
-    value == round(value) && value >= minimum
+    value == round(value) && value >= minimum && value <= .Machine$integer.max
   if (!ok) {
     definition_error(what, " must be a whole number of at least ", minimum, ", got ",
                      paste(deparse(value), collapse = " "))

@@ -26,9 +26,13 @@ workflow <- function(tool, workflow_args = NULL, name = NULL, description = "",
   this <- new.env(parent = emptyenv())
   class(this) <- "jobmon_workflow"
   this$tool <- tool
-  this$workflow_args <- check_name(as.character(workflow_args), "workflow_args")
+  this$workflow_args <- arg_strings(workflow_args, "workflow_args")
+  if (length(this$workflow_args) != 1L) definition_error("workflow_args must be one string")
   this$name <- check_name(name %||% this$workflow_args, "workflow")
-  this$description <- as.character(description)
+  if (!is.character(description %||% "") || length(description %||% "") != 1L || anyNA(description)) {
+    definition_error(sprintf("workflow '%s': description must be one string", this$name))
+  }
+  this$description <- description %||% ""
   this$max_concurrently_running <- check_whole(max_concurrently_running,
                                                sprintf("workflow '%s': max_concurrently_running", this$name))
   this$default_cluster_name <- NULL
@@ -36,8 +40,7 @@ workflow <- function(tool, workflow_args = NULL, name = NULL, description = "",
   if (!is.null(default_cluster_name)) set_default_cluster_name(this, default_cluster_name)
   if (!is.null(default_max_attempts)) set_default_max_attempts(this, default_max_attempts)
   this$user <- current_user()
-  this$tasks <- list()
-  this$keys <- character()
+  this$chunks <- list()  # what add_tasks() was given, joined at bind (appending is quadratic)
   this$workflow_id <- NULL
   this$workflow_run_id <- NULL
   this
@@ -45,7 +48,7 @@ workflow <- function(tool, workflow_args = NULL, name = NULL, description = "",
 
 #' @export
 print.jobmon_workflow <- function(x, ...) {
-  cat(sprintf("<jobmon workflow '%s': %d tasks added%s>\n", x$name, length(x$tasks),
+  cat(sprintf("<jobmon workflow '%s': %d tasks added%s>\n", x$name, length(added_tasks(x)$tasks),
               if (is.null(x$workflow_id)) ", not bound" else sprintf(", id %d", x$workflow_id)))
   invisible(x)
 }
@@ -66,9 +69,17 @@ add_tasks <- function(workflow, tasks) {
     definition_error(sprintf("workflow '%s' is bound already; add tasks to a new workflow instead",
                              workflow$name))
   }
-  workflow$tasks <- c(workflow$tasks, tasks)
-  workflow$keys <- c(workflow$keys, vapply(tasks, function(t) t$node_key, ""))
+  workflow$chunks[[length(workflow$chunks) + 1L]] <- tasks
   invisible(workflow)
+}
+
+# The tasks added so far, in order, with their node keys.
+added_tasks <- function(workflow) {
+  if (length(workflow$chunks) != 1L) {
+    workflow$chunks <- list(unlist(workflow$chunks, recursive = FALSE, use.names = FALSE) %||% list())
+  }
+  tasks <- workflow$chunks[[1]]
+  list(tasks = tasks, keys = vapply(tasks, function(t) t$node_key, ""))
 }
 
 #' @rdname add_tasks

@@ -10,7 +10,7 @@ needs_server <- function() {
 }
 
 # A workflow_args no earlier run on the same server has used.
-fresh_args <- function(label) paste0(label, "_", paste(sample(c(letters, 0:9), 12, TRUE), collapse = ""))
+fresh_args <- function(label) paste0(label, "_", jobmonr:::random_uuid())
 
 # Polls `condition` until it holds or `seconds` pass; fails with `what` when it never does.
 wait_for <- function(condition, what, seconds = 60) {

@@ -11,12 +11,10 @@ test_that("task, task-set and DAG hashes match the Python client's", {
   keys <- jobmonr:::task_keys(
     c("echo_template", "echo_template", "model"),
     c("echo {message}", "echo {message}", "m {loc} {year}"),
-    jobmonr:::canonical_args(list(message = c("Hello", "Bye", "")), 3L)[1:3],
+    c(jobmonr:::canonical_args(list(message = c("Hello", "Bye")), 2L),
+      jobmonr:::canonical_args(list(loc = "1000000"), 1L)),
     c("", "", jobmonr:::canonical_args(list(year = "2026"), 1L))
   )
-  keys[3] <- jobmonr:::task_keys("model", "m {loc} {year}",
-                                 jobmonr:::canonical_args(list(loc = "1000000"), 1L),
-                                 jobmonr:::canonical_args(list(year = "2026"), 1L))
   expect_equal(keys, c("dfc43ea17c9880c4e7417a813ed518756046bf84",
                        "7fb5ae91264e10e3e49c0b2a6bf4bf874832bfa3",
                        "d5990695a1c6f2e667bfdf5a1d57f0d843f9d644"))
@@ -26,8 +24,13 @@ test_that("task, task-set and DAG hashes match the Python client's", {
 })
 
 test_that("arg values become the strings a Python client would send", {
-  expect_equal(jobmonr:::arg_strings(c(1, 1e6, 2.5, -3), "x"), c("1", "1000000", "2.5", "-3"))
+  # as Python's str() of the int or float: str(1/3), str(0.1 + 0.2), str(1e-05), ...
+  expect_equal(jobmonr:::arg_strings(c(1, 1e6, 2.5, -3, -0, 1e15, 1/3, 0.1 + 0.2, 1e-5, 1e-4), "x"),
+               c("1", "1000000", "2.5", "-3", "0", "1000000000000000", "0.3333333333333333",
+                 "0.30000000000000004", "1e-05", "0.0001"))
   expect_equal(jobmonr:::arg_strings(7L, "x"), "7")
+  expect_error(jobmonr:::arg_strings(TRUE, "arg 'flag'"), "arg 'flag': a logical \\(TRUE/FALSE\\)")
+  expect_error(jobmonr:::arg_strings(Inf, "arg 'x'"), "not finite")
   expect_equal(jobmonr:::arg_strings(factor("a"), "x"), "a")
   expect_error(jobmonr:::arg_strings(NA, "task 'x': arg 'y'"), "task 'x': arg 'y': a value is NA",
                class = "jobmon_definition_error")
