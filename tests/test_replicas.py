@@ -10,10 +10,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 from jobmon_client import Tool, Workflow
@@ -117,29 +117,37 @@ def test_a_subscriber_on_one_replica_sees_what_the_other_writes(
     assert cursors == sorted(set(cursors))
 
 
-def test_a_commit_on_one_replica_reaches_the_others_subscriber_at_once(
-    replicas: Replicas,
-) -> None:
+def halt_through_a_seen_on_b(
+    replicas: Replicas, label: str, between: Callable[[int], None] = lambda _: None
+) -> tuple[list[dict[str, Any]], float]:
+    """Start a run through A; once a subscriber on B has seen it, call ``between`` with the
+    workflow id, stop the run through A, and answer B's events up to the workflow's HALTED
+    and the seconds from the stop until B had them."""
     from tests.test_subscriptions import EVENTS, Collector
 
-    a, b, _ = replicas
-    wf = define(a, f"notify-{time.time_ns()}")
-    wf_id = wf.bind()
-    on_b = Collector(b, EVENTS, {"id": wf_id, "after": None}, "workflowEvents")
-    with GraphQLClient(a) as client:
+    wf_id = define(replicas.a, f"{label}-{time.time_ns()}").bind()
+    on_b = Collector(replicas.b, EVENTS, {"id": wf_id, "after": None}, "workflowEvents")
+    with GraphQLClient(replicas.a) as client:
         run = client.execute(
             'mutation($id: Int!) { startWorkflowRun(workflowId: $id, user: "r") {'
             " ... on WorkflowRun { id } } }",
             {"id": wf_id},
         )["startWorkflowRun"]
         on_b.take_until(lambda e: e["entity"] == "workflow_run")  # B's stream is live now
+        between(wf_id)
         client.execute(
             "mutation($id: Int!) { stopWorkflowRun(workflowRunId: $id) { __typename } }",
             {"id": run["id"]},
         )
         stopped = time.monotonic()
     seen = on_b.take_until(lambda e: e["entity"] == "workflow" and e["toStatus"] == "HALTED")
-    waited = time.monotonic() - stopped
+    return seen, time.monotonic() - stopped
+
+
+def test_a_commit_on_one_replica_reaches_the_others_subscriber_at_once(
+    replicas: Replicas,
+) -> None:
+    seen, waited = halt_through_a_seen_on_b(replicas, "notify")
     assert seen[-1]["toStatus"] == "HALTED"
     assert waited < POLL_SECONDS / 10, f"B heard of A's commit after {waited:.1f} s"
 
@@ -152,19 +160,8 @@ def test_events_after_a_rolled_back_one_arrive_once_its_grace_ends(replicas: Rep
     from jobmon_server.events import GAP_GRACE_SECONDS
     from sqlalchemy import create_engine, insert
 
-    from tests.test_subscriptions import EVENTS, Collector
-
-    a, b, db_url = replicas
-    wf_id = define(a, f"gap-{time.time_ns()}").bind()
-    on_b = Collector(b, EVENTS, {"id": wf_id, "after": None}, "workflowEvents")
-    with GraphQLClient(a) as client:
-        run = client.execute(
-            'mutation($id: Int!) { startWorkflowRun(workflowId: $id, user: "r") {'
-            " ... on WorkflowRun { id } } }",
-            {"id": wf_id},
-        )["startWorkflowRun"]
-        on_b.take_until(lambda e: e["entity"] == "workflow_run")
-        engine = create_engine(normalize_url(db_url))
+    def leave_a_gap(wf_id: int) -> None:
+        engine = create_engine(normalize_url(replicas.db_url))
         with engine.connect() as conn:  # takes an id, then gives the row up
             conn.execute(
                 insert(models.Event).values(
@@ -179,13 +176,8 @@ def test_events_after_a_rolled_back_one_arrive_once_its_grace_ends(replicas: Rep
             )
             conn.rollback()
         engine.dispose()
-        client.execute(
-            "mutation($id: Int!) { stopWorkflowRun(workflowRunId: $id) { __typename } }",
-            {"id": run["id"]},
-        )
-        stopped = time.monotonic()
-    seen = on_b.take_until(lambda e: e["entity"] == "workflow" and e["toStatus"] == "HALTED")
-    waited = time.monotonic() - stopped
+
+    seen, waited = halt_through_a_seen_on_b(replicas, "gap", leave_a_gap)
     cursors = [int(e["cursor"]) for e in seen]
     assert cursors == sorted(set(cursors))
     assert GAP_GRACE_SECONDS - 0.5 < waited < GAP_GRACE_SECONDS + 3, waited
