@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
 CHANNEL = "jobmon_events"
 WROTE_EVENTS = "wrote_events"  # set in a session's info by a transaction that wrote events
 BATCH_SECONDS = 0.05  # commits this close together send one NOTIFY
-HEALTH_SECONDS = 30.0  # a listening connection this quiet is checked with a query
+# The listener sends itself a probe this often; only while its probes come back does the
+# hub trust it and poll slowly (a proxy may accept LISTEN and never deliver).
+PROBE_SECONDS = 30.0
+PROBE = "probe"
 RECONNECT_SECONDS = 2.0
 # Without them a connection cut by a failover or a NAT timeout would wait forever.
 KEEPALIVES = {
@@ -47,7 +50,7 @@ class PostgresChannel:
     def __init__(self, engine: Engine, on_notify: Callable[[], None]) -> None:
         self.engine = engine
         self.on_notify = on_notify
-        self.live = False  # listening now: the hub may poll slowly
+        self.live = False  # heard its own probe: the hub may poll slowly
         self._announce = asyncio.Event()
 
     def announce(self) -> None:
@@ -69,7 +72,7 @@ class PostgresChannel:
 
     def _notify(self) -> None:
         with self.engine.connect() as conn:
-            conn.execute(text(f"NOTIFY {CHANNEL}"))
+            conn.execute(text(f"NOTIFY {CHANNEL}, 'events'"))
             conn.commit()
 
     async def _listen(self) -> None:
@@ -81,12 +84,8 @@ class PostgresChannel:
                     conninfo, autocommit=True, **KEEPALIVES
                 ) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
-                    self.live = True
                     self.on_notify()  # anything committed while nobody listened
-                    while True:
-                        async for _ in conn.notifies(timeout=HEALTH_SECONDS):
-                            self.on_notify()
-                        await conn.execute("SELECT 1")  # a dead connection raises here
+                    await self._follow(conn)
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - the hub polls meanwhile; listen again soon
@@ -94,3 +93,28 @@ class PostgresChannel:
             finally:
                 self.live = False
             await asyncio.sleep(RECONNECT_SECONDS)
+
+    async def _follow(self, conn: psycopg.AsyncConnection) -> None:
+        """Hand on notifications; probe the channel every PROBE_SECONDS (a dead connection
+        raises when the probe is sent)."""
+        me = conn.info.backend_pid
+        while True:
+            await conn.execute(f"NOTIFY {CHANNEL}, '{PROBE}'")
+            heard = False
+            async for notify in conn.notifies(timeout=PROBE_SECONDS):
+                if notify.payload != PROBE:
+                    self.on_notify()
+                elif notify.pid == me and not heard:
+                    heard = True
+                    self._set_live(True)
+            if not heard:
+                self._set_live(False)
+
+    def _set_live(self, live: bool) -> None:
+        if live != self.live:
+            log.log(
+                logging.INFO if live else logging.WARNING,
+                "event notifications %s",
+                "arrive" if live else "do not arrive; reading events by polling",
+            )
+        self.live = live

@@ -1,0 +1,48 @@
+"""PostgreSQL's LISTEN/NOTIFY channel between server processes, on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+from jobmon_server.db.engine import Database
+from jobmon_server.notify import CHANNEL, PostgresChannel
+from sqlalchemy import text
+
+
+async def _until(condition: object, seconds: float = 5.0) -> bool:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        if condition():  # type: ignore[operator]
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+def test_the_channel_trusts_itself_once_its_probe_returns_and_hands_on_notifications(
+    make_database,  # type: ignore[no-untyped-def]
+) -> None:
+    database = Database(make_database("postgresql"))
+    heard: list[int] = []
+
+    async def scenario() -> None:
+        channel = PostgresChannel(database.engine, lambda: heard.append(1))
+        running = asyncio.create_task(channel.run())
+        try:
+            assert await _until(lambda: channel.live), "the listener never heard its own probe"
+            before = len(heard)
+            with database.engine.connect() as conn:  # another process's commit
+                conn.execute(text(f"NOTIFY {CHANNEL}, 'events'"))
+                conn.commit()
+            assert await _until(lambda: len(heard) > before), "a NOTIFY was not handed on"
+            before = len(heard)
+            channel.announce()  # this process's commit: sent, and heard back
+            assert await _until(lambda: len(heard) > before), "an announcement was not sent"
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+        assert not channel.live
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        database.dispose()
