@@ -46,7 +46,9 @@ class JobmonGraphQL(GraphQL):
         )
         self.services = services
 
-    async def get_context(self, request: Any, response: Any) -> dict[str, Any]:
+    async def get_context(  # type: ignore[override]  # Strawberry's stub says None
+        self, request: Any, response: Any
+    ) -> dict[str, Any]:
         identity = request.scope.get("state", {}).get("identity")
         return {
             "request": request,

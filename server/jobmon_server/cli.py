@@ -89,7 +89,7 @@ def server(
             log_level=log_level,
             log_config=None,  # keep the logging configured above
             ws="websockets-sansio",
-            timeout_graceful_shutdown=shutdown_seconds,
+            timeout_graceful_shutdown=round(shutdown_seconds),
         )
         return
     from jobmon_server.db.migrate import upgrade
@@ -108,7 +108,7 @@ def server(
         log_level=log_level,
         log_config=None,
         ws="websockets-sansio",
-        timeout_graceful_shutdown=shutdown_seconds,
+        timeout_graceful_shutdown=round(shutdown_seconds),
     )
 
 

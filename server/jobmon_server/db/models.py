@@ -7,7 +7,7 @@ schema works on SQLite, PostgreSQL and MariaDB.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -31,6 +32,8 @@ NAME = String(255)
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime}
+    # Every model here maps one Table (SQLAlchemy types it as any FromClause).
+    __table__: ClassVar[Table]  # type: ignore[assignment,misc]
 
 
 class Tool(Base):

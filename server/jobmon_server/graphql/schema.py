@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -50,43 +50,50 @@ from jobmon_server.wakeup import wait_for
 R = TypeVar("R")
 log = logging.getLogger(__name__)
 
-WorkflowResult = t.result_union(
-    "WorkflowResult", t.Workflow, t.NotFound, t.ValidationError, t.PermissionDenied, t.Conflict
-)
-WorkflowRunResult = t.result_union(
-    "WorkflowRunResult",
-    t.WorkflowRun,
-    t.NotFound,
-    t.ValidationError,
-    t.Conflict,
-    t.PermissionDenied,
-)
-WorkflowTemplateResult = t.result_union(
-    "WorkflowTemplateResult", t.WorkflowTemplate, t.NotFound, t.ValidationError, t.PermissionDenied
-)
-UpdateTasksResult = t.result_union(
-    "UpdateTasksResult",
-    t.UpdatedTasks,
-    t.NotFound,
-    t.ValidationError,
-    t.PermissionDenied,
-    t.Conflict,
-)
-TaskResult = t.result_union("TaskResult", t.Task, t.NotFound)
-ToolVersionResult = t.result_union("ToolVersionResult", t.ToolVersion, t.ValidationError)
-TaskTemplateVersionListResult = t.result_union(
-    "TaskTemplateVersionListResult", t.TaskTemplateVersionList, t.NotFound, t.ValidationError
-)
-BindWorkflowResult = t.result_union(
-    "BindWorkflowResult", t.BoundWorkflow, t.NotFound, t.ValidationError
-)
-ClusterResult = t.result_union("ClusterResult", t.Cluster, t.ValidationError, t.Conflict)
-BindTasksResult = t.result_union("BindTasksResult", t.BoundTasks, t.NotFound, t.ValidationError)
-BindEdgesResult = t.result_union("BindEdgesResult", t.BoundEdges, t.NotFound, t.ValidationError)
+WorkflowResult = Annotated[
+    t.Workflow | t.NotFound | t.ValidationError | t.PermissionDenied | t.Conflict,
+    strawberry.union("WorkflowResult"),
+]
+WorkflowRunResult = Annotated[
+    t.WorkflowRun | t.NotFound | t.ValidationError | t.Conflict | t.PermissionDenied,
+    strawberry.union("WorkflowRunResult"),
+]
+WorkflowTemplateResult = Annotated[
+    t.WorkflowTemplate | t.NotFound | t.ValidationError | t.PermissionDenied,
+    strawberry.union("WorkflowTemplateResult"),
+]
+UpdateTasksResult = Annotated[
+    t.UpdatedTasks | t.NotFound | t.ValidationError | t.PermissionDenied | t.Conflict,
+    strawberry.union("UpdateTasksResult"),
+]
+TaskResult = Annotated[t.Task | t.NotFound, strawberry.union("TaskResult")]
+ToolVersionResult = Annotated[
+    t.ToolVersion | t.ValidationError, strawberry.union("ToolVersionResult")
+]
+TaskTemplateVersionListResult = Annotated[
+    t.TaskTemplateVersionList | t.NotFound | t.ValidationError,
+    strawberry.union("TaskTemplateVersionListResult"),
+]
+BindWorkflowResult = Annotated[
+    t.BoundWorkflow | t.NotFound | t.ValidationError, strawberry.union("BindWorkflowResult")
+]
+ClusterResult = Annotated[
+    t.Cluster | t.ValidationError | t.Conflict, strawberry.union("ClusterResult")
+]
+BindTasksResult = Annotated[
+    t.BoundTasks | t.NotFound | t.ValidationError, strawberry.union("BindTasksResult")
+]
+BindEdgesResult = Annotated[
+    t.BoundEdges | t.NotFound | t.ValidationError, strawberry.union("BindEdgesResult")
+]
 
 
-async def expected(work: Awaitable[R]) -> R | t.Error:
-    """Turn the domain's expected failures into the union's error members."""
+async def expected(work: Awaitable[R]) -> Any:
+    """Turn the domain's expected failures into the union's error members.
+
+    Typed ``Any``: which failures a field expects is its union's to say, and Strawberry
+    refuses at run time a member that its union lacks.
+    """
     try:
         return await work
     except NotFoundError as exc:

@@ -21,7 +21,8 @@ from jobmon_server.graphql import types as t
 from jobmon_server.graphql.types import aware, services
 from jobmon_server.statuses import RUN_TERMINAL
 
-AlertKind = strawberry.enum(alerts.AlertKind, description="What an alert is about.")
+strawberry.enum(alerts.AlertKind, description="What an alert is about.")  # marks the class
+AlertKind = alerts.AlertKind
 RUN_UPDATE_SECONDS = 0.2  # at most about five run updates a second
 
 

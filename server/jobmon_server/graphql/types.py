@@ -6,11 +6,9 @@ lives in a plain function the resolver calls.
 
 from __future__ import annotations
 
-import functools
-import operator
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import strawberry
 from strawberry.scalars import JSON
@@ -21,14 +19,16 @@ from jobmon_server.context import Services
 from jobmon_server.db import models
 from jobmon_server.graphql.loaders import Loaders
 
-TaskStatus = strawberry.enum(statuses.TaskStatus, description="Status of a task.")
-TaskInstanceStatus = strawberry.enum(
-    statuses.TaskInstanceStatus, description="Status of one attempt of a task."
-)
-WorkflowRunStatus = strawberry.enum(
-    statuses.WorkflowRunStatus, description="Status of one execution of a workflow."
-)
-WorkflowStatus = strawberry.enum(statuses.WorkflowStatus, description="Status of a workflow.")
+# strawberry.enum marks the statuses' own Enum classes (and returns them), so the names
+# below are those classes: types to mypy as well as to the schema.
+strawberry.enum(statuses.TaskStatus, description="Status of a task.")
+strawberry.enum(statuses.TaskInstanceStatus, description="Status of one attempt of a task.")
+strawberry.enum(statuses.WorkflowRunStatus, description="Status of one execution of a workflow.")
+strawberry.enum(statuses.WorkflowStatus, description="Status of a workflow.")
+TaskStatus = statuses.TaskStatus
+TaskInstanceStatus = statuses.TaskInstanceStatus
+WorkflowRunStatus = statuses.WorkflowRunStatus
+WorkflowStatus = statuses.WorkflowStatus
 
 
 def services(info: Info) -> Services:
@@ -39,6 +39,10 @@ def loaders(info: Info) -> Loaders:
     return info.context["loaders"]  # type: ignore[no-any-return]
 
 
+@overload
+def aware(value: datetime) -> datetime: ...
+@overload
+def aware(value: None) -> None: ...
 def aware(value: datetime | None) -> datetime | None:
     """Database times are naive UTC; the API says so."""
     return value.replace(tzinfo=UTC) if value is not None else None
@@ -700,8 +704,3 @@ class ReportResult:
 @strawberry.type
 class HeartbeatResult:
     kill_instance_ids: list[int]
-
-
-def result_union(name: str, *members: Any) -> Any:
-    """``Annotated[A | B | ..., union(name)]``: a success type and its expected failures."""
-    return Annotated[functools.reduce(operator.or_, members), strawberry.union(name)]
