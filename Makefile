@@ -25,6 +25,7 @@ test: $(STAMP)
 	bash scripts/browser.sh
 	bash scripts/r.sh
 	$(BIN)/ruff check server client tests bench examples
+	$(BIN)/mypy server/jobmon_server client/jobmon_client
 	$(BIN)/python -m pytest -q; status=$$?; bash scripts/slurm.sh stop; exit $$status
 
 lint: $(STAMP)

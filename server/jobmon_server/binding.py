@@ -211,7 +211,7 @@ def bind_tasks(session: Session, workflow_id: int, batch: TaskBatch) -> list[int
         raise ValidationFailed(
             f"workflow {workflow_id} is {workflow.status}; stop its run before binding again"
         )
-    owners = {}
+    owners: dict[int, str] = {}
     for i, index in enumerate(batch.resource_indexes):
         owners.setdefault(index, batch.names[i])
     resource_ids = _bind_resources(session, batch.resources, owners)
@@ -269,9 +269,9 @@ def bind_tasks(session: Session, workflow_id: int, batch: TaskBatch) -> list[int
     return [ids[node_ids[k]] for k in keys]
 
 
-def _check_batch(batch: TaskBatch) -> None:
+def _check_batch(batch: TaskBatch) -> int:
     n = len(batch.names)
-    columns = {
+    columns: dict[str, Sequence[Any]] = {
         "templateVersionIds": batch.template_version_ids,
         "commands": batch.commands,
         "nodeArgs": batch.node_args,

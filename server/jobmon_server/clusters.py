@@ -90,9 +90,9 @@ def register_cluster(
         for q in session.scalars(select(models.Queue).where(models.Queue.cluster_id == cluster.id))
     }
     if any(q.default for q in queues):
-        for row in existing.values():
-            if (row.limits or {}).get("default"):
-                row.limits = {**row.limits, "default": False}
+        for stored in existing.values():
+            if (stored.limits or {}).get("default"):
+                stored.limits = {**stored.limits, "default": False}
     for queue in queues:
         row = existing.get(queue.name)
         if row is None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import psycopg
 from anyio import to_thread
+from psycopg.conninfo import make_conninfo
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -77,12 +78,10 @@ class PostgresChannel:
 
     async def _listen(self) -> None:
         url = self.engine.url.set(drivername="postgresql")
-        conninfo = url.render_as_string(hide_password=False)
+        conninfo = make_conninfo(url.render_as_string(hide_password=False), **KEEPALIVES)
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(
-                    conninfo, autocommit=True, **KEEPALIVES
-                ) as conn:
+                async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     self.on_notify()  # anything committed while nobody listened
                     await self._follow(conn)

@@ -171,7 +171,7 @@ def errors_page(
     )
     if signature is not None:
         stmt = stmt.where(log.signature == signature)
-    return keyset_page(session, stmt, log.id, first, after)
+    return keyset_page(session, stmt, log.id, first, after)  # type: ignore[arg-type]
 
 
 def _latest_exit_code() -> Any:
@@ -360,7 +360,7 @@ def template_arrays(workflow_id: int, template_name: str) -> Select[Any]:
     )
 
 
-def _arrays_and_templates(workflow_id: int) -> Select[Any]:
+def _arrays_and_templates(workflow_id: int) -> Select[int, str]:
     """(array id, template name) of a workflow's arrays."""
     array = models.Array
     return (

@@ -183,8 +183,8 @@ def fill_capacity(session: Session, workflow: models.Workflow, now: datetime) ->
     free = workflow.max_concurrently_running - active
     if free <= 0:
         return 0
-    limited = dict(
-        session.execute(
+    limited: dict[int, int] = dict(
+        session.execute(  # type: ignore[arg-type]  # NULL limits are filtered out
             select(models.Array.id, models.Array.max_concurrently_running).where(
                 models.Array.workflow_id == workflow.id,
                 models.Array.max_concurrently_running.is_not(None),
@@ -434,9 +434,9 @@ def resources_id(
             }
         ],
     )
-    return int(
-        session.scalar(select(models.TaskResources.id).where(models.TaskResources.hash == digest))
-    )
+    return session.scalars(
+        select(models.TaskResources.id).where(models.TaskResources.hash == digest)
+    ).one()
 
 
 # --- runs ----------------------------------------------------------------------------

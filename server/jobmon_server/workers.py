@@ -32,13 +32,13 @@ from jobmon_server.transitions import INSTANCE, TASK, move, utcnow
 TaskInstance = models.TaskInstance
 
 # The order in which reports for one instance are applied within a batch.
-REPORT_ORDER = {TI.LAUNCHED: 0, TI.RUNNING: 1}
+REPORT_ORDER: dict[str, int] = {TI.LAUNCHED: 0, TI.RUNNING: 1}
 FINAL_REPORTS = frozenset(
     {TI.DONE, TI.ERROR, TI.RESOURCE_ERROR, TI.UNKNOWN_ERROR, TI.ERROR_FATAL, TI.NO_DISTRIBUTOR_ID}
 )
 REPORTABLE = frozenset(REPORT_ORDER) | FINAL_REPORTS
 # What the task does when its instance reaches a status.
-TASK_FOLLOWS = {TI.LAUNCHED: T.LAUNCHED, TI.RUNNING: T.RUNNING}
+TASK_FOLLOWS: dict[str, str] = {TI.LAUNCHED: T.LAUNCHED, TI.RUNNING: T.RUNNING}
 DETAIL_COLUMNS = (
     "distributor_id",
     "hostname",

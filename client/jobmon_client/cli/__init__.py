@@ -13,7 +13,9 @@ with one sentence on stderr and exit status 1.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from importlib.metadata import entry_points
+from typing import Any
 
 import typer
 
@@ -37,7 +39,7 @@ app.command("alerts")(alerts.alerts)
 app.command("get_filepaths", hidden=True)(workflows.filepaths)
 
 # Jobmon's command names, kept so that its users' habits and scripts work.
-ALIASES = {
+ALIASES: dict[str, Callable[..., Any]] = {
     "workflow_status": workflows.status,
     "workflow_tasks": workflows.tasks,
     "workflow_resume": workflows.resume,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import strawberry
 from strawberry.scalars import JSON
 
@@ -93,15 +95,15 @@ class TaskBatchInput:
             list(self.template_version_ids),
             list(self.names),
             list(self.commands),
-            list(self.node_args),
-            list(self.task_args),
+            [cast(dict[str, Any], a) for a in self.node_args],
+            [cast(dict[str, Any], a) for a in self.task_args],
             list(self.max_attempts),
             list(self.resource_indexes),
             [
                 binding.ResourceSpec(
                     r.cluster_name,
-                    r.resources,
-                    r.resource_scales,
+                    cast(dict[str, Any], r.resources),
+                    cast(dict[str, Any] | None, r.resource_scales),
                     None if r.fallback_queues is None else list(r.fallback_queues),
                 )
                 for r in self.resources

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -590,7 +590,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     keyed by the rules, and a new rule class per request would miss it every time.
     """
     settings = settings or Settings()
-    rules = [
+    rules: list[type[ASTValidationRule]] = [
         depth_validator(max_depth=settings.max_query_depth, should_ignore=None),
         aliases_validator(settings.max_aliases),
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 import strawberry
 from strawberry.scalars import JSON
@@ -509,7 +509,7 @@ class ResourceUsage:
             num_instances=u.num_instances,
             memory_bytes=UsageStats(**vars(u.memory_bytes)),
             runtime_seconds=UsageStats(**vars(u.runtime_seconds)),
-            suggested=u.suggested,
+            suggested=cast(JSON | None, u.suggested),
         )
 
 
