@@ -120,6 +120,7 @@ class Workflow(Base):
         UniqueConstraint("tool_version_id", "dag_id", "workflow_args_hash", "task_hash"),
         Index("ix_workflow_user_id", "user", "id"),
         Index("ix_workflow_status_id", "status", "id"),
+        Index("ix_workflow_created_id", "created", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     tool_version_id: Mapped[int] = mapped_column(ForeignKey("tool_version.id"))
