@@ -75,6 +75,7 @@ def shot(page: Any, name: str) -> None:
 def make_workflow(url: str, name: str, commands: list[str], **kwargs: Any) -> tuple[Any, list[Any]]:
     tool = Tool(name="dashboard", server_url=url)
     tool.set_default_cluster_name("multiprocess")
+    tool.set_default_compute_resources_from_dict("multiprocess", {"memory": "1G", "runtime": "1m"})
     step = tool.get_task_template(
         template_name="step", command_template="{cmd} # {n}", node_args=["n"], op_args=["cmd"]
     )
