@@ -46,3 +46,44 @@ def test_the_channel_trusts_itself_once_its_probe_returns_and_hands_on_notificat
         asyncio.run(scenario())
     finally:
         database.dispose()
+
+
+def test_the_listener_reconnects_when_its_connection_is_cut(make_database) -> None:  # type: ignore[no-untyped-def]
+    from jobmon_server.notify import LISTENER, RECONNECT_SECONDS
+
+    database = Database(make_database("postgresql"))
+    heard: list[int] = []
+
+    def cut() -> int:
+        with database.engine.connect() as conn:
+            return len(
+                conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE application_name = :name AND datname = current_database()"
+                    ),
+                    {"name": LISTENER["application_name"]},
+                ).all()
+            )
+
+    async def scenario() -> None:
+        channel = PostgresChannel(database.engine, lambda: heard.append(1))
+        running = asyncio.create_task(channel.run())
+        try:
+            assert await _until(lambda: channel.live)
+            assert await asyncio.to_thread(cut) == 1
+            assert await _until(lambda: not channel.live), "the cut went unnoticed"
+            assert await _until(lambda: channel.live, RECONNECT_SECONDS + 5), "no reconnect"
+            before = len(heard)
+            with database.engine.connect() as conn:
+                conn.execute(text(f"NOTIFY {CHANNEL}, 'events'"))
+                conn.commit()
+            assert await _until(lambda: len(heard) > before), "nothing heard after reconnecting"
+        finally:
+            running.cancel()
+            await asyncio.gather(running, return_exceptions=True)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        database.dispose()

@@ -31,8 +31,11 @@ BATCH_SECONDS = 0.05  # commits this close together send one NOTIFY
 PROBE_SECONDS = 30.0
 PROBE = "probe"
 RECONNECT_SECONDS = 2.0
-# Without them a connection cut by a failover or a NAT timeout would wait forever.
-KEEPALIVES = {
+# The listening connection: named for whoever reads pg_stat_activity, and with TCP
+# keepalives, without which a connection cut by a failover or a NAT timeout would wait
+# forever.
+LISTENER = {
+    "application_name": "jobmon-event-listener",
     "keepalives": 1,
     "keepalives_idle": 30,
     "keepalives_interval": 10,
@@ -78,7 +81,7 @@ class PostgresChannel:
 
     async def _listen(self) -> None:
         url = self.engine.url.set(drivername="postgresql")
-        conninfo = make_conninfo(url.render_as_string(hide_password=False), **KEEPALIVES)
+        conninfo = make_conninfo(url.render_as_string(hide_password=False), **LISTENER)
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
