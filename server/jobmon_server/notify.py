@@ -34,7 +34,7 @@ RECONNECT_SECONDS = 2.0
 # The listening connection: named for whoever reads pg_stat_activity, and with TCP
 # keepalives, without which a connection cut by a failover or a NAT timeout would wait
 # forever.
-LISTENER = {
+LISTENER: dict[str, str | int] = {
     "application_name": "jobmon-event-listener",
     "keepalives": 1,
     "keepalives_idle": 30,
