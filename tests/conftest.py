@@ -143,3 +143,13 @@ def server_url(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> str:
 def unique() -> str:
     """A unique suffix, so tests sharing a server never share a workflow."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(autouse=True)
+def _close_subscriptions() -> Iterator[None]:
+    """Subscriptions a test opened end with it, before their servers stop."""
+    yield
+    from tests.helpers import Collector
+
+    while Collector.opened:
+        Collector.opened.pop().close()

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import queue
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
+from gql import Client, GraphQLRequest, gql
+from gql.transport.websockets import WebsocketsTransport
+from jobmon_client.subscriptions import websocket_url
 from jobmon_client.transport import GraphQLClient
 
 TASK_INSTANCES = """
@@ -77,3 +84,56 @@ def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60.
         assert process.poll() is None, f"the server for {url} exited"
         assert time.monotonic() < deadline, f"the server for {url} did not start"
         time.sleep(0.1)
+
+
+class Collector:
+    """Reads a subscription on a thread of its own, so that a test can wait on it with a
+    timeout; ``close()`` (called for every collector when its test ends, see conftest)
+    cancels it and closes its connection while its event loop still runs."""
+
+    opened: ClassVar[list[Collector]] = []
+    timeout = 60.0
+
+    def __init__(self, url: str, document: str, variables: dict[str, Any], field: str) -> None:
+        self.items: queue.Queue[Any] = queue.Queue()
+        self._loop = asyncio.new_event_loop()
+        self._task = self._loop.create_task(self._read(url, document, variables, field))
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        Collector.opened.append(self)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        with contextlib.suppress(asyncio.CancelledError):
+            self._loop.run_until_complete(self._task)
+        self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+        self._loop.close()
+
+    async def _read(self, url: str, document: str, variables: dict[str, Any], field: str) -> None:
+        transport = WebsocketsTransport(
+            url=websocket_url(url), subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL]
+        )
+        try:
+            async with Client(transport=transport) as session:
+                request = GraphQLRequest(gql(document), variable_values=variables)
+                async for result in session.subscribe(request):
+                    self.items.put(result[field])
+        except Exception as exc:  # noqa: BLE001 - handed to the test
+            self.items.put(exc)
+
+    def take(self, count: int) -> list[dict[str, Any]]:
+        return self.take_until(lambda _: True, count)
+
+    def take_until(self, done: Any, at_least: int = 1) -> list[dict[str, Any]]:
+        taken: list[dict[str, Any]] = []
+        deadline = time.monotonic() + self.timeout
+        while len(taken) < at_least or not done(taken[-1]):
+            item = self.items.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert not isinstance(item, Exception), item
+            taken.append(item)
+        return taken
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._task.cancel)
+            self._thread.join(10)

@@ -10,14 +10,13 @@ import subprocess
 import sys
 import threading
 import time
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from jobmon_client import Tool, Workflow
-from jobmon_client.subscriptions import subscribe
 
 from tests.conftest import Stack
+from tests.helpers import Collector
 
 TIMEOUT = 60.0
 JOBMON = str(Path(sys.executable).parent / "jobmon")
@@ -45,31 +44,6 @@ def workflow_of(url: str, name: str, commands: list[str]) -> tuple[Workflow, lis
     return wf, tasks
 
 
-class Collector:
-    """Reads a subscription in a thread, so that a test can wait on it with a timeout."""
-
-    def __init__(self, url: str, document: str, variables: dict[str, Any], field: str) -> None:
-        self.items: queue.Queue[Any] = queue.Queue()
-
-        def read() -> None:
-            try:
-                for result in subscribe(url, document, variables):
-                    self.items.put(result[field])
-            except Exception as exc:  # noqa: BLE001 - handed to the test
-                self.items.put(exc)
-
-        threading.Thread(target=read, daemon=True).start()
-
-    def take_until(self, done: Any) -> list[dict[str, Any]]:
-        taken: list[dict[str, Any]] = []
-        deadline = time.monotonic() + TIMEOUT
-        while not taken or not done(taken[-1]):
-            item = self.items.get(timeout=max(0.1, deadline - time.monotonic()))
-            assert not isinstance(item, Exception), item
-            taken.append(item)
-        return taken
-
-
 def is_workflow_end(event: dict[str, Any]) -> bool:
     return event["entity"] == "workflow" and event["toStatus"] in ("DONE", "FAILED")
 
@@ -88,14 +62,11 @@ def test_replay_then_live_then_reconnect_without_loss_or_duplicates(
     assert done == {t.task_id for t in tasks}
 
     # A client that saw the first five reconnects with the fifth cursor: it gets the rest.
-    first = list(islice(subscribe(stack.url, EVENTS, {"id": wf_id, "after": None}), 5))
+    first = Collector(stack.url, EVENTS, {"id": wf_id, "after": None}, "workflowEvents").take(5)
     resumed = Collector(
-        stack.url,
-        EVENTS,
-        {"id": wf_id, "after": first[-1]["workflowEvents"]["cursor"]},
-        "workflowEvents",
+        stack.url, EVENTS, {"id": wf_id, "after": first[-1]["cursor"]}, "workflowEvents"
     ).take_until(is_workflow_end)
-    assert [e["workflowEvents"] for e in first] + resumed == seen
+    assert first + resumed == seen
 
 
 def test_alerts_by_workflow_and_kind(stack: Stack, unique: str) -> None:
