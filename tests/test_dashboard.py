@@ -278,10 +278,8 @@ def test_templates_chart_use_against_request_and_the_timeline_shows_the_latest(
     ids = [i["id"] for i in newest["items"] + rest["items"]]
     assert newest["hasNextPage"] and not rest["hasNextPage"]
     assert ids == sorted(ids, reverse=True) and len(ids) == 3
-    oldest_first = (
-        instances(None, newest=False)["items"]
-        + instances(instances(None, newest=False)["endCursor"], newest=False)["items"]
-    )
+    oldest = instances(None, newest=False)
+    oldest_first = oldest["items"] + instances(oldest["endCursor"], newest=False)["items"]
     lanes = page.locator("#timeline .lane-label").all_inner_texts()
     assert lanes == [i["taskName"] for i in oldest_first]  # the oldest at the top
     shot(page, "workflow-usage")

@@ -53,12 +53,11 @@ def r_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def rscript(
-    library: Path, code: str, server_url: str, **env_vars: str
+    library: Path, args: list[str], server_url: str, **env_vars: str
 ) -> subprocess.CompletedProcess[str]:
+    """Rscript with ``args`` (``["-e", code]`` or a script and its arguments)."""
     env = {**os.environ, "R_LIBS": str(library), "JOBMON_SERVER_URL": server_url, **env_vars}
-    return subprocess.run(
-        ["Rscript", "-e", code], capture_output=True, text=True, env=env, timeout=600
-    )
+    return subprocess.run(["Rscript", *args], capture_output=True, text=True, env=env, timeout=600)
 
 
 def test_r_package_tests_pass_against_a_real_server(
@@ -70,7 +69,7 @@ def test_r_package_tests_pass_against_a_real_server(
         'load_package = "installed", stop_on_failure = FALSE, '
         f'reporter = testthat::JunitReporter$new(file = "{report}"))'
     )
-    result = rscript(r_library, code, stack.url)
+    result = rscript(r_library, ["-e", code], stack.url)
     assert report.exists(), result.stdout[-3000:] + result.stderr[-3000:]
     cases = ET.parse(report).getroot().iter("testcase")
     outcomes: dict[str, list[str]] = {}
@@ -93,11 +92,9 @@ def test_the_r_quickstart_example_runs_and_resumes(
 ) -> None:
     example = Path(__file__).resolve().parent.parent / "examples" / "quickstart.R"
     out = tmp_path / "out"
-    env = {**os.environ, "R_LIBS": str(r_library), "JOBMON_SERVER_URL": stack.url}
 
     def run_example() -> tuple[int, str]:
-        command = ["Rscript", str(example), str(out)]
-        done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+        done = rscript(r_library, [str(example), str(out)], stack.url)
         assert done.returncode == 0, done.stderr[-3000:]
         assert "21 of 21 tasks done, 0 failed" in done.stdout
         started = re.search(r"workflow (\d+) 'quickstart_r': run \d+ started", done.stderr)
@@ -145,7 +142,7 @@ def test_python_and_r_bind_the_same_workflow(stack: Stack, r_library: Path, uniq
     ids <- vapply(c(tasks, list(last)), function(t) t$task_id, 0L)
     cat(jsonlite::toJSON(list(workflow_id = wf$workflow_id, task_ids = ids), auto_unbox = TRUE))
     """
-    result = rscript(r_library, code, stack.url)
+    result = rscript(r_library, ["-e", code], stack.url)
     assert result.returncode == 0, result.stderr[-3000:]
     bound = json.loads(result.stdout.strip().splitlines()[-1])
     assert bound["workflow_id"] == workflow_id
@@ -170,8 +167,8 @@ def test_r_binds_with_a_token_on_a_shared_server(
     cat(workflow_status(wf)$user, "\\n")
     """
     try:
-        with_token = rscript(r_library, code, server.url, JOBMON_TOKEN=token)
-        without = rscript(r_library, code, server.url, JOBMON_TOKEN="")
+        with_token = rscript(r_library, ["-e", code], server.url, JOBMON_TOKEN=token)
+        without = rscript(r_library, ["-e", code], server.url, JOBMON_TOKEN="")
     finally:
         server.stop()
     assert with_token.returncode == 0, with_token.stderr[-2000:]

@@ -50,17 +50,23 @@ def keyset_page(
     newest_first: bool = False,
 ) -> Page[Any]:
     """One page ordered by id, fetching one row more to know whether another page follows."""
+    stmt = after_cursor(stmt, id_column, first, after, newest_first)
+    rows: Sequence[Any] = session.execute(stmt).all()
+    more = len(rows) > first
+    rows = rows[:first]
+    return Page(list(rows), str(rows[-1][0].id) if rows else after, more)
+
+
+def after_cursor(
+    stmt: Select[Any], id_column: Any, first: int, after: str | None, newest_first: bool
+) -> Select[Any]:
+    """``stmt`` limited to the ``first + 1`` rows past the cursor, in id order."""
     cursor = parse_cursor(after)
     if newest_first:
         if cursor:
             stmt = stmt.where(id_column < cursor)
-        stmt = stmt.order_by(id_column.desc())
-    else:
-        stmt = stmt.where(id_column > cursor).order_by(id_column)
-    rows: Sequence[Any] = session.execute(stmt.limit(first + 1)).all()
-    more = len(rows) > first
-    rows = rows[:first]
-    return Page(list(rows), str(rows[-1][0].id) if rows else after, more)
+        return stmt.order_by(id_column.desc()).limit(first + 1)
+    return stmt.where(id_column > cursor).order_by(id_column).limit(first + 1)
 
 
 def workflow(session: Session, workflow_id: int) -> models.Workflow:
@@ -341,12 +347,7 @@ def workflow_instances_page(
     ids = select(ti.id).where(ti.workflow_id == workflow_id)
     if template_name is not None:
         ids = ids.where(ti.array_id.in_(template_arrays(workflow_id, template_name)))
-    cursor = parse_cursor(after)
-    if newest_first:
-        ids = (ids.where(ti.id < cursor) if cursor else ids).order_by(ti.id.desc())
-    else:
-        ids = ids.where(ti.id > cursor).order_by(ti.id)
-    page_ids = list(session.scalars(ids.limit(first + 1)))
+    page_ids = list(session.scalars(after_cursor(ids, ti.id, first, after, newest_first)))
     stmt = _instance_detail().where(ti.id.in_(page_ids))
     return keyset_page(session, stmt, ti.id, first, after, newest_first=newest_first)
 

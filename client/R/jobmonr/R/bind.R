@@ -18,7 +18,7 @@ edge_chunk_size <- 50000L
 bind <- function(workflow) {
   check_workflow(workflow)
   if (!is.null(workflow$workflow_id)) return(invisible(workflow))
-  if (!length(added_tasks(workflow)$tasks)) {
+  if (!sum(lengths(workflow$chunks))) {
     definition_error(sprintf("workflow '%s' has no tasks; add some with add_tasks()", workflow$name))
   }
   graph <- build_graph(workflow)

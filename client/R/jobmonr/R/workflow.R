@@ -48,7 +48,7 @@ workflow <- function(tool, workflow_args = NULL, name = NULL, description = "",
 
 #' @export
 print.jobmon_workflow <- function(x, ...) {
-  cat(sprintf("<jobmon workflow '%s': %d tasks added%s>\n", x$name, length(added_tasks(x)$tasks),
+  cat(sprintf("<jobmon workflow '%s': %d tasks added%s>\n", x$name, sum(lengths(x$chunks)),
               if (is.null(x$workflow_id)) ", not bound" else sprintf(", id %d", x$workflow_id)))
   invisible(x)
 }
