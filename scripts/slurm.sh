@@ -4,7 +4,11 @@
 # slurmd and waits until the node is idle; `scripts/slurm.sh stop` stops the daemons it
 # started, each by the pid in its pid file. Both need root. With CI=true a Slurm that
 # cannot be started fails the run; otherwise its tests are skipped.
+# `scripts/slurm.sh --list` prints what it provides ("command NAME" a line), and `start`
+# checks each of them after installing.
 set -uo pipefail
+# Every command Jobmon's Slurm code, its tests and benchmarks run, and the daemons.
+COMMANDS="sbatch squeue scontrol sinfo scancel sacct munged slurmctld slurmd"
 here="$(cd "$(dirname "$0")" && pwd)"
 RUN=/run/slurm
 MUNGE_PID=/run/munge/munged.pid
@@ -29,6 +33,10 @@ start() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q slurm-wlm >/dev/null \
       || fail "apt-get install slurm-wlm failed"
   fi
+  for command in $COMMANDS; do
+    command -v "$command" >/dev/null || [ -x "/usr/sbin/$command" ] \
+      || fail "$command is missing after installing slurm-wlm"
+  done
   [ "$(id -u)" = 0 ] || fail "starting the daemons needs root"
   if ! cmp -s "$here/slurm/slurm.conf" /etc/slurm/slurm.conf \
      || ! cmp -s "$here/slurm/cgroup.conf" /etc/slurm/cgroup.conf; then
@@ -71,7 +79,8 @@ stop() {
 }
 
 case "${1:-}" in
+  --list) for c in $COMMANDS; do echo "command $c"; done ;;
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|--list" >&2; exit 2 ;;
 esac
