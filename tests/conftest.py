@@ -109,6 +109,7 @@ class WorkerThread:
                 "parallelism": parallelism,
                 "log_dir": log_dir,
                 "stop_event": self.stop_event,
+                "state_dir": log_dir / "workers",
             },
         )
         self.thread.start()

@@ -20,9 +20,8 @@ from typing import Any
 
 import pytest
 from jobmon_client import Tool, ValidationFailed, Workflow
-from jobmon_client.config import graphql_url
-from jobmon_client.slurm.worker import SlurmWorker
 from jobmon_client.transport import GraphQLClient
+from jobmon_client.worker import Worker
 from jobmon_server.embedded import EmbeddedServer, start
 
 from tests.conftest import unavailable
@@ -41,9 +40,13 @@ def slurm_ready() -> bool:
 
 class SlurmWorkerThread:
     def __init__(self, url: str, log_dir: Path, worker_id: str) -> None:
-        gql = graphql_url(url)
-        self.worker = SlurmWorker(
-            "slurm", lambda: GraphQLClient(gql), gql, worker_id, log_dir, poll_seconds=POLL_SECONDS
+        self.worker = Worker(
+            "slurm",
+            server_url=url,
+            log_dir=log_dir,
+            state_dir=log_dir / "workers",
+            worker_id=worker_id,
+            options={"poll_seconds": POLL_SECONDS},
         )
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self.worker.run, args=(self.stop_event,), daemon=True)
@@ -265,9 +268,15 @@ def test_stopping_a_run_cancels_its_jobs(slurm: SlurmStack, tmp_path: Path) -> N
         return {found.get(job, "GONE") for job in running}
 
     wait_until(lambda: states() <= {"CANCELLED", "GONE"}, "Slurm cancels both jobs")
-    for task in tasks:
-        [instance] = task_instances(slurm.url, task.task_id)
-        assert instance["status"] == "ERROR_FATAL"  # killed on request, acknowledged
+    # The worker confirms each kill once Slurm says the job ended (so that a retry could
+    # never run beside it): until then the instance stays KILL_SELF.
+    wait_until(
+        lambda: all(
+            [i["status"] for i in task_instances(slurm.url, t.task_id)] == ["ERROR_FATAL"]
+            for t in tasks
+        ),
+        "the worker confirms both kills",
+    )
 
 
 def test_an_exit_code_failure_retries_then_is_fatal_with_its_stderr(

@@ -774,7 +774,7 @@ def test_states_read_from_squeue_settle_as_the_worker_reports_them() -> None:
 
 
 def test_config_file_overrides_queue_limits() -> None:
-    from jobmon_client.slurm.worker import queue_overrides
+    from jobmon_client.slurm.distributor import queue_overrides
 
     config = {
         "clusters": {

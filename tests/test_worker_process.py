@@ -1,7 +1,7 @@
-"""The worker's process layer and loop, without a server.
+"""The worker's process layer, the local distributor and the loop, without a server.
 
-Processes are real children; the loop tests use an in-memory stand-in for the server's
-three worker mutations (a real server cannot be assumed in these tests).
+Processes are real children; the loop and reporter tests answer the worker's documents
+with ``MockClient``, which checks each of them against the schema.
 """
 
 from __future__ import annotations
@@ -16,16 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jobmon_client.distributor import ClaimedInstance, Ended, Launched
 from jobmon_client.worker import Worker
-from jobmon_client.worker.distributor import FinishedTask, LocalDistributor
-from jobmon_client.worker.instance import ClaimedInstance
 from jobmon_client.worker.limits import parse_runtime, runtime_limit, slots_needed
+from jobmon_client.worker.local import LocalDistributor
 from jobmon_client.worker.process import TaskProcess, stderr_tail
 from jobmon_client.worker.reporter import Reporter
-from jobmon_client.worker.reports import finished
-from jobmon_client.worker.slots import SlotPool
 
 from tests.helpers import python_command
+from tests.mock_client import MockClient
 
 TIMEOUT = 10.0
 
@@ -61,26 +60,41 @@ def _read_line(fd: int) -> str:
 
 
 def _instance(instance_id: int, command: str, **resources: Any) -> ClaimedInstance:
-    item = {
+    return ClaimedInstance.from_wire(_wire(instance_id, command, workflow_id=7, **resources))
+
+
+def _wire(instance_id: int, command: str, workflow_id: int = 9, **resources: Any) -> dict[str, Any]:
+    return {
         "id": instance_id,
-        "taskId": instance_id,
-        "workflowId": 7,
-        "workflowRunId": 1,
+        "taskId": 100 + instance_id,
+        "workflowId": workflow_id,
+        "workflowRunId": 3,
+        "arrayId": 1,
         "name": f"task_{instance_id}",
         "command": command,
         "clusterName": "multiprocess",
-        "resources": resources,
+        "resources": resources or {"cores": 1},
+        "concurrencyLimit": 100,
     }
-    return ClaimedInstance.from_wire(item, parallelism=4)
 
 
-def _run_until_finished(distributor: LocalDistributor) -> FinishedTask:
+def _launch(distributor: LocalDistributor, instance: ClaimedInstance) -> Launched:
+    [launched] = distributor.submit([instance])
+    assert isinstance(launched, Launched), launched
+    return launched
+
+
+def _run_until_ended(distributor: LocalDistributor) -> Ended:
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
-        done = distributor.wait(timeout=deadline - time.monotonic())
-        if done:
-            return done[0]
-    raise AssertionError("no task finished in time")
+        for event in distributor.wait(deadline - time.monotonic()):
+            if isinstance(event, Ended):
+                return event
+    raise AssertionError("no task ended in time")
+
+
+def _local(tmp_path: Path, parallelism: int = 2, **options: Any) -> LocalDistributor:
+    return LocalDistributor("multiprocess", parallelism, tmp_path, **options)
 
 
 # -- one process -------------------------------------------------------------------------
@@ -147,71 +161,136 @@ def test_each_task_has_its_own_process_group(tmp_path: Path) -> None:
 
 
 def test_runtime_limit_kills_the_whole_group(tmp_path: Path) -> None:
-    distributor = LocalDistributor(parallelism=2, log_dir=tmp_path)
+    distributor = _local(tmp_path)
     try:
         # The grandchild ignores SIGTERM: only the group SIGKILL after the shell's exit ends it.
         command = "(trap '' TERM; exec sleep 30) & echo $!; wait"
-        task = distributor.launch(_instance(1, command, runtime="1s"))
+        launched = _launch(distributor, _instance(1, command, runtime="1s"))
         started = time.monotonic()
-        done = _run_until_finished(distributor)
+        ended = _run_until_ended(distributor)
         assert time.monotonic() - started < 4  # well before the 5 s SIGKILL escalation
     finally:
         distributor.close()
-    assert done.task is task
-    assert done.task.kill_reason == "runtime"
-    report = finished(done)
-    assert report["status"] == "RESOURCE_ERROR"
-    assert report["resourceKind"] == "runtime"
-    assert "runtime limit of 1s exceeded" in report["errorMessage"]
-    grandchild = int(Path(task.process.stdout_path).read_text())
+    assert ended.instance_id == 1
+    assert ended.status == "RESOURCE_ERROR"
+    assert ended.resource_kind == "runtime"
+    assert ended.error_message is not None
+    assert "runtime limit of 1s exceeded" in ended.error_message
+    assert launched.stdout_path is not None
+    grandchild = int(Path(launched.stdout_path).read_text())
     assert _gone(grandchild)
     assert distributor.busy_slots == 0 and not distributor.running
 
 
 def test_kill_on_request_kills_the_group(tmp_path: Path) -> None:
     fifo, ready = _fifo(tmp_path)
-    distributor = LocalDistributor(parallelism=2, log_dir=tmp_path)
+    distributor = _local(tmp_path)
     try:
-        distributor.launch(_instance(2, f"sleep 30 & echo $! > {fifo}; wait"))
+        _launch(distributor, _instance(2, f"sleep 30 & echo $! > {fifo}; wait"))
         grandchild = int(_read_line(ready))
-        assert distributor.kill(2, "request")
-        assert not distributor.kill(99, "request")  # not held: ignored
-        done = _run_until_finished(distributor)
+        distributor.terminate([2, 99])  # 99 is not held: ignored
+        ended = _run_until_ended(distributor)
     finally:
         distributor.close()
         os.close(ready)
-    report = finished(done)
-    assert report["status"] == "ERROR_FATAL"
-    assert report["errorMessage"] == "killed on request"
+    assert (ended.instance_id, ended.status) == (2, "ERROR_FATAL")
+    assert ended.error_message == "killed on request"
     assert _gone(grandchild)
 
 
 def test_kill_escalates_to_sigkill_after_the_grace(tmp_path: Path) -> None:
     fifo, ready = _fifo(tmp_path)
-    distributor = LocalDistributor(parallelism=1, log_dir=tmp_path, kill_grace=0.2)
+    distributor = _local(tmp_path, parallelism=1, kill_grace=0.2)
     try:
-        distributor.launch(_instance(3, f"trap '' TERM; echo > {fifo}; exec sleep 30"))
+        _launch(distributor, _instance(3, f"trap '' TERM; echo > {fifo}; exec sleep 30"))
         _read_line(ready)
-        distributor.kill(3, "request")
-        done = _run_until_finished(distributor)
+        distributor.terminate([3])
+        ended = _run_until_ended(distributor)
     finally:
         distributor.close()
         os.close(ready)
-    assert done.result.exit_code == 128 + signal.SIGKILL
+    assert ended.exit_code == 128 + signal.SIGKILL
 
 
 def test_failed_task_reports_error_with_stderr(tmp_path: Path) -> None:
-    distributor = LocalDistributor(parallelism=1, log_dir=tmp_path)
+    distributor = _local(tmp_path, parallelism=1)
     try:
-        task = distributor.launch(_instance(4, "echo boom >&2; exit 3"))
-        done = _run_until_finished(distributor)
+        launched = _launch(distributor, _instance(4, "echo boom >&2; exit 3"))
+        ended = _run_until_ended(distributor)
     finally:
         distributor.close()
-    assert task.process.stdout_path == str(tmp_path / "7" / "task_4.4.out")
-    report = finished(done)
-    assert report["status"] == "ERROR"
-    assert report["exitCode"] == 3
-    assert report["errorMessage"] == "boom"
+    assert launched.stdout_path == str(tmp_path / "7" / "task_4.4.out")
+    assert launched.running and launched.distributor_id.isdigit()
+    assert (ended.status, ended.exit_code, ended.error_message) == ("ERROR", 3, "boom")
+
+
+def test_instances_beyond_the_free_slots_wait_and_start_as_slots_free(tmp_path: Path) -> None:
+    distributor = _local(tmp_path, parallelism=1)
+    try:
+        events = distributor.submit([_instance(5, "exit 0"), _instance(6, "exit 0")])
+        assert [type(e).__name__ for e in events] == ["Launched"]  # one slot
+        assert sorted(distributor.held()) == [5, 6]
+        seen: list[Launched | Ended] = []
+        deadline = time.monotonic() + TIMEOUT
+        while len([e for e in seen if isinstance(e, Ended)]) < 2:
+            assert time.monotonic() < deadline, seen
+            seen += distributor.wait(1.0)
+    finally:
+        distributor.close()
+    assert [(type(e).__name__, e.instance_id) for e in seen] == [
+        ("Ended", 5),
+        ("Launched", 6),
+        ("Ended", 6),
+    ]
+
+
+def test_capacity_keeps_a_backlog_for_short_tasks_only(tmp_path: Path) -> None:
+    distributor = _local(tmp_path, parallelism=2, max_backlog=8)
+    try:
+        assert distributor.capacity() == 2  # nothing ended yet: no backlog
+        distributor.submit([_instance(i, "exit 0") for i in (1, 2)])
+        assert distributor.capacity() == 0  # both slots busy
+        ends = 0
+        deadline = time.monotonic() + TIMEOUT
+        while ends < 2:
+            assert time.monotonic() < deadline
+            ends += sum(isinstance(e, Ended) for e in distributor.wait(1.0))
+        # Two slots freed since the last claim: claim two more each, kept waiting here.
+        assert distributor.capacity() == 2 + 4
+    finally:
+        distributor.close()
+
+
+def test_a_task_is_stopped_when_the_lease_runs_out(tmp_path: Path) -> None:
+    distributor = _local(tmp_path, parallelism=1, kill_grace=0.2)
+    try:
+        _launch(distributor, _instance(8, "exec sleep 30"))
+        distributor.set_lease(2.5)  # stopped 2 s before it runs out
+        started = time.monotonic()
+        ended = _run_until_ended(distributor)
+    finally:
+        distributor.close()
+    assert time.monotonic() - started < TIMEOUT
+    assert ended.status == "UNKNOWN_ERROR"
+    assert ended.error_message is not None and "lease ran out" in ended.error_message
+
+
+def test_stop_ends_running_and_waiting_instances_for_retry(tmp_path: Path) -> None:
+    distributor = _local(tmp_path, parallelism=1, kill_grace=0.2)
+    try:
+        distributor.submit([_instance(9, "exec sleep 30"), _instance(10, "exec sleep 30")])
+        distributor.stop()
+        assert distributor.capacity() == 0
+        ends: dict[int, Ended] = {}
+        deadline = time.monotonic() + TIMEOUT
+        while len(ends) < 2:
+            assert time.monotonic() < deadline
+            ends.update({e.instance_id: e for e in distributor.wait(1.0) if isinstance(e, Ended)})
+    finally:
+        distributor.close()
+    assert {e.status for e in ends.values()} == {"UNKNOWN_ERROR"}
+    assert {e.error_message for e in ends.values()} == {"worker stopped"}
+    assert not distributor.held()
 
 
 @pytest.mark.parametrize(
@@ -248,39 +327,11 @@ def test_resources_defaults() -> None:
     assert slots_needed({"cores": 16}, 4) == 4
 
 
-def test_slot_pool_refills_the_backlog_once_half_is_used() -> None:
-    pool = SlotPool(2)
-    assert pool.wait_free() == 2
-    pool.commit(2)
-    assert pool.room() == 0  # no backlog: wait for a free slot
-    pool.release(1)
-    assert pool.room() == 1
-    pool.commit(1)
-    pool.set_backlog(8)
-    assert pool.room() == 8  # up to total + backlog
-    pool.commit(8)
-    pool.release(4)
-    assert pool.room() == 0  # 6 committed: above the low-water mark of 2 + 4
-    pool.release(1)
-    assert pool.room() == 5
-
-
-def test_slot_pool_close_wakes_a_waiting_claimer() -> None:
-    pool = SlotPool(1)
-    pool.commit(1)
-    result: list[int] = []
-    waiter = threading.Thread(target=lambda: result.append(pool.wait_free()))
-    waiter.start()
-    pool.close()
-    waiter.join(TIMEOUT)
-    assert result == [0]
-
-
 # -- the reporter ----------------------------------------------------------------------------
 
 
-class RecordingClient:
-    """Records report batches and heartbeats; the first report blocks until released."""
+class ReportServer:
+    """Answers reports and heartbeats; reports can be held back, or made to fail."""
 
     def __init__(self) -> None:
         self.cond = threading.Condition()
@@ -288,49 +339,114 @@ class RecordingClient:
         self.heartbeats: list[dict[str, Any]] = []
         self.in_flight = threading.Event()
         self.release = threading.Event()
+        self.release.set()
+        self.failures: list[Exception] = []  # raised by the next reports, one each
 
-    def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        assert variables is not None
-        if "heartbeat" in document:
+    def __call__(self, field: str, args: dict[str, Any]) -> Any:
+        if field == "heartbeat":
             with self.cond:
-                self.heartbeats.append(variables)
+                self.heartbeats.append(args)
                 self.cond.notify_all()
-            return {"heartbeat": {"killInstanceIds": [8]}}
+            return {"killInstanceIds": [8]}
+        assert field == "reportTaskInstances", field
         self.in_flight.set()
         assert self.release.wait(TIMEOUT)
         with self.cond:
-            self.batches.append(variables["reports"])
+            if self.failures:
+                raise self.failures.pop(0)
+            self.batches.append([_given(r) for r in args["reports"]])
             self.cond.notify_all()
-        return {"reportTaskInstances": {"accepted": 1, "ignored": [], "killInstanceIds": []}}
+        return {
+            "accepted": len(args["reports"]),
+            "ignored": [],
+            "refused": [],
+            "killInstanceIds": [],
+        }
+
+    def reported(self) -> list[dict[str, Any]]:
+        with self.cond:
+            return [r for batch in self.batches for r in batch]
+
+
+def _given(report: dict[str, Any]) -> dict[str, Any]:
+    """A report as the worker wrote it (the schema fills in the fields it left out)."""
+    return {k: v for k, v in report.items() if v is not None}
+
+
+def _report(instance_id: int, status: str) -> dict[str, Any]:
+    return {"taskInstanceId": instance_id, "status": status}
 
 
 def test_reporter_sends_what_queued_during_a_request_as_one_ordered_batch() -> None:
-    client = RecordingClient()
+    server = ReportServer()
+    server.release.clear()
+    client = MockClient(server)
     reporter = Reporter(lambda: client, "w", lambda: [], lambda ids: None)
     reporter.start()
     try:
-        reporter.put([{"taskInstanceId": 1, "status": "LAUNCHED"}])
-        assert client.in_flight.wait(TIMEOUT)
-        later = [{"taskInstanceId": 2, "status": s} for s in ("LAUNCHED", "RUNNING", "DONE")]
+        reporter.put([_report(1, "LAUNCHED")])
+        assert server.in_flight.wait(TIMEOUT)
+        later = [_report(2, s) for s in ("LAUNCHED", "RUNNING", "DONE")]
         reporter.put(later[:2])
         reporter.put(later[2:])
-        client.release.set()
+        server.release.set()
     finally:
         reporter.close()
-    assert client.batches == [[{"taskInstanceId": 1, "status": "LAUNCHED"}], later]
+    assert server.batches == [[_report(1, "LAUNCHED")], later]
+
+
+def test_reporter_keeps_reports_while_the_server_is_unreachable_or_unavailable() -> None:
+    from jobmon_client.transport import ServerUnavailable, ServerUnreachable
+
+    server = ReportServer()
+    server.failures = [ServerUnreachable("no answer"), ServerUnavailable("database away")]
+    client = MockClient(server)
+    reporter = Reporter(lambda: client, "w", lambda: [], lambda ids: None)
+    reporter.start()
+    try:
+        reporter.put([_report(1, "DONE"), _report(2, "ERROR")])
+        with server.cond:
+            assert server.cond.wait_for(lambda: server.batches, TIMEOUT)
+    finally:
+        reporter.close()
+    assert server.batches == [[_report(1, "DONE"), _report(2, "ERROR")]]  # nothing dropped
+
+
+def test_reporter_splits_a_refused_batch_to_find_the_report_the_server_objects_to() -> None:
+    from jobmon_client.transport import ServerError
+
+    refused = {"taskInstanceId": 3, "status": "DONE", "cpuSeconds": -1}
+
+    def handler(field: str, args: dict[str, Any]) -> Any:
+        if any(r.get("cpuSeconds") == -1 for r in args["reports"]):
+            raise ServerError("cpuSeconds must not be negative")
+        return server(field, args)
+
+    server = ReportServer()
+    client = MockClient(handler)
+    reporter = Reporter(lambda: client, "w", lambda: [], lambda ids: None)
+    reporter.start()
+    try:
+        reporter.put([_report(1, "DONE"), refused, _report(2, "DONE")])
+        with server.cond:
+            assert server.cond.wait_for(lambda: len(server.reported()) == 2, TIMEOUT)
+    finally:
+        reporter.close()
+    assert sorted(r["taskInstanceId"] for r in server.reported()) == [1, 2]
 
 
 def test_reporter_heartbeats_held_instances_and_passes_kills_on() -> None:
-    client = RecordingClient()
+    server = ReportServer()
+    client = MockClient(server)
     kills: list[list[int]] = []
     reporter = Reporter(lambda: client, "w", lambda: [4, 5], kills.append, heartbeat_interval=0.05)
     reporter.start()
     try:
-        with client.cond:
-            assert client.cond.wait_for(lambda: client.heartbeats, TIMEOUT)
+        with server.cond:
+            assert server.cond.wait_for(lambda: server.heartbeats, TIMEOUT)
     finally:
         reporter.close()
-    assert client.heartbeats[0] == {
+    assert server.heartbeats[0] == {
         "workerId": "w",
         "taskInstanceIds": [4, 5],
         "nextReportSeconds": pytest.approx(0.15),
@@ -338,11 +454,35 @@ def test_reporter_heartbeats_held_instances_and_passes_kills_on() -> None:
     assert kills[0] == [8]
 
 
-# -- the worker loop against an in-memory server -------------------------------------------
+def test_the_lease_runs_from_the_claim_and_is_renewed_by_heartbeats() -> None:
+    server = ReportServer()
+    client = MockClient(server)
+    reporter = Reporter(
+        lambda: client, "w", lambda: [4, 5], lambda ids: None, heartbeat_interval=60
+    )
+    assert reporter.lease_remaining() is None  # nothing claimed: no lease to keep
+    claimed_at = time.monotonic() - 100
+    reporter.claimed([4, 5], claimed_at)
+    remaining = reporter.lease_remaining()
+    assert remaining is not None and remaining == pytest.approx(180 - 100, abs=1)
+    reporter.set_intervals(0.05, lease=1.0)
+    reporter.start()
+    try:
+        with server.cond:
+            assert server.cond.wait_for(lambda: server.heartbeats, TIMEOUT)
+        deadline = time.monotonic() + TIMEOUT
+        while (reporter.lease_remaining() or -1) <= 0:  # renewed by the heartbeat's answer
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    finally:
+        reporter.close()
+
+
+# -- the worker loop against a stand-in server ----------------------------------------------
 
 
 class FakeServer:
-    """Answers the worker mutations from memory and records every report in order."""
+    """Answers the worker's documents from memory and records every report in order."""
 
     def __init__(self, instances: list[dict[str, Any]]) -> None:
         self.cond = threading.Condition()
@@ -350,32 +490,51 @@ class FakeServer:
         self.kills: list[int] = []
         self.reports: list[dict[str, Any]] = []
         self.heartbeats: list[list[int]] = []
+        self.adopted: list[dict[str, Any]] = []
+        self.adopt_calls: list[dict[str, Any]] = []
         self.closed = False
 
-    def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        assert variables is not None
-        if "claimTaskInstances" in document:
-            return {"claimTaskInstances": self._claim(variables)}
-        if "reportTaskInstances" in document:
+    def __call__(self, field: str, args: dict[str, Any]) -> Any:
+        if field == "claimTaskInstances":
+            return self._claim(args)
+        if field == "reportTaskInstances":
             with self.cond:
-                self.reports.extend(variables["reports"])
+                self.reports.extend(_given(r) for r in args["reports"])
                 self.cond.notify_all()
-            return {"reportTaskInstances": {"accepted": 1, "ignored": [], "killInstanceIds": []}}
-        if "heartbeat" in document:
+            return {
+                "accepted": len(args["reports"]),
+                "ignored": [],
+                "refused": [],
+                "killInstanceIds": [],
+            }
+        if field == "heartbeat":
             with self.cond:
-                self.heartbeats.append(variables["taskInstanceIds"])
-            return {"heartbeat": {"killInstanceIds": []}}
-        raise AssertionError(document)
+                self.heartbeats.append(args["taskInstanceIds"])
+            return {"killInstanceIds": []}
+        if field == "announceWorker":
+            return {"__typename": "Worker", "id": args["workerId"]}
+        if field == "workerStopped":
+            return True
+        if field == "adoptTaskInstances":
+            self.adopt_calls.append(args)
+            adopted, self.adopted = self.adopted, []
+            return adopted
+        raise AssertionError(field)
 
-    def _claim(self, variables: dict[str, Any]) -> dict[str, Any]:
+    def _claim(self, args: dict[str, Any]) -> dict[str, Any]:
         with self.cond:
             self.cond.wait_for(
-                lambda: self.queued or self.kills or self.closed, variables["waitSeconds"]
+                lambda: self.queued or self.kills or self.closed, args["waitSeconds"]
             )
-            limit = variables["limit"]
+            limit = args["limit"]
             claimed, self.queued = self.queued[:limit], self.queued[limit:]
             kills, self.kills = self.kills, []
-        return {"instances": claimed, "killInstanceIds": kills, "heartbeatIntervalSeconds": 30}
+        return {
+            "instances": claimed,
+            "killInstanceIds": kills,
+            "heartbeatIntervalSeconds": 30,
+            "leaseSeconds": 90,
+        }
 
     def kill(self, *instance_ids: int) -> None:
         with self.cond:
@@ -395,27 +554,20 @@ class FakeServer:
         return [r["status"] for r in self.reports if r["taskInstanceId"] == instance_id]
 
 
-def _wire(instance_id: int, command: str) -> dict[str, Any]:
-    return {
-        "id": instance_id,
-        "taskId": 100 + instance_id,
-        "workflowId": 9,
-        "workflowRunId": 3,
-        "name": f"t{instance_id}",
-        "command": command,
-        "clusterName": "multiprocess",
-        "resources": {"cores": 1},
-    }
-
-
-def _start_worker(server: FakeServer, tmp_path: Path) -> tuple[threading.Thread, threading.Event]:
+def _start_worker(
+    server: FakeServer, tmp_path: Path, worker_id: str = "test-worker"
+) -> tuple[threading.Thread, threading.Event]:
+    client = MockClient(server)
     worker = Worker(
         "multiprocess",
+        server_url="http://127.0.0.1:9",
         parallelism=2,
         log_dir=tmp_path,
-        worker_id="test-worker",
-        client_factory=lambda: server,
+        state_dir=tmp_path / "state",
+        worker_id=worker_id,
+        client_factory=lambda: client,
         claim_wait_seconds=1.0,
+        options={"kill_grace": 0.5},
     )
     stop = threading.Event()
     thread = threading.Thread(target=worker.run, args=(stop,))
@@ -448,9 +600,9 @@ def test_worker_claims_runs_and_reports_in_order(tmp_path: Path) -> None:
     assert launched["distributorId"].isdigit()
     assert launched["hostname"]
     assert Path(launched["stdoutPath"]).read_text() == "two\n"
-    assert launched["stderrPath"] == str(tmp_path / "9" / "t2.2.err")
+    assert launched["stderrPath"] == str(tmp_path / "9" / "task_2.2.err")
     done = next(r for r in server.reports if r["status"] == "DONE")
-    assert done["exitCode"] == 0 and "maxRssBytes" in done
+    assert done["exitCode"] == 0 and "cpuSeconds" in done
 
 
 def test_worker_kills_on_request_and_ignores_unknown_ids(tmp_path: Path) -> None:
@@ -479,3 +631,53 @@ def test_worker_stop_reports_running_tasks_for_retry(tmp_path: Path) -> None:
     assert {r["errorMessage"] for r in server.reports if r["status"] == "UNKNOWN_ERROR"} == {
         "worker stopped"
     }
+    assert not list((tmp_path / "state").rglob("*.journal"))  # nothing left open
+
+
+def test_a_worker_takes_over_what_a_stopped_worker_left_in_its_journal(tmp_path: Path) -> None:
+    """The journal of a worker that died: a report it never sent, and a process it started
+    that still runs. The next worker adopts both instances, sends the report and stops the
+    process before reporting it (so that its retry never runs beside it)."""
+    from jobmon_client.config import graphql_url
+    from jobmon_client.worker import journal
+
+    directory = journal.journal_dir(
+        tmp_path / "state", graphql_url("http://127.0.0.1:9"), "multiprocess"
+    )
+    orphan = TaskProcess.spawn("exec sleep 60", tmp_path / "o.out", tmp_path / "o.err")
+    old = journal.Journal(directory, "dead-worker")
+    old.add_reports([_report(11, "DONE")])
+    old.note(12, {"pid": orphan.pid, "started": time.time()})
+    os.close(old._fd)  # the worker died: its lock is gone, its file stays
+    server = FakeServer([])
+    server.adopted = [
+        {
+            "id": 11,
+            "taskId": 111,
+            "workflowId": 9,
+            "status": "RUNNING",
+            "distributorId": "1",
+            "hostname": "elsewhere",
+        },
+        {
+            "id": 12,
+            "taskId": 112,
+            "workflowId": 9,
+            "status": "RUNNING",
+            "distributorId": str(orphan.pid),
+            "hostname": os.uname().nodename,
+        },
+    ]
+    thread, stop = _start_worker(server, tmp_path, worker_id="next-worker")
+    try:
+        server.wait_for_reports(lambda reports: _final(reports, [11, 12]))
+        reaped = orphan.reap()  # our child here: the worker could only signal it
+    finally:
+        _stop_worker(server, thread, stop)
+    assert server.adopt_calls == [
+        {"clusterName": "multiprocess", "workerId": "next-worker", "fromWorkerIds": ["dead-worker"]}
+    ]
+    assert server.statuses(11) == ["DONE", "UNKNOWN_ERROR"]  # the journal's report first
+    assert server.statuses(12) == ["UNKNOWN_ERROR"]
+    assert reaped.exit_code == 128 + signal.SIGTERM
+    assert not (directory / "dead-worker.journal").exists()

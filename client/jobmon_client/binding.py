@@ -4,12 +4,16 @@
 3. the task and DAG hashes are computed locally (see ``hashing``); 4. ``bindWorkflow``
 creates the workflow or finds the one with the same identity; 5. ``bindTasks`` upserts
 the tasks in columnar chunks and answers their ids; 6. ``bindEdges`` stores the
-dependencies as id pairs; 7. ``completeBind`` checks the count and marks it bound.
+dependencies as id pairs; 7. ``completeBind`` checks the count and marks it bound, with
+the digest of all it holds.
 Every step may be resent, so a bind interrupted at any point is completed by binding again.
+A workflow bound before with the same digest (a resume of an unchanged workflow) answers
+``upToDate`` at step 4: nothing more is sent, and the tasks' ids are read only when asked.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +51,9 @@ BIND_WORKFLOW = """
 mutation BindWorkflow($input: WorkflowInput!) {
   bindWorkflow(input: $input) {
     __typename
-    ... on BoundWorkflow { created boundTasks workflow { id status maxConcurrentlyRunning } }
+    ... on BoundWorkflow {
+      created boundTasks upToDate workflow { id status maxConcurrentlyRunning }
+    }
     ... on Error { message }
   }
 }
@@ -77,9 +83,34 @@ mutation BindEdges($workflowId: Int!, $upstreamTaskIds: [Int!]!, $downstreamTask
 }
 """
 
+TASK_NODES = """
+query TaskNodes($id: Int!, $first: Int!, $after: String) {
+  workflow(id: $id) {
+    __typename
+    ... on Workflow {
+      taskNodes(first: $first, after: $after) {
+        items { id templateVersionId nodeArgsHash } endCursor hasNextPage
+      }
+    }
+    ... on Error { message }
+  }
+}
+"""
+TASK_NODE_PAGE = 50_000
+
+STOP_RUNNING = """
+mutation StopRunning($workflowId: Int!, $user: String!) {
+  stopWorkflow(workflowId: $workflowId, user: $user) {
+    __typename
+    ... on WorkflowRun { id status }
+    ... on Error { message }
+  }
+}
+"""
+
 COMPLETE_BIND = """
-mutation CompleteBind($workflowId: Int!, $totalTasks: Int!) {
-  completeBind(workflowId: $workflowId, totalTasks: $totalTasks) {
+mutation CompleteBind($workflowId: Int!, $totalTasks: Int!, $bindDigest: String) {
+  completeBind(workflowId: $workflowId, totalTasks: $totalTasks, bindDigest: $bindDigest) {
     __typename
     ... on Workflow { id status totalTasks }
     ... on Error { message }
@@ -105,6 +136,16 @@ class BoundWorkflow:
     created: bool
     status: str
     max_concurrently_running: int
+    up_to_date: bool = False
+
+
+class RunningWorkflow(Exception):
+    """The workflow has a run that is still RUNNING and its tasks differ from what it was
+    bound with: they can change only once that run has stopped."""
+
+    def __init__(self, workflow_id: int) -> None:
+        super().__init__(workflow_id)
+        self.workflow_id = workflow_id
 
 
 def bind(
@@ -113,8 +154,15 @@ def bind(
     fields: WorkflowFields,
     graph: TaskGraph,
     settings: Sequence[TaskSettings],
+    *,
+    stop_running: bool = False,
 ) -> BoundWorkflow:
-    """Store the workflow and its tasks; set every task's ``task_id``."""
+    """Store the workflow and its tasks; set every task's ``task_id``.
+
+    A workflow stored before with exactly these tasks is not sent again: the tasks learn
+    their ids when first asked. If its tasks differ while a run of it is RUNNING, that run
+    is stopped first when ``stop_running``, else ``RunningWorkflow`` is raised.
+    """
     tasks = graph.tasks
     keys = [
         hashing.task_key(
@@ -122,37 +170,123 @@ def bind(
         )
         for t in tasks
     ]
+    edges = list(graph.edges())
+    dag = hashing.dag_hash((keys[up], keys[down]) for up, down in edges)
     tool_version_id = bind_tool(client, tool_name)
     template_ids = bind_task_templates(
         client, tool_version_id, list(dict.fromkeys(t.template for t in tasks))
     )
-    bound = bind_workflow(
-        client,
-        {
-            "toolVersionId": tool_version_id,
-            "name": fields.name,
-            "description": fields.description,
-            "workflowArgs": fields.workflow_args,
-            "taskHash": hashing.task_hash(keys),
-            "dagHash": hashing.dag_hash((keys[up], keys[down]) for up, down in graph.edges()),
-            "user": fields.user,
-            "maxConcurrentlyRunning": fields.max_concurrently_running,
-        },
-    )
+    digest = _digest(keys, tasks, settings, template_ids, dag)
+    workflow_input = {
+        "toolVersionId": tool_version_id,
+        "name": fields.name,
+        "description": fields.description,
+        "workflowArgs": fields.workflow_args,
+        "taskHash": hashing.task_hash(keys),
+        "dagHash": dag,
+        "user": fields.user,
+        "maxConcurrentlyRunning": fields.max_concurrently_running,
+        "bindDigest": digest,
+    }
+    bound = bind_workflow(client, workflow_input)
+    all_tasks = list(tasks) + [alias for alias, _ in graph.aliases]
+    if bound.up_to_date:
+        ids = LazyTaskIds(client, bound.workflow_id, template_ids)
+        for task in all_tasks:
+            task.bind_ids(ids)
+        return bound
+    if bound.status == "RUNNING":
+        if not stop_running:
+            raise RunningWorkflow(bound.workflow_id)
+        unwrap(
+            client.execute(STOP_RUNNING, {"workflowId": bound.workflow_id, "user": fields.user}),
+            "stopWorkflow",
+        )
     task_ids = bind_tasks(client, bound.workflow_id, graph, template_ids, settings)
     for task, task_id in zip(tasks, task_ids, strict=True):
         task.task_id = task_id
     for alias, index in graph.aliases:
         alias.task_id = task_ids[index]
-    edges = list(graph.edges())
     bind_edges(
         client,
         bound.workflow_id,
         [task_ids[up] for up, _ in edges],
         [task_ids[down] for _, down in edges],
     )
-    complete_bind(client, bound.workflow_id, len(tasks))
+    complete_bind(client, bound.workflow_id, len(tasks), digest)
     return bound
+
+
+def _digest(
+    keys: Sequence[str],
+    tasks: Sequence[Any],
+    settings: Sequence[TaskSettings],
+    template_ids: dict[TaskTemplate, int],
+    dag: str,
+) -> str:
+    """What the tasks are bound with, in task-key order (independent of the script's)."""
+    extras: dict[int, str] = {}
+    lines = []
+    for index in sorted(range(len(keys)), key=keys.__getitem__):
+        task, setting = tasks[index], settings[index]
+        extra = extras.get(id(setting))
+        if extra is None:
+            extra = extras[id(setting)] = json.dumps(
+                [
+                    setting.key,
+                    setting.max_attempts,
+                    setting.resource_scales,
+                    setting.fallback_queues,
+                ],
+                sort_keys=True,
+                default=str,
+            )
+        lines.append(
+            f"{keys[index]}\x1f{template_ids[task.template]}\x1f{task.name}\x1f"
+            f"{task.command}\x1f{extra}"
+        )
+    return hashing.bind_digest(lines, dag)
+
+
+class LazyTaskIds:
+    """The ids of a workflow's tasks, read from the server (a page of 50,000 at a time)
+    the first time one is asked for."""
+
+    def __init__(
+        self, client: GraphQLClient, workflow_id: int, template_ids: dict[TaskTemplate, int]
+    ) -> None:
+        self.client = client
+        self.workflow_id = workflow_id
+        self.template_ids = template_ids
+        self._ids: dict[tuple[int, str], int] | None = None
+
+    def id_of(self, task: Any) -> int:
+        if self._ids is None:
+            self._ids = self._read()
+        key = (self.template_ids[task.template], hashing.node_args_hash(task.node_args))
+        try:
+            return self._ids[key]
+        except KeyError:
+            raise ServerError(
+                f"workflow {self.workflow_id} has no task '{task.name}'; bind it again"
+            ) from None
+
+    def _read(self) -> dict[tuple[int, str], int]:
+        ids: dict[tuple[int, str], int] = {}
+        after: str | None = None
+        while True:
+            workflow = unwrap(
+                self.client.execute(
+                    TASK_NODES, {"id": self.workflow_id, "first": TASK_NODE_PAGE, "after": after}
+                ),
+                "workflow",
+            )
+            page = workflow["taskNodes"]
+            for item in page["items"]:
+                ids[(int(item["templateVersionId"]), item["nodeArgsHash"])] = int(item["id"])
+            if not page["hasNextPage"]:
+                return ids
+            after = page["endCursor"]
 
 
 def bind_tool(client: GraphQLClient, name: str) -> int:
@@ -191,6 +325,7 @@ def bind_workflow(client: GraphQLClient, workflow_input: dict[str, Any]) -> Boun
         created=bool(result["created"]),
         status=str(workflow["status"]),
         max_concurrently_running=int(workflow["maxConcurrentlyRunning"]),
+        up_to_date=bool(result.get("upToDate")),
     )
 
 
@@ -268,9 +403,14 @@ def bind_edges(
         )
 
 
-def complete_bind(client: GraphQLClient, workflow_id: int, total_tasks: int) -> None:
+def complete_bind(
+    client: GraphQLClient, workflow_id: int, total_tasks: int, digest: str | None = None
+) -> None:
     unwrap(
-        client.execute(COMPLETE_BIND, {"workflowId": workflow_id, "totalTasks": total_tasks}),
+        client.execute(
+            COMPLETE_BIND,
+            {"workflowId": workflow_id, "totalTasks": total_tasks, "bindDigest": digest},
+        ),
         "completeBind",
     )
 

@@ -15,6 +15,12 @@ wrote (no server ids), so every client language must compute them exactly like t
 * ``taskHash = sha1("\\n".join(sorted(task_keys)))`` over the distinct tasks.
 * ``dagHash = sha1("\\n".join(sorted(f"{upstream_key}>{downstream_key}" for each edge)))``
   over the distinct edges; a workflow without edges has ``sha1("")``.
+* ``node_args_hash = sha1(canonical(node_args))``: a task's node within its template
+  version (the server's key for it).
+
+The bind digest is not identity: it is how a client learns cheaply that a workflow bound
+before holds exactly what it would bind (commands, task args, attempts, resources,
+edges), so that a resume sends no task. Any client may compute it its own way.
 
 Sorting is by code point (Python's default string order; R: ``sort(method = "radix")``).
 """
@@ -59,3 +65,17 @@ def task_hash(task_keys: Iterable[str]) -> str:
 def dag_hash(edges: Iterable[tuple[str, str]]) -> str:
     """The identity of a set of ``(upstream_key, downstream_key)`` edges."""
     return sha1_hex("\n".join(sorted(f"{up}>{down}" for up, down in edges)))
+
+
+def node_args_hash(node_args: Mapping[str, object]) -> str:
+    return sha1_hex(canonical(node_args))
+
+
+def bind_digest(task_lines: Iterable[str], dag: str) -> str:
+    """A digest of what a bind sends: one line per task (in a stable order) and the DAG."""
+    digest = hashlib.sha1()
+    for line in task_lines:
+        digest.update(line.encode("utf-8"))
+        digest.update(b"\n")
+    digest.update(dag.encode("utf-8"))
+    return digest.hexdigest()

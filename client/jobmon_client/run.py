@@ -6,6 +6,7 @@ import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,12 +33,12 @@ _RUN_FIELDS = """
 START_WORKFLOW_RUN = f"""
 mutation StartWorkflowRun(
   $workflowId: Int!, $user: String!, $resume: Boolean!, $resetRunningJobs: Boolean!,
-  $failFast: Boolean!, $secondsUntilTimeout: Int
+  $failFast: Boolean!, $secondsUntilTimeout: Int, $clientKey: String
 ) {{
   startWorkflowRun(
     workflowId: $workflowId, user: $user, resume: $resume,
     resetRunningJobs: $resetRunningJobs, failFast: $failFast,
-    secondsUntilTimeout: $secondsUntilTimeout
+    secondsUntilTimeout: $secondsUntilTimeout, clientKey: $clientKey
   ) {{ {_RUN_FIELDS} }}
 }}
 """
@@ -149,6 +150,8 @@ def start_run(
         "resetRunningJobs": reset_running_jobs,
         "failFast": fail_fast,
         "secondsUntilTimeout": seconds_until_timeout,
+        # The same key on a resend (after a timeout, say) gets the run the first one made.
+        "clientKey": uuid.uuid4().hex,
     }
     try:
         payload = unwrap(client.execute(START_WORKFLOW_RUN, variables), "startWorkflowRun")

@@ -31,7 +31,8 @@ class Task:
         "compute_resources",
         "max_attempts",
         "retry_policy",
-        "task_id",
+        "_task_id",
+        "_ids",
         "final_status",
         "_upstream",
         "_downstream",
@@ -60,10 +61,29 @@ class Task:
         self.compute_resources = compute_resources
         self.max_attempts = max_attempts
         self.retry_policy = retry_policy
-        self.task_id: int | None = None
+        self._task_id: int | None = None
+        self._ids: Any = None  # reads the ids of a workflow bound before, when first asked
         self.final_status: str | None = None
         self._upstream: set[Task] = set()
         self._downstream: set[Task] = set()
+
+    @property
+    def task_id(self) -> int | None:
+        """The task's id on the server, once its workflow is bound."""
+        if self._task_id is None and self._ids is not None:
+            self._task_id = self._ids.id_of(self)
+            self._ids = None
+        return self._task_id
+
+    @task_id.setter
+    def task_id(self, value: int | None) -> None:
+        self._task_id = value
+        self._ids = None
+
+    def bind_ids(self, ids: Any) -> None:
+        """Learn the id from ``ids.id_of(task)`` when it is first asked for."""
+        self._task_id = None
+        self._ids = ids
 
     def resource_usage(self) -> dict[str, Any]:
         """What this task's finished attempts used: count, min/median/max memory (bytes) and
@@ -107,5 +127,5 @@ class Task:
             self.add_upstream(task)
 
     def __repr__(self) -> str:
-        id_part = f", task_id={self.task_id}" if self.task_id is not None else ""
+        id_part = f", task_id={self._task_id}" if self._task_id is not None else ""
         return f"Task(name={self.name!r}{id_part})"

@@ -1,14 +1,17 @@
 """GraphQL over HTTP for the client, the worker and the CLI.
 
 One small surface, ``GraphQLClient.execute(document, variables)``, on top of gql. It
-retries connection failures with exponential backoff (every mutation the client sends is
-idempotent, so a resend is safe), and turns GraphQL errors into ``ServerError``.
+retries what is transient, with jittered exponential backoff capped at a few seconds: a
+server that cannot be reached, and a server that answers that its database is unavailable
+(error code UNAVAILABLE, HTTP 503). Every mutation the client sends is idempotent, so a
+resend is safe. Other GraphQL errors become ``ServerError``.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
+import random
 import time
 from typing import Any
 
@@ -33,6 +36,10 @@ class JobmonError(Exception):
 
 class ServerUnreachable(JobmonError):
     """The server did not answer after every retry."""
+
+
+class ServerUnavailable(ServerUnreachable):
+    """The server answered, after every retry, that its database is unavailable."""
 
 
 class ServerError(JobmonError):
@@ -63,7 +70,7 @@ class GraphQLClient:
         timeout: float = 120.0,
         retries: int = 8,
         backoff_start: float = 0.2,
-        backoff_max: float = 10.0,
+        backoff_max: float = 2.0,
         headers: dict[str, str] | None = None,
     ) -> None:
         self.url = graphql_url(url)
@@ -88,8 +95,15 @@ class GraphQLClient:
             try:
                 return dict(self._connected().execute(request))
             except TransportQueryError as exc:
-                messages = "; ".join(e.get("message", str(e)) for e in exc.errors or []) or str(exc)
-                raise ServerError(messages) from None
+                errors = exc.errors or []
+                messages = "; ".join(e.get("message", str(e)) for e in errors) or str(exc)
+                if not any(_is_unavailable(e) for e in errors):
+                    raise ServerError(messages) from None
+                if attempt == self.retries:
+                    raise ServerUnavailable(
+                        f"the Jobmon server at {self.url} cannot use its database: {messages}"
+                    ) from None
+                log.info("server unavailable (%s); retrying in %.1fs", messages, delay)
             except _RETRYABLE as exc:
                 if attempt == self.retries:
                     raise ServerUnreachable(
@@ -98,8 +112,8 @@ class GraphQLClient:
                     ) from None
                 log.debug("server not reachable (%s); retrying in %.1fs", exc, delay)
                 self.close()
-                time.sleep(delay)
-                delay = min(delay * 2, self.backoff_max)
+            time.sleep(delay * random.uniform(0.5, 1.0))
+            delay = min(delay * 2, self.backoff_max)
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -114,6 +128,11 @@ class GraphQLClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_unavailable(error: Any) -> bool:
+    extensions = error.get("extensions") if isinstance(error, dict) else None
+    return isinstance(extensions, dict) and extensions.get("code") == "UNAVAILABLE"
 
 
 def unwrap(result: dict[str, Any], field: str) -> dict[str, Any]:

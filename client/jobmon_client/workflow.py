@@ -25,7 +25,7 @@ from jobmon_client.run import (
     start_run,
 )
 from jobmon_client.task import Task
-from jobmon_client.transport import GraphQLClient, unwrap
+from jobmon_client.transport import GraphQLClient, ValidationFailed, unwrap
 from jobmon_client.validation import WorkflowDefinitionError, check_name
 
 if TYPE_CHECKING:
@@ -128,6 +128,9 @@ class Workflow:
 
     def bind(self) -> int:
         """Check the workflow and store it on the server; answer its id."""
+        return self._bind(stop_running=False)
+
+    def _bind(self, *, stop_running: bool) -> int:
         if self.workflow_id is not None:
             return self.workflow_id
         if not self._tasks:
@@ -146,14 +149,24 @@ class Workflow:
             graph = build_graph(self.name, self._tasks, self._duplicates)
             resolver = SettingsResolver(self.default_cluster_name, self.default_max_attempts)
             settings = [resolver.resolve(task) for task in graph.tasks]
-            bound = binding.bind(self.client, self.tool.name, fields, graph, settings)
+            try:
+                bound = binding.bind(
+                    self.client, self.tool.name, fields, graph, settings, stop_running=stop_running
+                )
+            except binding.RunningWorkflow as exc:
+                raise ValidationFailed(
+                    f"workflow {exc.workflow_id} '{self.name}' has a run that is still RUNNING "
+                    "and its tasks changed since it was bound; resume it cold "
+                    "(run(resume=True, reset_running_jobs=True)) to stop that run first, or "
+                    f"stop it with 'jobmon workflow stop -w {exc.workflow_id}'"
+                ) from None
         self.workflow_id = bound.workflow_id
         self._graph = graph
         self._settings = settings
         log.info(
             "workflow %s bound (%s, %s tasks, %.1fs)",
             bound.workflow_id,
-            "new" if bound.created else "stored before",
+            "new" if bound.created else "unchanged" if bound.up_to_date else "stored before",
             len(graph.tasks),
             time.monotonic() - started,
         )
@@ -176,7 +189,8 @@ class Workflow:
         After ``seconds_until_timeout`` the run is stopped.
         """
         started = time.monotonic()
-        workflow_id = self.bind()
+        # A cold resume may stop a run still going (its client died): it kills what runs.
+        workflow_id = self._bind(stop_running=resume and reset_running_jobs)
         snapshot = start_run(
             self.client,
             workflow_id,

@@ -127,6 +127,7 @@ class WorkflowSpec:
     dag_hash: str
     user: str
     max_concurrently_running: int
+    bind_digest: str | None = None
 
 
 def bind_workflow(session: Session, spec: WorkflowSpec) -> tuple[models.Workflow, bool]:
@@ -260,6 +261,7 @@ def bind_tasks(session: Session, workflow_id: int, batch: TaskBatch) -> list[int
                     "num_upstreams_pending": 0,
                 }
             )
+    workflow.bind_digest = None  # what it was bound with may change now
     if new_rows:
         insert_ignore(session, models.Task.__table__, new_rows)  # type: ignore[arg-type]
         _count_new_tasks(session, workflow, new_rows)
@@ -489,6 +491,7 @@ def bind_edges(
     workflow = lock_workflow(session, workflow_id)
     if workflow is None:
         raise NotFoundError(f"workflow {workflow_id} does not exist")
+    workflow.bind_digest = None
     ids = set(upstream) | set(downstream)
     found: set[int] = set()
     for part in chunks(sorted(ids)):
@@ -518,7 +521,9 @@ def bind_edges(
     return len(upstream)
 
 
-def complete_bind(session: Session, workflow_id: int, total_tasks: int) -> models.Workflow:
+def complete_bind(
+    session: Session, workflow_id: int, total_tasks: int, bind_digest: str | None = None
+) -> models.Workflow:
     workflow = lock_workflow(session, workflow_id)
     if workflow is None:
         raise NotFoundError(f"workflow {workflow_id} does not exist")
@@ -536,8 +541,11 @@ def complete_bind(session: Session, workflow_id: int, total_tasks: int) -> model
             "bind the missing task batches again (binding is idempotent)",
             "totalTasks",
         )
+    if bind_digest is not None and len(bind_digest) > 40:
+        raise ValidationFailed("bindDigest is a SHA-1 in hex, 40 characters", "bindDigest")
     workflow.total_tasks = held
     workflow.bound = True
+    workflow.bind_digest = bind_digest
     return workflow
 
 

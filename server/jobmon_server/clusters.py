@@ -8,6 +8,7 @@ on a retry it is capped at the limit, with ``capped`` in the request saying so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -20,7 +21,8 @@ from jobmon_server.db import models
 from jobmon_server.errors import ConflictError, ValidationFailed
 
 LOCAL_DISTRIBUTORS = frozenset({"sequential", "multiprocess"})
-DISTRIBUTORS = LOCAL_DISTRIBUTORS | {"slurm"}
+# A distributor is named by its worker: the built-in ones, or one a site installs.
+DISTRIBUTOR_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,49}$")
 
 
 @dataclass(frozen=True)
@@ -64,9 +66,10 @@ def register_cluster(
     session: Session, name: str, distributor: str, queues: Sequence[QueueLimits]
 ) -> tuple[models.Cluster, list[QueueLimits]]:
     """Create a cluster or update its queues' limits (queues not named are kept)."""
-    if distributor not in DISTRIBUTORS:
+    if not DISTRIBUTOR_NAME.match(distributor):
         raise ValidationFailed(
-            f"unknown distributor '{distributor}'; use one of " + ", ".join(sorted(DISTRIBUTORS)),
+            f"'{distributor}' is not a distributor name: use lower-case letters, digits, '_', "
+            "'.' or '-', starting with a letter (such as slurm or multiprocess)",
             "distributor",
         )
     if not name or len(name) > 255:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -9,12 +12,19 @@ from typing import Any, TypeVar
 from anyio import to_thread
 
 from jobmon_server.db.engine import Database
+from jobmon_server.db.failures import Failure, classify
+from jobmon_server.errors import Unavailable
 from jobmon_server.events import EventHub
 from jobmon_server.notify import WROTE_EVENTS
 from jobmon_server.settings import Settings
 from jobmon_server.wakeup import Wakeup
 
 R = TypeVar("R")
+log = logging.getLogger(__name__)
+
+# A transaction that lost a deadlock is run again this many times (after a short random
+# pause, so that the two sides do not meet again).
+DEADLOCK_RETRIES = 5
 
 
 @dataclass
@@ -31,19 +41,48 @@ class Services:
             with self.db.read() as session:
                 return fn(session, *args, **kwargs)
 
-        return await to_thread.run_sync(work)
+        return await to_thread.run_sync(lambda: _transient_handled(work))
 
     async def write(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """Run ``fn(session, ...)`` in one transaction in a worker thread, then wake workers."""
         return await to_thread.run_sync(lambda: self.write_sync(fn, *args, **kwargs))
 
     def write_sync(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        woken: set[int] = set()
-        with self.db.write() as session:
-            result = fn(session, *args, **kwargs)
-            woken = session.info.get("wake_clusters", set())
-            wrote_events = session.info.get(WROTE_EVENTS, False)
+        def work() -> tuple[R, set[int], bool]:
+            with self.db.write() as session:
+                result = fn(session, *args, **kwargs)
+                woken = session.info.get("wake_clusters", set())
+                wrote_events = session.info.get(WROTE_EVENTS, False)
+            return result, woken, wrote_events
+
+        result, woken, wrote_events = _transient_handled(work)
         self.wakeup.notify(woken)
         if self.hub is not None and wrote_events:
             self.hub.poke()
         return result
+
+
+def _transient_handled(work: Callable[[], R]) -> R:
+    """Run ``work`` (one whole transaction), again after a deadlock; a database that cannot
+    be reached becomes ``Unavailable``, which clients retry."""
+    for attempt in range(DEADLOCK_RETRIES + 1):
+        try:
+            return work()
+        except Exception as exc:
+            failure = classify(exc)
+            if failure is Failure.DEADLOCK and attempt < DEADLOCK_RETRIES:
+                log.info("transaction lost a deadlock (%s); running it again", _first_line(exc))
+                time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))
+                continue
+            if failure is not None:
+                raise Unavailable(
+                    f"the database is unavailable ({_first_line(exc)}); send the request "
+                    "again shortly"
+                ) from exc
+            raise
+    raise AssertionError("unreachable")
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0][:200]

@@ -26,3 +26,15 @@ class PermissionDeniedError(DomainError):
 
 class ConflictError(DomainError):
     pass
+
+
+class Unavailable(Exception):
+    """The database cannot be used just now: the request may be sent again as it is.
+
+    Not a domain error: clients see it as a retryable GraphQL error (code UNAVAILABLE,
+    HTTP 503), never as a masked unexpected one.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -235,6 +235,26 @@ def tasks_page(
     return keyset_page(session, stmt, models.Task.id, first, after)
 
 
+# Task nodes are small rows a client reads in bulk (to learn its tasks' ids).
+MAX_TASK_NODE_PAGE = 50_000
+
+
+def task_nodes(session: Session, workflow_id: int, first: int, after: str | None) -> Page[Any]:
+    """The workflow's tasks as (id, template version id, node args hash), in id order."""
+    check_page_size(first, MAX_TASK_NODE_PAGE)
+    task, node = models.Task, models.Node
+    rows = session.execute(
+        select(task.id, node.task_template_version_id, node.node_args_hash)
+        .join(node, node.id == task.node_id)
+        .where(task.workflow_id == workflow_id, task.id > parse_cursor(after))
+        .order_by(task.id)
+        .limit(first + 1)
+    ).all()
+    more = len(rows) > first
+    rows = rows[:first]
+    return Page(list(rows), str(rows[-1][0]) if rows else after, more)
+
+
 def template_edges(session: Session, workflow_id: int) -> list[tuple[str, str, int]]:
     """Edges between the templates of a workflow's tasks, with how many task edges each
     stands for: one grouped query over the workflow's edges."""

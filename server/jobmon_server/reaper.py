@@ -22,10 +22,10 @@ from jobmon_server.transitions import utcnow
 log = logging.getLogger(__name__)
 
 
-def reap_once(session: Session) -> int:
+def reap_once(session: Session, grace: float = 0.0) -> int:
     """One pass: declare lost instances, time out overdue runs. Returns what changed."""
     now = utcnow()
-    changed = workers.reap_lost(session, now)
+    changed = workers.reap_lost(session, now, grace)
     for run_id in runs.overdue_runs(session, now):
         try:
             runs.stop(
@@ -40,9 +40,26 @@ def reap_once(session: Session) -> int:
 async def reap_forever(services: Services) -> None:
     settings = services.settings
     next_stall_check = time.monotonic() + settings.stall_check_interval
+    # Leases that ran out while this process could not reap (it was not running, or its
+    # database was away) ran out for their workers too, which could not renew them: they
+    # get a fresh lease instead of being declared lost.
+    last_pass: float | None = None
+    gap = max(3 * settings.reaper_interval, 10.0)
     while True:
         try:
-            await services.write(reap_once)
+            if last_pass is None or time.monotonic() - last_pass > gap:
+                extended = await services.write(
+                    workers.extend_leases, utcnow(), settings.report_within
+                )
+                if extended:
+                    log.warning(
+                        "gave %d attempts a fresh lease: this server could not check leases "
+                        "for a while",
+                        extended,
+                    )
+            else:
+                await services.write(reap_once, settings.lease_grace)
+            last_pass = time.monotonic()
             if settings.stall_seconds > 0 and time.monotonic() >= next_stall_check:
                 next_stall_check = time.monotonic() + settings.stall_check_interval
                 await services.write(

@@ -35,10 +35,22 @@ def start_run(
     fail_fast: bool = False,
     seconds_until_timeout: int | None = None,
     admin: bool = False,
+    client_key: str | None = None,
 ) -> models.WorkflowRun:
     workflow = lock_workflow(session, workflow_id)
     if workflow is None:
         raise NotFoundError(f"workflow {workflow_id} does not exist")
+    if client_key is not None:
+        if not 1 <= len(client_key) <= 64:
+            raise ValidationFailed("clientKey needs 1 to 64 characters", "clientKey")
+        started = session.scalars(
+            select(models.WorkflowRun).where(
+                models.WorkflowRun.workflow_id == workflow_id,
+                models.WorkflowRun.client_key == client_key,
+            )
+        ).first()
+        if started is not None:  # this start was sent before: answer what it did
+            return started
     if not workflow.bound:
         raise ValidationFailed(f"workflow {workflow_id} is not fully bound; call bind() again")
     if resume and workflow.user != user and not admin:
@@ -71,6 +83,7 @@ def start_run(
     run = models.WorkflowRun(
         workflow_id=workflow_id,
         user=user,
+        client_key=client_key,
         status=WR.REGISTERED,
         fail_fast=fail_fast,
         deadline=now + timedelta(seconds=seconds_until_timeout) if seconds_until_timeout else None,

@@ -53,6 +53,7 @@ INSTANCE_COLUMNS = (
     TaskInstance.cluster_id,
     TaskInstance.worker_id,
     TaskInstance.task_resources_id,
+    TaskInstance.claimed_by,
 )
 
 
@@ -85,6 +86,12 @@ class InstanceRow(NamedTuple):
     cluster_id: int
     worker_id: str | None
     task_resources_id: int
+    claimed_by: str | None
+
+    def held_by(self, worker_id: str) -> bool:
+        """Whether a report or heartbeat from ``worker_id`` is the lease holder's: the
+        worker that holds the attempt now, or the one that claimed it (its runners)."""
+        return worker_id in (self.worker_id, self.claimed_by)
 
 
 def task_rows(session: Session, stmt: Any) -> list[TaskRow]:
@@ -461,9 +468,21 @@ def settle(session: Session, workflow: models.Workflow, now: datetime) -> None:
             workflow_status=W.FAILED,
             note="fail_fast: a task failed",
         )
-    elif not any(counts[s] for s in TASK_IN_FLIGHT):
+    elif not any(counts[s] for s in TASK_IN_FLIGHT) and not _kills_pending(session, workflow.id):
         set_status(session, run, RUN, WR.ERROR, now)
         set_status(session, workflow, WORKFLOW, W.FAILED, now)
+
+
+def _kills_pending(session: Session, workflow_id: int) -> bool:
+    """Whether attempts told to die still hold their tasks back (they run again after)."""
+    return (
+        session.scalar(
+            select(TaskInstance.id)
+            .where(TaskInstance.workflow_id == workflow_id, TaskInstance.status == TI.KILL_SELF)
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def stop_run(
@@ -511,11 +530,51 @@ def kill_live_instances(
         return
     move(session, INSTANCE, live, TI.KILL_SELF, now=now, note=note)
     # Nobody holds an unclaimed instance: it ends at once. Held ones end when their
-    # worker confirms the kill.
+    # worker confirms the kill (or their lease runs out); until then their task waits,
+    # so that a task never runs in two places at once.
     unclaimed = [r._replace(status=TI.KILL_SELF) for r in live if r.status == TI.QUEUED]
     move(session, INSTANCE, unclaimed, TI.ERROR_FATAL, now=now, note=note)
     held = [r for r in live if r.status in INSTANCE_HELD]
+    _add_pending(session, Counter(r.task_id for r in held))
     wake(session, {r.cluster_id for r in held})
+
+
+def confirm_kills(session: Session, rows: Sequence[Any], now: datetime) -> None:
+    """Instances told to die have ended: their tasks may run again (queued if ready)."""
+    if not rows:
+        return
+    tasks = Counter(r.task_id for r in rows)
+    _add_pending(session, Counter({task_id: -n for task_id, n in tasks.items()}))
+    by_workflow: dict[int, list[int]] = defaultdict(list)
+    for r in rows:
+        by_workflow[r.workflow_id].append(r.task_id)
+    for workflow_id, task_ids in by_workflow.items():
+        if running_run(session, workflow_id) is None:
+            continue  # queued by the next run's start
+        ready: list[Any] = []
+        for part in chunks(sorted(set(task_ids))):
+            ready += task_rows(
+                session,
+                select(*TASK_COLUMNS)
+                .where(
+                    Task.id.in_(part), Task.num_upstreams_pending <= 0, Task.status == T.REGISTERING
+                )
+                .order_by(Task.id)
+                .with_for_update(),
+            )
+        queue_tasks(session, ready, now)
+
+
+def _add_pending(session: Session, deltas: Counter[int]) -> None:
+    params = [{"tid": tid, "n": n} for tid, n in sorted(deltas.items()) if n]
+    if params:
+        session.execute(
+            update(Task.__table__)
+            .where(Task.id == bindparam("tid"))
+            .values(num_upstreams_pending=Task.num_upstreams_pending + bindparam("n"))
+            .execution_options(synchronize_session=False),
+            params,
+        )
 
 
 def recount_pending(session: Session, workflow_id: int) -> None:
@@ -544,13 +603,24 @@ def recount_pending(session: Session, workflow_id: int) -> None:
         )
         .group_by(edge.downstream_task_id)
     ).all()
-    if pending:
+    counts: Counter[int] = Counter(dict(pending))  # type: ignore[arg-type]
+    # An attempt still being killed holds its task back like an unfinished upstream task.
+    counts.update(
+        dict(
+            session.execute(  # type: ignore[arg-type]
+                select(TaskInstance.task_id, func.count())
+                .where(TaskInstance.workflow_id == workflow_id, TaskInstance.status == TI.KILL_SELF)
+                .group_by(TaskInstance.task_id)
+            ).all()
+        )
+    )
+    if counts:
         session.execute(
             update(Task.__table__)
-            .where(Task.id == bindparam("tid"))
+            .where(Task.id == bindparam("tid"), Task.status == T.REGISTERING)
             .values(num_upstreams_pending=bindparam("n"))
             .execution_options(synchronize_session=False),
-            [{"tid": tid, "n": n} for tid, n in pending],
+            [{"tid": tid, "n": n} for tid, n in sorted(counts.items())],
         )
 
 

@@ -32,6 +32,9 @@ class Settings:
         default_factory=lambda: _env_float("JOBMON_HEARTBEAT_INTERVAL", 30)
     )
     missed_heartbeats: float = 3.0
+    # An attempt whose lease ran out is declared lost this much later: its worker stops it
+    # when the lease runs out, so by then it has certainly stopped.
+    lease_grace: float = field(default_factory=lambda: _env_float("JOBMON_LEASE_GRACE", 10))
     reaper_interval: float = field(default_factory=lambda: _env_float("JOBMON_REAPER_INTERVAL", 2))
     # A run with no event for this long gets a "stalled" alert (0: never); checked this often.
     stall_seconds: float = field(default_factory=lambda: _env_float("JOBMON_STALL_SECONDS", 3600))

@@ -1,4 +1,12 @@
-"""What workers do through the API: claim instances, report on them, send heartbeats."""
+"""What workers do through the API: claim instances, report on them, send heartbeats.
+
+Leases: an attempt is held by the worker that claimed it (or that adopted it later), until
+its ``report_by_date``; heartbeats extend it. Reports and heartbeats are taken only from
+the holder (or the claimer, whose runners report on it). A holder that cannot renew its
+lease stops its attempts before the lease runs out, and the reaper declares an attempt lost
+only a grace period after that, so a retry never starts while the first attempt runs.
+Reports are idempotent: one sent again is recorded and ignored, never applied twice.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
@@ -17,6 +25,8 @@ from jobmon_server.error_groups import signature
 from jobmon_server.errors import NotFoundError, ValidationFailed
 from jobmon_server.scheduling import (
     INSTANCE_COLUMNS,
+    InstanceRow,
+    confirm_kills,
     fill_capacity,
     instance_rows,
     lock_instances,
@@ -33,6 +43,9 @@ TaskInstance = models.TaskInstance
 
 # The order in which reports for one instance are applied within a batch.
 REPORT_ORDER: dict[str, int] = {TI.LAUNCHED: 0, TI.RUNNING: 1}
+# How far along its life an instance is: a report of a status it has already passed is a
+# report sent again (recorded and ignored).
+PROGRESS: dict[str, int] = {TI.INSTANTIATED: 0, TI.LAUNCHED: 1, TI.RUNNING: 2}
 FINAL_REPORTS = frozenset(
     {TI.DONE, TI.ERROR, TI.RESOURCE_ERROR, TI.UNKNOWN_ERROR, TI.ERROR_FATAL, TI.NO_DISTRIBUTOR_ID}
 )
@@ -94,6 +107,7 @@ def claim(
             now=now,
             values={
                 "worker_id": worker_id,
+                "claimed_by": worker_id,
                 "report_by_date": now + timedelta(seconds=report_within),
             },
         )
@@ -147,7 +161,12 @@ class ReportOutcome:
 
 
 def report(session: Session, worker_id: str, reports: Sequence[Report]) -> ReportOutcome:
-    """Apply a batch of reports in one transaction, in order per instance."""
+    """Apply a batch of reports in one transaction, in order per instance.
+
+    A report from a worker that does not hold the instance is refused by name; one that
+    came after the instance ended (or that repeats what was applied) is ignored, and a
+    process still reporting on an ended instance is told to stop.
+    """
     for r in reports:
         if r.status not in REPORTABLE:
             raise ValidationFailed(
@@ -176,12 +195,19 @@ def report(session: Session, worker_id: str, reports: Sequence[Report]) -> Repor
     )
     workflows = [lock_workflow(session, w) for w in workflow_ids]
     instances = {r.id: r for r in lock_instances(session, [r.task_instance_id for r in reports])}
-    for r in reports:
-        if r.task_instance_id not in instances:
-            outcome.refused.append((r.task_instance_id, "no such task instance"))
     phases: dict[int, list[Report]] = defaultdict(list)
     for r in reports:
-        if r.task_instance_id in instances:
+        row = instances.get(r.task_instance_id)
+        if row is None:
+            outcome.refused.append((r.task_instance_id, "no such task instance"))
+        elif not row.held_by(worker_id):
+            outcome.refused.append(
+                (
+                    r.task_instance_id,
+                    f"instance {row.id} is held by worker {row.worker_id}, not by {worker_id}",
+                )
+            )
+        else:
             phases[REPORT_ORDER.get(r.status, 2)].append(r)
     for phase in sorted(phases):
         _apply(session, phases[phase], instances, outcome, now)
@@ -189,13 +215,14 @@ def report(session: Session, worker_id: str, reports: Sequence[Report]) -> Repor
         if workflow is not None:
             fill_capacity(session, workflow, now)
             settle(session, workflow, now)
+    outcome.kill_ids = sorted(set(outcome.kill_ids))
     return outcome
 
 
 def _apply(
     session: Session,
     reports: list[Report],
-    instances: dict[int, Any],
+    instances: dict[int, InstanceRow],
     outcome: ReportOutcome,
     now: datetime,
 ) -> None:
@@ -204,27 +231,38 @@ def _apply(
         by_status[r.status].append(r)
     for status, group in by_status.items():
         rows = [instances[r.task_instance_id] for r in group]
+        final = status in FINAL_REPORTS
         # An instance told to die ends with whatever its worker reports last.
         killed = [row for row in rows if row.status == TI.KILL_SELF]
-        if status in FINAL_REPORTS:
+        if final and killed:
             move(session, INSTANCE, killed, TI.ERROR_FATAL, now=now, note=f"reported {status}")
+            confirm_kills(session, killed, now)
             for row in killed:
                 instances[row.id] = row._replace(status=TI.ERROR_FATAL)
+        elif killed:
+            outcome.kill_ids += [row.id for row in killed]  # still running: tell it again
         outcome.ignored += [row.id for row in killed]
         rows = [row for row in rows if row.status != TI.KILL_SELF]
-        legal = [row for row in rows if status in INSTANCE.transitions.get(row.status, ())]
-        legal_ids = {row.id for row in legal}
+        legal, again, late = [], [], []
         for row in rows:
-            if row.id not in legal_ids and not INSTANCE.is_terminal(row.status):
+            if status in INSTANCE.transitions.get(row.status, ()):
+                legal.append(row)
+            elif INSTANCE.is_terminal(row.status):
+                late.append(row)
+            elif PROGRESS.get(status, 99) <= PROGRESS.get(row.status, -1):
+                again.append(row)  # already applied: a report sent again
+            else:
                 outcome.refused.append(
                     (row.id, f"instance {row.id} is {row.status}; it cannot become {status}")
                 )
+        outcome.ignored += [row.id for row in again]
+        if not final:  # a process that reports on an ended instance must stop
+            outcome.kill_ids += [row.id for row in late]
         values: dict[str, Any] = {}
         if status == TI.RUNNING:
             values["started_date"] = now
-        elif status in FINAL_REPORTS:
+        elif final:
             values["finished_date"] = now
-        late = [row for row in rows if INSTANCE.is_terminal(row.status)]
         result = move(session, INSTANCE, legal + late, status, now=now, values=values, strict=False)
         outcome.ignored += [row.id for row in result.late]
         outcome.accepted += len(result.moved)
@@ -314,7 +352,7 @@ def _default_error(r: Report) -> str:
 def heartbeat(
     session: Session, worker_id: str, ids: Sequence[int], report_within: float
 ) -> list[int]:
-    """Extend the deadlines of held instances; return those the worker must kill."""
+    """Extend the leases of instances this worker holds; return those it must kill."""
     now = utcnow()
     deadline = now + timedelta(seconds=report_within)
     kill: list[int] = []
@@ -323,7 +361,7 @@ def heartbeat(
             update(TaskInstance)
             .where(
                 TaskInstance.id.in_(part),
-                TaskInstance.worker_id == worker_id,
+                or_(TaskInstance.worker_id == worker_id, TaskInstance.claimed_by == worker_id),
                 TaskInstance.status.in_(INSTANCE_HELD),
             )
             .values(report_by_date=deadline)
@@ -337,69 +375,91 @@ def heartbeat(
     return kill
 
 
-def adopt(session: Session, cluster: int, worker_id: str, report_within: float) -> list[Any]:
-    """Hand the live instances of a cluster to a (restarted) worker.
+@dataclass
+class Adopted:
+    id: int
+    task_id: int
+    workflow_id: int
+    status: str
+    distributor_id: str | None
+    hostname: str | None
+    stdout_path: str | None
+    stderr_path: str | None
 
-    Those already submitted (LAUNCHED or RUNNING, with a distributor id) are adopted: the
-    worker follows them instead of launching them again. One claimed but never submitted
-    cannot be told apart from one whose submission was lost: it ends NO_DISTRIBUTOR_ID and
-    its task is retried.
+
+def adopt(
+    session: Session,
+    cluster: int,
+    worker_id: str,
+    report_within: float,
+    from_worker_ids: Sequence[str] | None = None,
+) -> list[Adopted]:
+    """Hand live instances to a (restarted) worker, with a fresh lease.
+
+    Without ``from_worker_ids``, every live instance of the cluster (a Slurm cluster has
+    one worker, which follows the jobs by id); with them, those of these predecessors (a
+    local worker that restarted on their host). Instances told to die are handed over
+    too: the new holder must kill them and confirm. The worker decides what becomes of
+    each: it follows those still running and reports the others.
     """
     now = utcnow()
-    live = instance_rows(
-        session,
+    query = (
         select(*INSTANCE_COLUMNS)
-        .where(TaskInstance.cluster_id == cluster, TaskInstance.status.in_(INSTANCE_HELD))
-        .order_by(TaskInstance.id)
-        .with_for_update(),
-    )
-    unsubmitted = [r for r in live if r.status == TI.INSTANTIATED]
-    if unsubmitted:
-        report(
-            session,
-            worker_id,
-            [
-                Report(
-                    r.id,
-                    TI.NO_DISTRIBUTOR_ID,
-                    error_message="never submitted before its worker stopped",
-                )
-                for r in unsubmitted
-            ],
+        .where(
+            TaskInstance.cluster_id == cluster,
+            TaskInstance.status.in_(INSTANCE_HELD | {TI.KILL_SELF}),
         )
-    adopted = [r.id for r in live if r.status != TI.INSTANTIATED]
-    for part in chunks(adopted):
+        .order_by(TaskInstance.id)
+        .with_for_update()
+    )
+    if from_worker_ids is not None:
+        if not from_worker_ids:
+            return []
+        query = query.where(TaskInstance.worker_id.in_(sorted(set(from_worker_ids))))
+    live = instance_rows(session, query)
+    ids = [r.id for r in live]
+    for part in chunks(ids):
         session.execute(
             update(TaskInstance)
             .where(TaskInstance.id.in_(part))
             .values(worker_id=worker_id, report_by_date=now + timedelta(seconds=report_within))
             .execution_options(synchronize_session=False)
         )
-    return (
-        list(
-            session.execute(
-                select(
-                    TaskInstance.id,
-                    TaskInstance.task_id,
-                    TaskInstance.workflow_id,
-                    TaskInstance.status,
-                    TaskInstance.distributor_id,
-                )
-                .where(TaskInstance.id.in_(adopted))
-                .order_by(TaskInstance.id)
-            ).all()
-        )
-        if adopted
-        else []
-    )
+    if not ids:
+        return []
+    found: list[Any] = []
+    for part in chunks(ids):
+        found += session.execute(
+            select(
+                TaskInstance.id,
+                TaskInstance.task_id,
+                TaskInstance.workflow_id,
+                TaskInstance.status,
+                TaskInstance.distributor_id,
+                TaskInstance.hostname,
+                TaskInstance.stdout_path,
+                TaskInstance.stderr_path,
+            )
+            .where(TaskInstance.id.in_(part))
+            .order_by(TaskInstance.id)
+        ).all()
+    return [Adopted(*row) for row in found]
 
 
-def reap_lost(session: Session, now: datetime, limit: int = 1000) -> int:
-    """Instances whose worker stopped reporting become NO_HEARTBEAT and are retried."""
+def reap_lost(session: Session, now: datetime, grace: float, limit: int = 1000) -> int:
+    """Instances whose lease ran out a grace period ago: their holder has stopped them.
+
+    Held ones become NO_HEARTBEAT and are retried; ones told to die are taken as dead
+    (ERROR_FATAL), which lets their tasks run again.
+    """
+    cutoff = now - timedelta(seconds=grace)
     ids = list(
         session.scalars(
             select(TaskInstance.id)
-            .where(TaskInstance.status.in_(INSTANCE_HELD), TaskInstance.report_by_date < now)
+            .where(
+                TaskInstance.status.in_(INSTANCE_HELD | {TI.KILL_SELF}),
+                TaskInstance.report_by_date < cutoff,
+            )
             .order_by(TaskInstance.id)
             .limit(limit)
         )
@@ -410,7 +470,18 @@ def reap_lost(session: Session, now: datetime, limit: int = 1000) -> int:
         set(session.scalars(select(TaskInstance.workflow_id).where(TaskInstance.id.in_(ids))))
     )
     workflows = [lock_workflow(session, w) for w in workflow_ids]
-    rows = [r for r in lock_instances(session, ids) if r.status in INSTANCE_HELD]
+    locked = lock_instances(session, ids)
+    killed = [r for r in locked if r.status == TI.KILL_SELF]
+    move(
+        session,
+        INSTANCE,
+        killed,
+        TI.ERROR_FATAL,
+        now=now,
+        note="its worker did not confirm the kill before its lease ran out",
+    )
+    confirm_kills(session, killed, now)
+    rows = [r for r in locked if r.status in INSTANCE_HELD]
     reports = [
         Report(
             r.id,
@@ -428,4 +499,19 @@ def reap_lost(session: Session, now: datetime, limit: int = 1000) -> int:
         if workflow is not None:
             fill_capacity(session, workflow, now)
             settle(session, workflow, now)
-    return len(moved)
+    return len(moved) + len(killed)
+
+
+def extend_leases(session: Session, now: datetime, report_within: float) -> int:
+    """After the server could not reap (it or its database was down), give every lease that
+    ran out meanwhile a fresh one: its worker could not renew it either."""
+    result = session.execute(
+        update(TaskInstance)
+        .where(
+            TaskInstance.status.in_(INSTANCE_HELD | {TI.KILL_SELF}),
+            TaskInstance.report_by_date < now,
+        )
+        .values(report_by_date=now + timedelta(seconds=report_within))
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -33,11 +33,21 @@ def worker(
         str,
         typer.Option(
             help=(
-                "Cluster whose tasks to run: sequential or multiprocess (on this machine), or "
-                "the name of a Slurm cluster such as slurm (submitted with sbatch)."
+                "Cluster whose tasks to run: sequential or multiprocess (on this machine), a "
+                "Slurm cluster such as slurm (submitted with sbatch), or one an installed "
+                "distributor serves."
             )
         ),
     ] = "multiprocess",
+    distributor: Annotated[
+        str | None,
+        typer.Option(
+            help=(
+                "Which distributor serves the cluster (default: the cluster's name if a "
+                "distributor has it, else what the server knows of the cluster)."
+            )
+        ),
+    ] = None,
     server: ServerOption = None,
     parallelism: Annotated[
         int | None, typer.Option(help="Local clusters: tasks at once (default: cores).")
@@ -46,18 +56,35 @@ def worker(
         float, typer.Option(help="Slurm: how often to read the jobs' states with squeue.")
     ] = 10.0,
     log_dir: Annotated[Path | None, typer.Option(help="Where task stdout/stderr go.")] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where the worker keeps its journal (default: ~/.jobmon/workers)."),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
     """Run tasks of one cluster until stopped (Ctrl-C or SIGTERM)."""
     configure_logging(log_level)
-    if cluster in LOCAL_CLUSTERS:
-        from jobmon_client.worker import run_worker
+    from jobmon_client.config import read_config
+    from jobmon_client.slurm.distributor import queue_overrides
+    from jobmon_client.worker import WorkerError, run_worker
 
-        run_worker(cluster, server_url=server, parallelism=parallelism, log_dir=log_dir)
-        return
-    from jobmon_client.slurm.worker import run_slurm_worker
-
-    run_slurm_worker(cluster, server_url=server, log_dir=log_dir, poll_seconds=poll_seconds)
+    options = {
+        "poll_seconds": poll_seconds,
+        "queue_overrides": queue_overrides(read_config(), cluster),
+    }
+    try:
+        run_worker(
+            cluster,
+            server_url=server,
+            parallelism=parallelism,
+            log_dir=log_dir,
+            distributor=distributor,
+            state_dir=state_dir,
+            options=options,
+        )
+    except WorkerError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def up(
@@ -69,29 +96,68 @@ def up(
             "--db", envvar="JOBMON_DB_URL", help="Database URL (default: SQLite in ~/.jobmon)."
         ),
     ] = None,
-    cluster: Annotated[str, typer.Option(help="Cluster of the local worker.")] = "multiprocess",
-    parallelism: Annotated[int | None, typer.Option(help="Tasks at once (default: cores).")] = None,
+    cluster: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Local clusters to serve (repeat it; default: sequential and multiprocess)."
+        ),
+    ] = None,
+    parallelism: Annotated[
+        int | None, typer.Option(help="Multiprocess: tasks at once (default: cores).")
+    ] = None,
     log_dir: Annotated[Path | None, typer.Option(help="Where task stdout/stderr go.")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Server and a local worker in one process: Jobmon on one machine."""
+    """Server and local workers in one process: Jobmon on one machine."""
     configure_logging(log_level)
+    clusters = list(dict.fromkeys(cluster or LOCAL_CLUSTERS))
+    unknown = [c for c in clusters if c not in LOCAL_CLUSTERS]
+    if unknown:
+        typer.echo(
+            f"error: jobmon up serves the local clusters {', '.join(LOCAL_CLUSTERS)}, not "
+            f"{', '.join(unknown)}; run 'jobmon worker --cluster {unknown[0]}' beside it",
+            err=True,
+        )
+        raise typer.Exit(2)
     start = _embedded_server()
     server = start(host=host, port=port, db_url=db)
-    typer.echo(f"Jobmon is up: {server.url}/graphql (GraphQL playground); Ctrl-C stops it.")
     os.environ.setdefault("JOBMON_SERVER_URL", server.url)
     from jobmon_client.worker import run_worker
 
     stop = threading.Event()
-    try:
-        run_worker(
-            cluster,
-            server_url=server.url,
-            parallelism=parallelism,
-            log_dir=log_dir,
-            stop_event=stop,
+    workers = [
+        threading.Thread(
+            target=run_worker,
+            name=f"jobmon-worker-{name}",
+            kwargs={
+                "cluster_name": name,
+                "server_url": server.url,
+                "parallelism": parallelism if name == "multiprocess" else None,
+                "log_dir": log_dir,
+                "stop_event": stop,
+            },
         )
+        for name in clusters
+    ]
+    for thread in workers:
+        thread.start()
+    typer.echo(
+        f"Jobmon is up: {server.url}/graphql (GraphQL playground), {server.url}/ (dashboard); "
+        f"serving clusters {', '.join(clusters)}. Ctrl-C stops it."
+    )
+    from jobmon_client.worker.loop import stop_on_signals
+
+    try:
+        with stop_on_signals(stop):
+            while any(t.is_alive() for t in workers):
+                for thread in workers:
+                    thread.join(0.5)
+                if any(not t.is_alive() for t in workers):
+                    stop.set()  # one worker ended (it failed): stop the others too
     finally:
+        stop.set()
+        for thread in workers:
+            thread.join(60)
         server.stop()
 
 

@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +45,19 @@ mutation Heartbeat($workerId: String!, $ids: [Int!]!, $next: Float!) {
 }
 """
 SLURM_KILLS = (signal.SIGKILL, signal.SIGTERM)
-RETRIES = 6
+RETRY_SECONDS = 30.0
+# The final report is tried for longer: a task that ran must not run again for want of it
+# (the worker also reports it from the result file once Slurm says the job ended).
+FINAL_RETRY_SECONDS = 600.0
+# The command is stopped this long before its lease would run out unrenewed.
+LEASE_MARGIN_SECONDS = 2.0
 
 
 class Runner:
-    def __init__(self, manifest: dict[str, Any], index: int, job_id: str) -> None:
+    def __init__(
+        self, manifest: dict[str, Any], index: int, job_id: str, result_path: Path | None = None
+    ) -> None:
+        self.result_path = result_path
         self.entry = manifest["instances"][index]
         self.instance_id = int(self.entry["id"])
         self.worker_id = str(manifest["worker_id"])
@@ -58,10 +68,14 @@ class Runner:
         self.stopped = threading.Event()
         self.process: TaskProcess | None = None
 
-    def post(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-        """POST a GraphQL document, retrying connection failures with backoff."""
-        delay = 0.5
-        for attempt in range(RETRIES + 1):
+    def post(
+        self, document: str, variables: dict[str, Any], retry_seconds: float = RETRY_SECONDS
+    ) -> dict[str, Any]:
+        """POST a GraphQL document, retrying what is transient (no answer, a 5xx such as
+        an unavailable database) with jittered backoff for up to ``retry_seconds``."""
+        delay = 0.2
+        give_up = time.monotonic() + retry_seconds
+        while True:
             try:
                 response = self.http.post(
                     self.url, json={"query": document, "variables": variables}
@@ -81,34 +95,46 @@ class Runner:
                 server_side = not isinstance(exc, httpx.HTTPStatusError) or (
                     exc.response.status_code >= 500
                 )
-                if attempt == RETRIES or not server_side:
+                if time.monotonic() + delay > give_up or not server_side:
                     raise
-                self.stopped.wait(delay)
-                delay = min(delay * 2, 30.0)
-        raise AssertionError("unreachable")
+                self.stopped.wait(delay * random.uniform(0.5, 1.0))
+                delay = min(delay * 2, 2.0)
 
-    def report(self, *statuses: str, **fields: Any) -> int:
+    def report(self, *statuses: str, retry_seconds: float = RETRY_SECONDS, **fields: Any) -> int:
         """Report statuses in order (with the same fields); return how many were applied."""
         reports = [{"taskInstanceId": self.instance_id, "status": s, **fields} for s in statuses]
-        data = self.post(REPORT, {"workerId": self.worker_id, "reports": reports})
+        data = self.post(REPORT, {"workerId": self.worker_id, "reports": reports}, retry_seconds)
         return int(data["reportTaskInstances"]["accepted"])
 
     def heartbeat_until_stopped(self) -> None:
+        """Renew the lease every interval; if it cannot be renewed before it runs out, the
+        server runs the task elsewhere, so the command is stopped first."""
+        lease = 3 * self.interval
+        renewed = time.monotonic()
         while not self.stopped.wait(self.interval):
+            sent = time.monotonic()
             try:
                 kills = self.post(
                     HEARTBEAT,
-                    {
-                        "workerId": self.worker_id,
-                        "ids": [self.instance_id],
-                        "next": 3 * self.interval,
-                    },
+                    {"workerId": self.worker_id, "ids": [self.instance_id], "next": lease},
                 )["heartbeat"]["killInstanceIds"]
-            except Exception as exc:  # noqa: BLE001 - a missed heartbeat is not fatal
+            except Exception as exc:  # noqa: BLE001 - a missed heartbeat is not fatal yet
                 print(f"jobmon runner: heartbeat failed: {exc}", file=sys.stderr)
+                if time.monotonic() > renewed + lease - LEASE_MARGIN_SECONDS:
+                    print(
+                        "jobmon runner: the lease ran out unrenewed; stopping the command",
+                        file=sys.stderr,
+                    )
+                    self.stop_command()
+                    return
                 continue
-            if self.instance_id in kills and self.process is not None:
-                self.process.signal_group(signal.SIGTERM)
+            renewed = sent
+            if self.instance_id in kills:
+                self.stop_command()
+
+    def stop_command(self) -> None:
+        if self.process is not None:
+            self.process.signal_group(signal.SIGTERM)
 
     def run(self) -> int:
         entry = self.entry
@@ -147,10 +173,14 @@ class Runner:
             "wallclockSeconds": result.wallclock_seconds,
         }
         if code == 0:
-            self.report("DONE", **usage)
+            final: dict[str, Any] = {"status": "DONE", **usage}
         else:
             tail = stderr_tail(entry["stderr"]) or f"exited with code {code}"
-            self.report("ERROR", errorMessage=tail, **usage)
+            final = {"status": "ERROR", "errorMessage": tail, **usage}
+        if self.result_path is not None:  # for the worker, should this report be lost
+            write_result(self.result_path, {"taskInstanceId": self.instance_id, **final})
+        status = final.pop("status")
+        self.report(status, retry_seconds=FINAL_RETRY_SECONDS, **final)
         return code
 
 
@@ -161,7 +191,25 @@ def main(argv: list[str]) -> int:
     manifest = json.loads(Path(argv[1]).read_text())
     index = int(os.environ["SLURM_ARRAY_TASK_ID"])
     job_id = f"{os.environ['SLURM_ARRAY_JOB_ID']}_{index}"
-    return Runner(manifest, index, job_id).run()
+    return Runner(manifest, index, job_id, result_path(argv[1], index)).run()
+
+
+def result_path(manifest: str | Path, index: int) -> Path:
+    """Where the runner of element ``index`` writes its final report."""
+    return Path(f"{manifest}.{index}.result.json")
+
+
+def write_result(path: Path, report: dict[str, Any]) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(report))
+    os.replace(temporary, path)
+
+
+def read_result(path: Path) -> dict[str, Any] | None:
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, ValueError):
+        return None
 
 
 if __name__ == "__main__":

@@ -1,13 +1,14 @@
-"""The worker: claims task instances of a cluster, runs them and reports what happened."""
+"""The worker: claims task instances of a cluster, runs them through its distributor and
+reports what happened."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from jobmon_client.worker.loop import Worker, run_worker
+    from jobmon_client.worker.loop import Worker, WorkerError, run_worker
 
-__all__ = ["Worker", "run_worker"]
+__all__ = ["Worker", "WorkerError", "run_worker"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,31 +1,32 @@
-"""The claimer thread: long-polls for work whenever this worker has free slots."""
+"""The claimer thread: long-polls for work whenever the distributor has room for more."""
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
+import time
 from collections.abc import Callable
 
+from jobmon_client.distributor import ClaimedInstance
 from jobmon_client.worker.documents import CLAIM, Client
-from jobmon_client.worker.instance import ClaimedInstance
-from jobmon_client.worker.slots import SlotPool
 
 log = logging.getLogger(__name__)
 
 CLAIM_WAIT_SECONDS = 5.0
-RETRY_START_SECONDS = 1.0
-RETRY_MAX_SECONDS = 30.0
+RETRY_START_SECONDS = 0.2
+RETRY_MAX_SECONDS = 2.0
+ROOM_CHECK_SECONDS = 1.0
 # The server answers a claim at once while an instance it asked to kill is still held;
 # while the same kill requests come back alone, claim at most this often.
 REPEATED_KILLS_PAUSE_SECONDS = 0.5
 
 
 class Claimer:
-    """Claims up to the free slots, commits their slots, and hands them to the loop.
+    """Claims as many instances as ``room()`` says, and hands them to the loop.
 
-    With ``max_backlog`` it also keeps up to that many instances waiting locally, as
-    many as twice the slots freed during the last claim's round trip: none when tasks
-    are long, enough to keep the slots busy when they are a few milliseconds each.
+    ``room`` is asked before every claim; when it is 0 the claimer waits for ``more_room``
+    (set by the loop when instances end) or a second, whichever comes first.
     """
 
     def __init__(
@@ -33,23 +34,22 @@ class Claimer:
         client_factory: Callable[[], Client],
         cluster_name: str,
         worker_id: str,
-        slots: SlotPool,
-        deliver: Callable[[list[ClaimedInstance], list[int]], None],
-        on_heartbeat_interval: Callable[[float], None],
+        room: Callable[[], int],
+        deliver: Callable[[list[ClaimedInstance], list[int], float], None],
+        on_intervals: Callable[[float, float | None], None],
         on_done: Callable[[], None],
         wait_seconds: float = CLAIM_WAIT_SECONDS,
-        max_backlog: int = 0,
     ) -> None:
         self._client_factory = client_factory
         self._cluster_name = cluster_name
         self._worker_id = worker_id
-        self._slots = slots
+        self._room = room
         self._deliver = deliver
-        self._on_heartbeat_interval = on_heartbeat_interval
+        self._on_intervals = on_intervals
         self._on_done = on_done
         self._wait_seconds = wait_seconds
-        self._max_backlog = max_backlog
         self._stopping = threading.Event()
+        self.more_room = threading.Event()
         self._thread = threading.Thread(target=self._run, name="jobmon-claimer", daemon=True)
 
     def start(self) -> None:
@@ -58,7 +58,7 @@ class Claimer:
     def stop(self) -> None:
         """Claim no more (a claim in flight still completes and is delivered)."""
         self._stopping.set()
-        self._slots.close()
+        self.more_room.set()
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
@@ -79,43 +79,40 @@ class Claimer:
                 close()
 
     def _claim_until_stopped(self, client: Client) -> None:
-        parallelism = self._slots.total
         delay = RETRY_START_SECONDS
         announced: set[int] = set()
         while not self._stopping.is_set():
-            free = self._slots.wait_free()
-            if free <= 0:
-                return
-            released_before = self._slots.released
+            limit = self._room()
+            if limit <= 0:
+                self.more_room.wait(ROOM_CHECK_SECONDS)
+                self.more_room.clear()
+                continue
+            sent_at = time.monotonic()
             try:
                 result = client.execute(
                     CLAIM,
                     {
                         "clusterName": self._cluster_name,
                         "workerId": self._worker_id,
-                        "limit": free,
+                        "limit": limit,
                         "waitSeconds": self._wait_seconds,
                     },
                 )
                 answer = result["claimTaskInstances"]
-                instances = [ClaimedInstance.from_wire(i, parallelism) for i in answer["instances"]]
+                instances = [ClaimedInstance.from_wire(i) for i in answer["instances"]]
             except Exception as exc:
-                log.warning("claiming failed (%s); retrying in %.0fs", exc, delay)
-                self._stopping.wait(delay)
+                log.warning("claiming failed (%s); trying again in %.1fs", exc, delay)
+                self._stopping.wait(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
                 continue
             delay = RETRY_START_SECONDS
-            interval = answer.get("heartbeatIntervalSeconds")
-            if interval:
-                self._on_heartbeat_interval(float(interval))
+            self._on_intervals(
+                float(answer.get("heartbeatIntervalSeconds") or 0),
+                answer.get("leaseSeconds"),
+            )
             kills = list(answer.get("killInstanceIds") or ())
-            if instances:
-                self._slots.commit(sum(i.slots for i in instances))
-                if self._max_backlog:
-                    ended = self._slots.released - released_before
-                    self._slots.set_backlog(min(self._max_backlog, 2 * ended))
             if instances or kills:
-                self._deliver(instances, kills)
+                self._deliver(instances, kills, sent_at)
             repeated = bool(kills) and not instances and announced.issuperset(kills)
             announced = set(kills)
             if repeated:

@@ -1,4 +1,4 @@
-"""The GraphQL documents the worker sends, and the client surface it needs."""
+"""The GraphQL documents of the worker protocol, and the client surface the worker needs."""
 
 from __future__ import annotations
 
@@ -11,13 +11,58 @@ class Client(Protocol):
     def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]: ...
 
 
+ANNOUNCE = """
+mutation Announce($workerId: String!, $clusterName: String!, $hostname: String!,
+                  $version: String!) {
+  announceWorker(workerId: $workerId, clusterName: $clusterName, hostname: $hostname,
+                 version: $version) {
+    __typename
+    ... on Worker { id }
+    ... on Error { message }
+  }
+}
+"""
+
+STOPPED = """
+mutation Stopped($workerId: String!) { workerStopped(workerId: $workerId) }
+"""
+
+REGISTER = """
+mutation Register($name: String!, $distributor: String!, $queues: [QueueInput!]!) {
+  registerCluster(name: $name, distributor: $distributor, queues: $queues) {
+    __typename
+    ... on Cluster {
+      name distributor queues { name default maxCores maxMemoryMb maxRuntimeSeconds }
+    }
+    ... on Error { message }
+  }
+}
+"""
+
+CLUSTER_KIND = """
+query Clusters { clusters { name distributor } }
+"""
+
+ADOPT = """
+mutation Adopt($clusterName: String!, $workerId: String!, $fromWorkerIds: [String!]) {
+  adoptTaskInstances(clusterName: $clusterName, workerId: $workerId,
+                     fromWorkerIds: $fromWorkerIds) {
+    id taskId workflowId status distributorId hostname
+  }
+}
+"""
+
 CLAIM = """
 mutation Claim($clusterName: String!, $workerId: String!, $limit: Int!, $waitSeconds: Float!) {
   claimTaskInstances(clusterName: $clusterName, workerId: $workerId, limit: $limit,
                      waitSeconds: $waitSeconds) {
-    instances { id taskId workflowId workflowRunId name command clusterName resources }
+    instances {
+      id taskId workflowId workflowRunId arrayId name command clusterName resources
+      concurrencyLimit
+    }
     killInstanceIds
     heartbeatIntervalSeconds
+    leaseSeconds
   }
 }
 """

@@ -1,9 +1,15 @@
-"""The worker loop: claim, launch, follow and report task instances on this machine.
+"""The worker loop: one for every distributor (``jobmon worker --cluster NAME``).
 
-Threads: the loop's own thread blocks in the distributor's selector (children's pidfds and
-a wake-up eventfd) and does all process work; the claimer long-polls for work while slots
-are free; the reporter batches reports and sends heartbeats. The other threads talk to
-the loop through an inbox deque followed by a wake-up.
+It announces the worker, registers the cluster's queues, takes over what a stopped worker
+of the same cluster left on this host (its journal: reports to send again, processes to
+check), and then loops: claimed instances go to the distributor, what the distributor
+says became of them goes to the server, and kill requests go back to the distributor.
+
+Threads: the loop's own thread blocks in the distributor's ``wait`` and is the only one
+that calls the distributor (but for ``held``, ``capacity`` and ``wake``); the claimer
+long-polls for work while the distributor has room; the reporter sends reports and
+heartbeats and keeps the lease. The other threads talk to the loop through an inbox
+followed by a wake-up.
 """
 
 from __future__ import annotations
@@ -17,22 +23,38 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from jobmon_client.distributor import (
+    AdoptedInstance,
+    ClaimedInstance,
+    Distributor,
+    DistributorContext,
+    Ended,
+    Launched,
+    find_distributor,
+)
+from jobmon_client.worker import journal as journals
 from jobmon_client.worker import reports
 from jobmon_client.worker.claimer import CLAIM_WAIT_SECONDS, Claimer
-from jobmon_client.worker.distributor import KILL_GRACE_SECONDS, FinishedTask, LocalDistributor
-from jobmon_client.worker.documents import Client
-from jobmon_client.worker.instance import ClaimedInstance
+from jobmon_client.worker.documents import (
+    ADOPT,
+    ANNOUNCE,
+    CLUSTER_KIND,
+    REGISTER,
+    STOPPED,
+    Client,
+)
 from jobmon_client.worker.reporter import Reporter
-from jobmon_client.worker.slots import SlotPool
 
 log = logging.getLogger(__name__)
 
-CLUSTERS = ("sequential", "multiprocess")
-ABORT_WAIT_SECONDS = 5.0
+LOCAL_KINDS = ("sequential", "multiprocess")
+# How often the loop looks at the lease when nothing else happens.
+LEASE_CHECK_SECONDS = 1.0
+STOP_WAIT_SECONDS = 30.0
 
 
 def default_worker_id() -> str:
@@ -43,89 +65,230 @@ def default_log_dir() -> Path:
     return Path.home() / ".jobmon" / "logs"
 
 
-def default_backlog(parallelism: int) -> int:
-    """At most this many claimed instances wait locally for a slot (short tasks only)."""
-    return max(32, 2 * parallelism)
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("jobmon")
+    except Exception:  # noqa: BLE001 - a checkout without metadata
+        return "unknown"
 
 
-def cluster_parallelism(cluster_name: str, parallelism: int | None) -> int:
-    """Slots of a local cluster: 1 for "sequential", the CPU count for "multiprocess"."""
-    if cluster_name == "sequential":
-        if parallelism not in (None, 1):
-            log.warning("the sequential cluster runs one task at a time; ignoring parallelism")
-        return 1
-    if cluster_name == "multiprocess":
-        slots = parallelism if parallelism is not None else (os.cpu_count() or 1)
-        if slots < 1:
-            raise ValueError(f"parallelism must be at least 1, got {slots}")
-        return slots
-    raise ValueError(
-        f"unknown cluster {cluster_name!r}: this worker runs the local clusters "
-        f"{', '.join(CLUSTERS)}"
-    )
+class WorkerError(Exception):
+    """The worker cannot start: the message says why and what to do."""
 
 
 class Worker:
-    """Runs the task instances of one local cluster until stopped."""
+    """Runs the task instances of one cluster through its distributor until stopped."""
 
     def __init__(
         self,
         cluster_name: str,
         *,
+        distributor: str | None = None,
         server_url: str | None = None,
         parallelism: int | None = None,
         log_dir: Path | None = None,
+        state_dir: Path | None = None,
         worker_id: str | None = None,
         client_factory: Callable[[], Client] | None = None,
-        kill_grace: float = KILL_GRACE_SECONDS,
         claim_wait_seconds: float = CLAIM_WAIT_SECONDS,
-        max_backlog: int | None = None,
+        options: dict[str, Any] | None = None,
     ) -> None:
+        from jobmon_client.config import graphql_url
+
         self.cluster_name = cluster_name
-        self.parallelism = cluster_parallelism(cluster_name, parallelism)
+        self.kind = distributor
+        self.server_url = graphql_url(server_url)
+        self.parallelism = parallelism
         self.log_dir = Path(log_dir) if log_dir is not None else default_log_dir()
+        self.state_dir = Path(state_dir) if state_dir is not None else journals.default_state_dir()
         self.worker_id = worker_id or default_worker_id()
-        self.kill_grace = kill_grace
         self.claim_wait_seconds = claim_wait_seconds
-        self.max_backlog = default_backlog(self.parallelism) if max_backlog is None else max_backlog
+        self.options = dict(options or {})
         if client_factory is None:
             from jobmon_client.transport import GraphQLClient
 
+            url = self.server_url
+
             def client_factory() -> Client:
-                return GraphQLClient(server_url)
+                return GraphQLClient(url)
 
         self._client_factory = client_factory
         self._inbox: deque[tuple[str, Any]] = deque()
-        self._pending: deque[ClaimedInstance] = deque()
+        self._in_transit = 0  # claimed, not yet handed to the distributor
+        self._in_transit_lock = threading.Lock()
+        self.distributor: Distributor | None = None
+        self.ready = threading.Event()  # set once it serves its cluster
 
-    def run(self, stop_event: threading.Event | None = None) -> None:
-        """Claim and run instances until ``stop_event`` is set, then stop gracefully.
-
-        On stop it claims no more, kills what runs and reports it (and whatever was
-        claimed but not started) as UNKNOWN_ERROR, so the server retries it.
-        """
-        stop = stop_event if stop_event is not None else threading.Event()
-        self._distributor = distributor = LocalDistributor(
-            self.parallelism, self.log_dir, self.kill_grace
+    # -- start ------------------------------------------------------------------------
+    def _make_distributor(self, client: Client, journal: journals.Journal) -> Distributor:
+        kind = self.kind or self._kind_of_cluster(client)
+        context = DistributorContext(
+            cluster_name=self.cluster_name,
+            worker_id=self.worker_id,
+            server_url=self.server_url,
+            log_dir=self.log_dir,
+            parallelism=self.parallelism,
+            options={"kind": kind, **self.options},
+            note=journal.note,
+            forget=journal.forget,
         )
-        self._slots = SlotPool(self.parallelism)
-        self._reporter = Reporter(
+        try:
+            factory = find_distributor(kind)
+        except LookupError as exc:
+            raise WorkerError(str(exc)) from None
+        return factory(context)
+
+    def _kind_of_cluster(self, client: Client) -> str:
+        """A cluster named like a distributor is one of its kind; otherwise ask the server."""
+        from jobmon_client.distributor import installed_distributors
+
+        if self.cluster_name in installed_distributors():
+            return self.cluster_name
+        clusters = client.execute(CLUSTER_KIND)["clusters"]
+        for cluster in clusters:
+            if cluster["name"] == self.cluster_name:
+                return str(cluster["distributor"])
+        raise WorkerError(
+            f"cluster '{self.cluster_name}' is not known to the server and is not the name of "
+            "an installed distributor; say which distributor serves it with --distributor "
+            "(such as --distributor slurm)"
+        )
+
+    def _register(self, client: Client, distributor: Distributor) -> None:
+        queues = [
+            {
+                "name": q.name,
+                "default": q.default,
+                "maxCores": q.max_cores,
+                "maxMemoryMb": q.max_memory_mb,
+                "maxRuntimeSeconds": q.max_runtime_seconds,
+            }
+            for q in distributor.queues()
+        ]
+        if distributor.kind not in LOCAL_KINDS or queues:
+            queue_overrides = self.options.get("queue_overrides") or {}
+            for queue in queues:
+                queue.update(queue_overrides.get(queue["name"], {}))
+            payload = client.execute(
+                REGISTER,
+                {"name": self.cluster_name, "distributor": distributor.kind, "queues": queues},
+            )["registerCluster"]
+            if payload["__typename"] != "Cluster":
+                raise WorkerError(
+                    f"cannot register cluster {self.cluster_name}: {payload['message']}"
+                )
+            if queues:
+                log.info(
+                    "cluster %s registered with queues %s",
+                    self.cluster_name,
+                    ", ".join(q["name"] for q in payload["queues"]),
+                )
+        announced = client.execute(
+            ANNOUNCE,
+            {
+                "workerId": self.worker_id,
+                "clusterName": self.cluster_name,
+                "hostname": socket.gethostname(),
+                "version": _version(),
+            },
+        )["announceWorker"]
+        if announced["__typename"] != "Worker":
+            raise WorkerError(f"cannot serve cluster {self.cluster_name}: {announced['message']}")
+
+    def _take_over(
+        self, client: Client, distributor: Distributor, journal: journals.Journal
+    ) -> tuple[list[reports.Report], list[Ended]]:
+        """What stopped workers of this cluster on this host left: their unsent reports,
+        and the instances they held (all of the cluster's, for a distributor whose jobs
+        outlive their worker, such as Slurm)."""
+        directory = journal.path.parent
+        with journals.predecessors(directory, own=journal.path) as olds:
+            whole_cluster = distributor.kind not in LOCAL_KINDS
+            if not olds and not whole_cluster:
+                return [], []
+            notes: dict[int, dict[str, Any]] = {}
+            for old in olds:
+                notes.update(old.notes)
+            adopted = client.execute(
+                ADOPT,
+                {
+                    "clusterName": self.cluster_name,
+                    "workerId": self.worker_id,
+                    "fromWorkerIds": None if whole_cluster else [o.worker_id for o in olds],
+                },
+            )["adoptTaskInstances"]
+            unsent = [r for old in olds for _, r in sorted(old.reports.items())]
+            instances = [AdoptedInstance.from_wire(a, notes.get(int(a["id"]))) for a in adopted]
+            ended = list(distributor.adopt(instances))
+            for instance in instances:  # keep following what still runs across a restart
+                if instance.id in notes and instance.id not in {e.instance_id for e in ended}:
+                    journal.note(instance.id, notes[instance.id])
+        if instances or unsent:
+            log.info(
+                "took over from stopped workers: %d instances (%d already ended), %d unsent "
+                "reports",
+                len(instances),
+                len(ended),
+                len(unsent),
+            )
+        return unsent, ended
+
+    # -- run --------------------------------------------------------------------------
+    def run(self, stop_event: threading.Event | None = None) -> None:
+        """Claim and run instances until ``stop_event`` is set, then stop gracefully."""
+        stop = stop_event if stop_event is not None else threading.Event()
+        client = self._client_factory()
+        journal = journals.Journal(
+            journals.journal_dir(self.state_dir, self.server_url, self.cluster_name),
+            self.worker_id,
+        )
+        distributor: Distributor | None = None
+        try:
+            distributor = self._make_distributor(client, journal)
+            self.distributor = distributor
+            self._register(client, distributor)
+            unsent, ended = self._take_over(client, distributor, journal)
+            self._serve(stop, distributor, journal, unsent, ended)
+        finally:
+            with contextlib.suppress(Exception):
+                client.execute(STOPPED, {"workerId": self.worker_id})
+            close = getattr(client, "close", None)
+            if close is not None:
+                close()
+            if distributor is not None:
+                distributor.close()
+            journal.close()
+            log.info("worker %s stopped", self.worker_id)
+
+    def _serve(
+        self,
+        stop: threading.Event,
+        distributor: Distributor,
+        journal: journals.Journal,
+        unsent: list[reports.Report],
+        adopted_ends: list[Ended],
+    ) -> None:
+        reporter = self._reporter = Reporter(
             self._client_factory,
             self.worker_id,
-            self._held_ids,
+            distributor.held,
             lambda ids: self._post("kill", ids),
+            journal,
         )
-        self._claimer = Claimer(
+        claimer = self._claimer = Claimer(
             self._client_factory,
             self.cluster_name,
             self.worker_id,
-            self._slots,
-            lambda instances, kills: self._post("claimed", (instances, kills)),
-            self._reporter.set_heartbeat_interval,
+            self._room,
+            lambda instances, kills, at: self._post("claimed", (instances, kills, at)),
+            reporter.set_intervals,
             lambda: self._post("claimer_done", None),
             wait_seconds=self.claim_wait_seconds,
-            max_backlog=self.max_backlog,
         )
+        reporter.put(unsent)
+        reporter.put(reports.of_events(adopted_ends))
 
         def wake_on_stop() -> None:
             stop.wait()
@@ -133,130 +296,116 @@ class Worker:
 
         threading.Thread(target=wake_on_stop, name="jobmon-stop", daemon=True).start()
         log.info(
-            "worker %s started: cluster %s, %d slots, logs in %s",
+            "worker %s serves cluster %s (%s), logs in %s",
             self.worker_id,
             self.cluster_name,
-            self.parallelism,
+            distributor.kind,
             self.log_dir,
         )
-        self._reporter.start()
-        self._claimer.start()
+        reporter.start()
+        claimer.start()
+        self.ready.set()
         try:
-            self._loop(stop)
+            self._loop(stop, distributor)
         except BaseException:
-            log.exception("worker loop failed; killing running tasks")
-            self._abort()
+            log.exception("worker loop failed; stopping what runs")
+            self._abort(distributor)
             raise
         finally:
-            self._claimer.stop()
-            self._claimer.join(self.claim_wait_seconds + 1)
-            self._reporter.close()
-            distributor.close()
-            log.info("worker %s stopped", self.worker_id)
+            claimer.stop()
+            claimer.join(self.claim_wait_seconds + 1)
+            reporter.close()
 
-    # -- the loop ---------------------------------------------------------------------
-    def _loop(self, stop: threading.Event) -> None:
-        distributor = self._distributor
-        stopping = False
-        self._claimer_done = False
-        while True:
-            for done in distributor.wait():
-                self._finish(done)
-            if self._inbox:
-                self._drain_inbox(stopping)
-            if not stopping and stop.is_set():
-                stopping = True
-                self._begin_stop()
-            if stopping:
-                if self._claimer_done and not distributor.running:
-                    return
-            elif self._pending:
-                self._launch_pending()
-
-    def _held_ids(self) -> list[int]:
-        """Instances this worker holds: running or claimed and waiting for slots."""
-        return self._distributor.running_ids() + [i.id for i in self._pending.copy()]
+    def _room(self) -> int:
+        distributor = self.distributor
+        return 0 if distributor is None else distributor.capacity() - self._in_transit
 
     def _post(self, kind: str, payload: Any) -> None:
         """Hand something to the loop from another thread."""
+        if kind == "claimed":
+            with self._in_transit_lock:
+                self._in_transit += len(payload[0])
         self._inbox.append((kind, payload))
-        self._distributor.wake()
+        if self.distributor is not None:
+            self.distributor.wake()
 
-    def _drain_inbox(self, stopping: bool) -> None:
-        while self._inbox:
-            kind, payload = self._inbox.popleft()
-            if kind == "claimed":
-                instances, kills = payload
-                if stopping:
-                    self._drop(instances, "UNKNOWN_ERROR", reports.WORKER_STOPPED)
-                else:
-                    self._pending.extend(instances)
-                self._kill(kills)
-            elif kind == "kill":
-                self._kill(payload)
-            elif kind == "claimer_done":
-                self._claimer_done = True
+    def _loop(self, stop: threading.Event, distributor: Distributor) -> None:
+        stopping = False
+        claimer_done = False
+        lease_told: float | None = None  # when the distributor was told the lease ends
+        stop_deadline = 0.0
+        while True:
+            self._handle(distributor.wait(LEASE_CHECK_SECONDS))
+            while self._inbox:
+                kind, payload = self._inbox.popleft()
+                if kind == "claimed":
+                    instances, kills, sent_at = payload
+                    self._accept(distributor, instances, sent_at, stopping)
+                    distributor.terminate(kills)
+                elif kind == "kill":
+                    distributor.terminate(payload)
+                elif kind == "claimer_done":
+                    claimer_done = True
+            lease = self._reporter.lease_remaining()
+            ends = None if lease is None else time.monotonic() + lease
+            if (ends is None) != (lease_told is None) or (
+                ends is not None
+                and lease_told is not None
+                and abs(ends - lease_told) > min(1.0, 0.1 * max(lease or 0.0, 0.0))
+            ):
+                # Told when it changes, not each time round (the guardian is a pipe away).
+                distributor.set_lease(lease)
+                lease_told = ends
+            if not stopping and stop.is_set():
+                stopping = True
+                stop_deadline = time.monotonic() + STOP_WAIT_SECONDS
+                log.info(
+                    "worker %s stopping: %d instances held", self.worker_id, len(distributor.held())
+                )
+                self._claimer.stop()
+                distributor.stop()
+            if stopping and claimer_done and not distributor.held():
+                return
+            if stopping and time.monotonic() > stop_deadline:
+                log.warning(
+                    "instances still held after %ss: %s", STOP_WAIT_SECONDS, distributor.held()
+                )
+                return
 
-    def _launch_pending(self) -> None:
-        distributor, pending, reporter = self._distributor, self._pending, self._reporter
-        while pending and distributor.fits(pending[0]):
-            instance = pending.popleft()
-            try:
-                task = distributor.launch(instance)
-            except ValueError as exc:
-                log.warning("instance %d has invalid resources: %s", instance.id, exc)
-                self._drop([instance], "ERROR", f"invalid resources: {exc}")
-                continue
-            except OSError as exc:
-                log.warning("cannot launch instance %d: %s", instance.id, exc)
-                self._drop([instance], "UNKNOWN_ERROR", f"cannot launch: {exc}")
-                continue
-            reporter.put(reports.launched(task))
+    def _accept(
+        self,
+        distributor: Distributor,
+        instances: Sequence[ClaimedInstance],
+        sent_at: float,
+        stopping: bool,
+    ) -> None:
+        self._reporter.claimed([i.id for i in instances], sent_at)
+        try:
+            if stopping:
+                self._reporter.put(
+                    reports.of_end(Ended(i.id, "UNKNOWN_ERROR", error_message="worker stopped"))
+                    for i in instances
+                )
+            elif instances:
+                self._handle(distributor.submit(instances))
+        finally:
+            with self._in_transit_lock:
+                self._in_transit -= len(instances)
 
-    def _finish(self, done: FinishedTask) -> None:
-        self._reporter.put((reports.finished(done),))
-        self._slots.release(done.task.instance.slots)
-
-    def _kill(self, instance_ids: list[int]) -> None:
-        for instance_id in instance_ids:
-            if self._distributor.kill(instance_id, "request"):
-                continue
-            waiting = [i for i in self._pending if i.id == instance_id]
-            for instance in waiting:
-                self._pending.remove(instance)
-            self._drop(waiting, "ERROR_FATAL", reports.KILLED_ON_REQUEST)
-
-    def _drop(self, instances: list[ClaimedInstance], status: str, message: str) -> None:
-        """Report claimed instances that will not run, and free their slots."""
-        if not instances:
+    def _handle(self, events: Sequence[Launched | Ended]) -> None:
+        if not events:
             return
-        self._reporter.put(reports.not_run(i.id, status, message) for i in instances)
-        self._slots.release(sum(i.slots for i in instances))
+        self._reporter.put(reports.of_events(events))
+        if any(isinstance(e, Ended) for e in events):
+            self._claimer.more_room.set()
 
-    def _begin_stop(self) -> None:
-        log.info(
-            "worker %s stopping: %d tasks running", self.worker_id, len(self._distributor.running)
-        )
-        self._claimer.stop()
-        self._drop(list(self._pending), "UNKNOWN_ERROR", reports.WORKER_STOPPED)
-        self._pending.clear()
-        for instance_id in self._distributor.running_ids():
-            self._distributor.kill(instance_id, "stop")
-
-    def _abort(self) -> None:
-        """After a failure of the loop: kill every task at once and report it."""
-        distributor = self._distributor
-        for task in list(distributor.running.values()):
-            if task.kill_reason is None:
-                task.kill_reason = "stop"
-            task.process.signal_group(signal.SIGKILL)
-        deadline = time.monotonic() + ABORT_WAIT_SECONDS
-        while distributor.running and time.monotonic() < deadline:
-            for done in distributor.wait(deadline - time.monotonic()):
-                self._finish(done)
-        self._drain_inbox(stopping=True)
-        self._drop(list(self._pending), "UNKNOWN_ERROR", reports.WORKER_STOPPED)
-        self._pending.clear()
+    def _abort(self, distributor: Distributor) -> None:
+        """After a failure of the loop: stop what runs, and report what can be reported."""
+        with contextlib.suppress(Exception):
+            distributor.stop()
+            deadline = time.monotonic() + 5.0
+            while distributor.held() and time.monotonic() < deadline:
+                self._handle(distributor.wait(0.2))
 
 
 def run_worker(
@@ -266,19 +415,26 @@ def run_worker(
     log_dir: Path | None = None,
     stop_event: threading.Event | None = None,
     worker_id: str | None = None,
+    *,
+    distributor: str | None = None,
+    state_dir: Path | None = None,
+    options: dict[str, Any] | None = None,
 ) -> None:
-    """Run a worker for a local cluster until ``stop_event`` is set.
+    """Run a worker for a cluster until ``stop_event`` is set.
 
     In the main thread, SIGTERM and SIGINT stop it gracefully as well (a second one
-    kills the running tasks at once).
+    stops at once).
     """
     stop = stop_event if stop_event is not None else threading.Event()
     worker = Worker(
         cluster_name,
+        distributor=distributor,
         server_url=server_url,
         parallelism=parallelism,
         log_dir=log_dir,
+        state_dir=state_dir,
         worker_id=worker_id,
+        options=options,
     )
     with stop_on_signals(stop):
         worker.run(stop)

@@ -1,25 +1,39 @@
-"""The reporter thread: sends queued reports in batches, and heartbeats.
+"""The reporter thread: sends reports in batches until the server has them, and heartbeats.
 
 Everything queued while a request is in flight goes out in the next single
 ``reportTaskInstances`` call, so latency stays one round trip when idle and batches grow
-under load. Kill requests found in the answers are handed back to the worker loop.
+under load. No report is dropped for a transient failure: each is written to the journal
+before it is sent and kept until the server answers for it (applied, ignored as late or
+repeated, or refused by name, which is logged); a server that cannot be reached, or whose
+database is unavailable, is tried again with short jittered pauses, for as long as it
+takes. A batch the server rejects as a whole is split to find the report it objects to.
+
+The reporter also keeps the worker's lease: when each held instance was last renewed (by
+its claim or a heartbeat), so that the worker knows when the server would give up on it.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable
 
-from jobmon_client.transport import ServerUnreachable
+from jobmon_client.transport import ServerError, ServerUnreachable
 from jobmon_client.worker.documents import HEARTBEAT, REPORT, Client
+from jobmon_client.worker.journal import Journal
 from jobmon_client.worker.reports import Report
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HEARTBEAT_SECONDS = 30.0
-RETRY_SECONDS = 2.0
+RETRY_START_SECONDS = 0.2
+RETRY_MAX_SECONDS = 2.0
+HEARTBEAT_RETRY_SECONDS = 2.0
+# A report the server rejects (not for a transient reason) this often is given up.
+REJECTIONS_BEFORE_GIVING_UP = 3
+CLOSE_FLUSH_SECONDS = 10.0
 
 
 class Reporter:
@@ -31,56 +45,115 @@ class Reporter:
         worker_id: str,
         held_ids: Callable[[], list[int]],
         on_kill: Callable[[list[int]], None],
+        journal: Journal | None = None,
         heartbeat_interval: float = DEFAULT_HEARTBEAT_SECONDS,
     ) -> None:
         self._client_factory = client_factory
         self._worker_id = worker_id
         self._held_ids = held_ids
         self._on_kill = on_kill
+        self._journal = journal
         self._interval = heartbeat_interval
+        self._lease_seconds = 3 * heartbeat_interval
         self._next_heartbeat = time.monotonic() + heartbeat_interval
-        self._queue: list[Report] = []
+        self._queue: list[tuple[int, Report]] = []
+        self._rejections: dict[int, int] = {}
+        self._renewed: dict[int, float] = {}
         self._cond = threading.Condition()
         self._idle = False
         self._closing = False
+        self._local_seq = 0
+        self.sent = 0  # reports the server answered for
         self._thread = threading.Thread(target=self._run, name="jobmon-reporter", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
+    # -- what the other threads call -------------------------------------------------
     def put(self, reports: Iterable[Report]) -> None:
-        """Queue reports; they are sent as soon as no request is in flight."""
+        """Queue reports (journaled first); they go out as soon as no request is in flight."""
+        reports = list(reports)
+        if not reports:
+            return
+        if self._journal is not None:
+            seqs = self._journal.add_reports(reports)
+        else:
+            seqs = list(range(self._local_seq + 1, self._local_seq + 1 + len(reports)))
+            self._local_seq += len(reports)
         with self._cond:
-            self._queue.extend(reports)
+            self._queue.extend(zip(seqs, reports, strict=True))
+            for report in reports:
+                if report["status"] not in ("LAUNCHED", "RUNNING"):
+                    self._renewed.pop(report["taskInstanceId"], None)
             if self._idle:
                 self._cond.notify()
 
-    def set_heartbeat_interval(self, seconds: float) -> None:
-        if seconds <= 0 or seconds == self._interval:
+    def claimed(self, instance_ids: Iterable[int], at: float) -> None:
+        """These instances were claimed by a request sent at ``at`` (monotonic): their
+        leases began then."""
+        with self._cond:
+            for instance_id in instance_ids:
+                self._renewed[instance_id] = at
+
+    def lease_remaining(self) -> float | None:
+        """Seconds until the server may give up on the first of the held instances."""
+        held = self._held_ids()
+        with self._cond:
+            times = [self._renewed[i] for i in held if i in self._renewed]
+            if len(self._renewed) > 2 * len(held) + 1000:  # ended without a final report
+                self._renewed = {i: self._renewed[i] for i in held if i in self._renewed}
+        if not times:
+            return None
+        return min(times) + self._lease_seconds - time.monotonic()
+
+    def set_intervals(self, heartbeat: float, lease: float | None = None) -> None:
+        if heartbeat <= 0:
             return
         with self._cond:
-            self._interval = seconds
-            self._next_heartbeat = min(self._next_heartbeat, time.monotonic() + seconds)
-            self._cond.notify()
+            self._lease_seconds = lease if lease else 3 * heartbeat
+            if heartbeat != self._interval:
+                self._interval = heartbeat
+                self._next_heartbeat = min(self._next_heartbeat, time.monotonic() + heartbeat)
+                self._cond.notify()
+
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._queue)
 
     def close(self) -> None:
-        """Send what is queued, then stop the thread."""
+        """Send what is queued (for a while), then stop the thread. What could not be sent
+        stays in the journal for the next worker."""
         with self._cond:
             self._closing = True
             self._cond.notify()
         self._thread.join()
 
+    # -- the thread ----------------------------------------------------------------------
     def _run(self) -> None:
         try:
             client = self._client_factory()
         except Exception:
             log.exception("cannot create a GraphQL client; no reports will be sent")
             return
+        delay = RETRY_START_SECONDS
+        close_deadline: float | None = None
         try:
             while True:
-                batch, closing = self._next_batch()
+                batch, closing = self._next_batch(delay if self._queue else None)
+                if closing and close_deadline is None:
+                    close_deadline = time.monotonic() + CLOSE_FLUSH_SECONDS
                 if batch:
-                    self._send(client, batch, closing)
+                    if self._send(client, batch):
+                        delay = RETRY_START_SECONDS
+                    else:
+                        delay = min(delay * 2, RETRY_MAX_SECONDS)
+                        if close_deadline is not None and time.monotonic() > close_deadline:
+                            log.error(
+                                "could not send %d reports before stopping; they stay in the "
+                                "journal for the next worker on this host",
+                                len(self._queue),
+                            )
+                            return
                 elif closing:
                     return
                 if not closing and time.monotonic() >= self._next_heartbeat:
@@ -90,8 +163,11 @@ class Reporter:
             if close is not None:
                 close()
 
-    def _next_batch(self) -> tuple[list[Report], bool]:
+    def _next_batch(self, retry_after: float | None) -> tuple[list[tuple[int, Report]], bool]:
+        """The reports to send now. After a failure, wait ``retry_after`` first."""
         with self._cond:
+            if retry_after is not None and not self._closing:
+                self._cond.wait(retry_after * random.uniform(0.5, 1.0))
             while not self._queue and not self._closing:
                 wait = self._next_heartbeat - time.monotonic()
                 if wait <= 0:
@@ -102,35 +178,58 @@ class Reporter:
             batch, self._queue = self._queue, []
             return batch, self._closing
 
-    def _send(self, client: Client, batch: list[Report], closing: bool) -> None:
+    def _send(self, client: Client, batch: list[tuple[int, Report]]) -> bool:
+        """Send a batch; True once the server answered for every report in it."""
         try:
             self._execute_report(client, batch)
-        except ServerUnreachable as exc:
-            if closing:
-                log.error("could not send %d reports while stopping: %s", len(batch), exc)
-                return
+            return True
+        except ServerUnreachable as exc:  # unreachable, or its database is unavailable
             log.warning("could not send %d reports, retrying: %s", len(batch), exc)
-            with self._cond:
-                self._queue[:0] = batch
-                self._cond.wait(RETRY_SECONDS)
-        except Exception as exc:  # refused by the server: salvage the others one by one
-            if len(batch) == 1:
-                log.error("report %s refused: %s", batch[0], exc)
-                return
-            log.warning(
-                "a batch of %d reports was refused (%s); sending one by one", len(batch), exc
-            )
-            for report in batch:
-                try:
-                    self._execute_report(client, [report])
-                except Exception as single_exc:
-                    log.error("report %s refused: %s", report, single_exc)
+            self._requeue(batch)
+            return False
+        except ServerError as exc:  # the server objects to the request itself
+            if len(batch) > 1:
+                middle = len(batch) // 2
+                log.warning(
+                    "a batch of %d reports was refused (%s); sending it in halves", len(batch), exc
+                )
+                first = self._send(client, batch[:middle])
+                second = self._send(client, batch[middle:])
+                return first and second
+            seq, report = batch[0]
+            self._rejections[seq] = self._rejections.get(seq, 0) + 1
+            if self._rejections[seq] >= REJECTIONS_BEFORE_GIVING_UP:
+                log.error(
+                    "report %s refused %d times, giving it up: %s",
+                    report,
+                    self._rejections[seq],
+                    exc,
+                )
+                self._acknowledge([seq])
+                return True
+            log.warning("report %s refused (%s); trying it again", report, exc)
+            self._requeue(batch)
+            return False
 
-    def _execute_report(self, client: Client, batch: list[Report]) -> None:
-        result = client.execute(REPORT, {"workerId": self._worker_id, "reports": batch})
+    def _requeue(self, batch: list[tuple[int, Report]]) -> None:
+        with self._cond:
+            self._queue[:0] = batch
+
+    def _acknowledge(self, seqs: list[int]) -> None:
+        for seq in seqs:
+            self._rejections.pop(seq, None)
+        if self._journal is not None:
+            self._journal.acknowledge(seqs)
+        self.sent += len(seqs)
+
+    def _execute_report(self, client: Client, batch: list[tuple[int, Report]]) -> None:
+        result = client.execute(
+            REPORT, {"workerId": self._worker_id, "reports": [r for _, r in batch]}
+        )
         answer = result["reportTaskInstances"]
+        self._acknowledge([seq for seq, _ in batch])
         if answer.get("ignored"):
-            log.debug("late reports ignored by the server for %s", answer["ignored"])
+            log.debug("late or repeated reports ignored by the server for %s", answer["ignored"])
         for refused in answer.get("refused") or ():
             log.warning(
                 "report on instance %s refused: %s", refused["taskInstanceId"], refused["message"]
@@ -143,18 +242,24 @@ class Reporter:
         ids = self._held_ids()
         if not ids:
             return
+        sent_at = time.monotonic()
         try:
             result = client.execute(
                 HEARTBEAT,
                 {
                     "workerId": self._worker_id,
                     "taskInstanceIds": ids,
-                    "nextReportSeconds": 3 * self._interval,
+                    "nextReportSeconds": self._lease_seconds,
                 },
             )
             kills = result["heartbeat"]["killInstanceIds"]
         except Exception as exc:
-            log.warning("heartbeat for %d instances failed: %s", len(ids), exc)
+            log.warning("heartbeat for %d instances failed (%s); trying again soon", len(ids), exc)
+            self._next_heartbeat = time.monotonic() + min(self._interval, HEARTBEAT_RETRY_SECONDS)
             return
+        with self._cond:
+            for instance_id in set(ids) - set(kills):
+                if instance_id in self._renewed:
+                    self._renewed[instance_id] = sent_at
         if kills:
             self._on_kill(list(kills))

@@ -1,74 +1,54 @@
-"""The ``InstanceReport`` inputs the worker sends about each instance."""
+"""The ``InstanceReport`` inputs the worker sends, made from what its distributor says."""
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
-from jobmon_client.worker.distributor import FinishedTask, RunningTask
-from jobmon_client.worker.process import stderr_tail
+from jobmon_client.distributor import Ended, Launched
 
 Report = dict[str, Any]
 
-HOSTNAME = socket.gethostname()
-WORKER_STOPPED = "worker stopped"
-KILLED_ON_REQUEST = "killed on request"
 
-
-def launched(task: RunningTask) -> tuple[Report, Report]:
-    """LAUNCHED (with where it runs and where its output goes), then RUNNING."""
-    instance_id = task.instance.id
-    process = task.process
-    return (
-        {
-            "taskInstanceId": instance_id,
-            "status": "LAUNCHED",
-            "distributorId": str(process.pid),
-            "hostname": HOSTNAME,
-            "stdoutPath": process.stdout_path,
-            "stderrPath": process.stderr_path,
-        },
-        {"taskInstanceId": instance_id, "status": "RUNNING"},
-    )
-
-
-def finished(done: FinishedTask) -> Report:
-    """The final report of an instance that ran: DONE, ERROR, RESOURCE_ERROR, ..."""
-    task, result = done.task, done.result
+def of_launch(launched: Launched) -> list[Report]:
+    """LAUNCHED (with where it runs and where its output goes), and RUNNING if it runs."""
     report: Report = {
-        "taskInstanceId": task.instance.id,
-        "exitCode": result.exit_code,
-        "maxRssBytes": result.max_rss_bytes,
-        "cpuSeconds": result.cpu_seconds,
-        "wallclockSeconds": result.wallclock_seconds,
+        "taskInstanceId": launched.instance_id,
+        "status": "LAUNCHED",
+        "distributorId": launched.distributor_id,
     }
-    reason = task.kill_reason
-    if reason == "runtime":
-        report["status"] = "RESOURCE_ERROR"
-        report["resourceKind"] = "runtime"
-        report["errorMessage"] = _with_tail(
-            f"runtime limit of {task.runtime_limit:g}s exceeded", task
-        )
-    elif reason == "request":
-        report["status"] = "ERROR_FATAL"
-        report["errorMessage"] = KILLED_ON_REQUEST
-    elif reason == "stop":
-        report["status"] = "UNKNOWN_ERROR"
-        report["errorMessage"] = WORKER_STOPPED
-    elif result.exit_code == 0:
-        report["status"] = "DONE"
-    else:
-        report["status"] = "ERROR"
-        tail = stderr_tail(task.process.stderr_path)
-        report["errorMessage"] = tail or f"exit code {result.exit_code}"
+    for key, value in (
+        ("hostname", launched.hostname),
+        ("stdoutPath", launched.stdout_path),
+        ("stderrPath", launched.stderr_path),
+    ):
+        if value is not None:
+            report[key] = value
+    if launched.running:
+        return [report, {"taskInstanceId": launched.instance_id, "status": "RUNNING"}]
+    return [report]
+
+
+def of_end(ended: Ended) -> Report:
+    """The final report of an instance."""
+    report: Report = {"taskInstanceId": ended.instance_id, "status": ended.status}
+    for key, value in (
+        ("exitCode", ended.exit_code),
+        ("errorMessage", ended.error_message),
+        ("resourceKind", ended.resource_kind),
+        ("maxRssBytes", ended.max_rss_bytes),
+        ("cpuSeconds", ended.cpu_seconds),
+        ("wallclockSeconds", ended.wallclock_seconds),
+    ):
+        if value is not None:
+            report[key] = value
     return report
 
 
-def not_run(instance_id: int, status: str, message: str) -> Report:
-    """The final report of an instance that was claimed but never ran."""
-    return {"taskInstanceId": instance_id, "status": status, "errorMessage": message}
-
-
-def _with_tail(summary: str, task: RunningTask) -> str:
-    tail = stderr_tail(task.process.stderr_path)
-    return f"{summary}\n{tail}" if tail else summary
+def of_events(events: Any) -> list[Report]:
+    reports: list[Report] = []
+    for event in events:
+        if isinstance(event, Launched):
+            reports += of_launch(event)
+        else:
+            reports.append(of_end(event))
+    return reports

@@ -135,6 +135,9 @@ class Workflow(Base):
     max_concurrently_running: Mapped[int]
     total_tasks: Mapped[int] = mapped_column(default=0)
     bound: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The client's digest of all it bound (commands, args, resources, edges): a bind with
+    # the same digest finds nothing to change.
+    bind_digest: Mapped[str | None] = mapped_column(HASH)
     created: Mapped[datetime]
     status_date: Mapped[datetime]
 
@@ -195,14 +198,33 @@ class TaskStatusCount(Base):
 
 class WorkflowRun(Base):
     __tablename__ = "workflow_run"
+    __table_args__ = (
+        Index("uq_workflow_run_client_key", "workflow_id", "client_key", unique=True),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow_id: Mapped[int] = mapped_column(ForeignKey("workflow.id"), index=True)
     user: Mapped[str] = mapped_column(String(150))
     status: Mapped[str] = mapped_column(STATUS, index=True)
     fail_fast: Mapped[bool] = mapped_column(Boolean, default=False)
     deadline: Mapped[datetime | None]
+    # The starting client's key: a resent start finds the run the first one made.
+    client_key: Mapped[str | None] = mapped_column(String(64))
     created: Mapped[datetime]
     status_date: Mapped[datetime]
+
+
+class Worker(Base):
+    """A worker process that announced itself: which clusters have someone serving them."""
+
+    __tablename__ = "worker"
+    __table_args__ = (Index("ix_worker_cluster_last_seen", "cluster_id", "last_seen"),)
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("cluster.id"))
+    hostname: Mapped[str] = mapped_column(String(255))
+    version: Mapped[str] = mapped_column(String(50))
+    started: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    stopped: Mapped[datetime | None]
 
 
 class TaskInstance(Base):
@@ -214,16 +236,20 @@ class TaskInstance(Base):
         Index("ix_ti_workflow_status", "workflow_id", "status"),
         Index("ix_ti_workflow_id", "workflow_id", "id"),
         Index("ix_ti_array_status", "array_id", "status"),
+        Index("ix_ti_task_id_id", "task_id", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow_run_id: Mapped[int] = mapped_column(ForeignKey("workflow_run.id"), index=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"), index=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("task.id"))
     workflow_id: Mapped[int] = mapped_column(ForeignKey("workflow.id"))
     array_id: Mapped[int] = mapped_column(ForeignKey("array.id"))
     cluster_id: Mapped[int] = mapped_column(ForeignKey("cluster.id"))
     task_resources_id: Mapped[int] = mapped_column(ForeignKey("task_resources.id"))
     status: Mapped[str] = mapped_column(STATUS)
+    # The worker that holds the attempt now (it may have adopted it), and the one that
+    # claimed it (whose runners report on it): reports are taken from either.
     worker_id: Mapped[str | None] = mapped_column(String(120))
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
     distributor_id: Mapped[str | None] = mapped_column(String(120))
     hostname: Mapped[str | None] = mapped_column(String(255))
     stdout_path: Mapped[str | None] = mapped_column(Text)

@@ -41,6 +41,13 @@ class WorkflowInput:
     user: str
     description: str = ""
     max_concurrently_running: int = 10_000
+    bind_digest: str | None = strawberry.field(
+        default=None,
+        description=(
+            "The client's digest of everything it binds (commands, args, resources, edges). "
+            "When a bound workflow has the same, upToDate answers that nothing needs sending."
+        ),
+    )
 
     def to_spec(self) -> binding.WorkflowSpec:
         return binding.WorkflowSpec(
@@ -52,6 +59,7 @@ class WorkflowInput:
             self.dag_hash,
             self.user,
             self.max_concurrently_running,
+            self.bind_digest,
         )
 
 

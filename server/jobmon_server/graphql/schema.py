@@ -23,13 +23,14 @@ from strawberry.extensions.max_aliases import create_validator as aliases_valida
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.types import Info
 
-from jobmon_server import binding, clusters, reads, runs, steering, usage, workers
+from jobmon_server import binding, clusters, presence, reads, runs, steering, usage, workers
 from jobmon_server.auth import Identity
 from jobmon_server.errors import (
     ConflictError,
     DomainError,
     NotFoundError,
     PermissionDeniedError,
+    Unavailable,
     ValidationFailed,
 )
 from jobmon_server.events import last_event_id
@@ -44,7 +45,7 @@ from jobmon_server.graphql.inputs import (
 from jobmon_server.graphql.subscriptions import Subscription
 from jobmon_server.graphql.types import services
 from jobmon_server.settings import Settings
-from jobmon_server.transitions import IllegalTransition
+from jobmon_server.transitions import IllegalTransition, utcnow
 from jobmon_server.wakeup import wait_for
 
 R = TypeVar("R")
@@ -82,6 +83,9 @@ ClusterResult = Annotated[
 ]
 BindTasksResult = Annotated[
     t.BoundTasks | t.NotFound | t.ValidationError, strawberry.union("BindTasksResult")
+]
+WorkerResult = Annotated[
+    t.Worker | t.NotFound | t.ValidationError, strawberry.union("WorkerResult")
 ]
 BindEdgesResult = Annotated[
     t.BoundEdges | t.NotFound | t.ValidationError, strawberry.union("BindEdgesResult")
@@ -251,8 +255,14 @@ class Mutation:
             if identity is not None:  # the token's user owns what it binds
                 spec = dataclasses.replace(spec, user=identity.user)
             wf, created = await services(info).write(binding.bind_workflow, spec)
+            up_to_date = bool(
+                not created and wf.bound and spec.bind_digest and wf.bind_digest == spec.bind_digest
+            )
             return t.BoundWorkflow(
-                workflow=t.Workflow.from_row(wf), created=created, bound_tasks=wf.total_tasks
+                workflow=t.Workflow.from_row(wf),
+                created=created,
+                bound_tasks=wf.total_tasks,
+                up_to_date=up_to_date,
             )
 
         return await expected(work())
@@ -286,8 +296,12 @@ class Mutation:
     @strawberry.mutation(
         description="Check the server holds every task and mark the workflow bound."
     )
-    async def complete_bind(self, info: Info, workflow_id: int, total_tasks: int) -> WorkflowResult:
-        return await expected(_workflow(info, binding.complete_bind, workflow_id, total_tasks))
+    async def complete_bind(
+        self, info: Info, workflow_id: int, total_tasks: int, bind_digest: str | None = None
+    ) -> WorkflowResult:
+        return await expected(
+            _workflow(info, binding.complete_bind, workflow_id, total_tasks, bind_digest)
+        )
 
     @strawberry.mutation(
         description=(
@@ -399,6 +413,15 @@ class Mutation:
         reset_running_jobs: bool = True,
         fail_fast: bool = False,
         seconds_until_timeout: int | None = None,
+        client_key: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "A key the client makes for this start: the same key sent again (a resend "
+                    "after a timeout) answers the run the first one started."
+                )
+            ),
+        ] = None,
     ) -> WorkflowRunResult:
         who = actor(info, user)
 
@@ -412,6 +435,7 @@ class Mutation:
                 fail_fast=fail_fast,
                 seconds_until_timeout=seconds_until_timeout,
                 admin=who.admin,
+                client_key=client_key,
             )
             return t.WorkflowRun.from_row(run)
 
@@ -453,17 +477,54 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
-            "For a worker that restarts: take over the cluster's instances that were submitted "
-            "and still run, to follow them instead of launching them again. Instances claimed "
-            "but never submitted end NO_DISTRIBUTOR_ID and are retried."
+            "A worker announces itself when it starts: the server then knows its cluster has "
+            "a live worker (claims and heartbeats keep it seen)."
+        )
+    )
+    async def announce_worker(
+        self, info: Info, worker_id: str, cluster_name: str, hostname: str, version: str
+    ) -> WorkerResult:
+        async def work() -> t.Worker:
+            svc = services(info)
+            cluster_id = await svc.read(workers.cluster_id, cluster_name)
+            await svc.write(presence.announce, worker_id, cluster_id, hostname, version)
+            rows = await svc.read(presence.recent_workers, [cluster_name])
+            return t.Worker.from_row(next(r for r in rows if r.id == worker_id), utcnow())
+
+        return await expected(work())
+
+    @strawberry.mutation(
+        description="A worker that stops says so: it no longer serves its cluster."
+    )
+    async def worker_stopped(self, info: Info, worker_id: str) -> bool:
+        await services(info).write(presence.stopped, worker_id)
+        return True
+
+    @strawberry.mutation(
+        description=(
+            "For a worker that restarts: take over live instances, with a fresh lease, to "
+            "follow (or kill) them instead of launching them again. Without fromWorkerIds, "
+            "every live instance of the cluster (a Slurm worker, which finds its jobs by id); "
+            "with them, those these earlier workers held (a local worker restarting on their "
+            "host). The worker reports those that no longer run."
         )
     )
     async def adopt_task_instances(
-        self, info: Info, cluster_name: str, worker_id: str
+        self,
+        info: Info,
+        cluster_name: str,
+        worker_id: str,
+        from_worker_ids: list[str] | None = None,
     ) -> list[t.AdoptedInstance]:
         svc = services(info)
         cluster_id = await svc.read(workers.cluster_id, cluster_name)
-        rows = await svc.write(workers.adopt, cluster_id, worker_id, svc.settings.report_within)
+        rows = await svc.write(
+            workers.adopt,
+            cluster_id,
+            worker_id,
+            svc.settings.report_within,
+            None if from_worker_ids is None else list(from_worker_ids),
+        )
         return [
             t.AdoptedInstance(
                 id=r.id,
@@ -471,6 +532,9 @@ class Mutation:
                 workflow_id=r.workflow_id,
                 status=t.TaskInstanceStatus(r.status),
                 distributor_id=r.distributor_id,
+                hostname=r.hostname,
+                stdout_path=r.stdout_path,
+                stderr_path=r.stderr_path,
             )
             for r in rows
         ]
@@ -496,10 +560,13 @@ class Mutation:
                     instances=[],
                     kill_instance_ids=[],
                     heartbeat_interval_seconds=svc.settings.heartbeat_interval,
+                    lease_seconds=svc.settings.report_within,
                 )
             claimed = await svc.write(
                 workers.claim, cluster_id, worker_id, limit, svc.settings.report_within
             )
+            if presence.seen_due(worker_id):
+                await svc.write(presence.seen, worker_id)
             remaining = deadline - time.monotonic()
             if claimed.instances or claimed.kill_ids or remaining <= 0:
                 break
@@ -525,6 +592,7 @@ class Mutation:
             ],
             kill_instance_ids=claimed.kill_ids,
             heartbeat_interval_seconds=svc.settings.heartbeat_interval,
+            lease_seconds=svc.settings.report_within,
         )
 
     @strawberry.mutation(
@@ -552,20 +620,42 @@ class Mutation:
     async def heartbeat(
         self, info: Info, worker_id: str, task_instance_ids: list[int], next_report_seconds: float
     ) -> t.HeartbeatResult:
-        kill = await services(info).write(
+        svc = services(info)
+        kill = await svc.write(
             workers.heartbeat, worker_id, list(task_instance_ids), next_report_seconds
         )
+        if presence.seen_due(worker_id):
+            await svc.write(presence.seen, worker_id)
         return t.HeartbeatResult(kill_instance_ids=kill)
 
 
 def _should_mask(error: GraphQLError) -> bool:
     """Expected errors keep their message; anything unexpected is masked (and logged)."""
     original = error.original_error
-    return original is not None and not isinstance(original, DomainError | IllegalTransition)
+    return original is not None and not isinstance(
+        original, DomainError | IllegalTransition | Unavailable
+    )
+
+
+UNAVAILABLE = "UNAVAILABLE"
+RETRY_AFTER_SECONDS = 1
 
 
 class MaskUnexpected(MaskErrors):
-    """Masks unexpected errors with the request's id, which the server log names too."""
+    """Masks unexpected errors with the request's id, which the server log names too.
+
+    An unavailable database is not unexpected: its error says so with the code
+    UNAVAILABLE (clients send the request again), and over HTTP the answer is a 503.
+    """
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        processed = super()._process_errors(errors)
+        if any(isinstance(e.original_error, Unavailable) for e in processed):
+            response = _context_response(self.execution_context.context)
+            if response is not None:
+                response.status_code = 503
+                response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return [_typed_unavailable(e) for e in processed]
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request_id = request_id_of(self.execution_context.context)
@@ -575,6 +665,25 @@ class MaskUnexpected(MaskErrors):
             f"Unexpected error (request {request_id}); the server's log has the details"
         )
         return masked
+
+
+def _typed_unavailable(error: GraphQLError) -> GraphQLError:
+    if not isinstance(error.original_error, Unavailable):
+        return error
+    log.warning("answered UNAVAILABLE: %s", error.message)
+    return GraphQLError(
+        message=error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions={"code": UNAVAILABLE, "retryable": True},
+    )
+
+
+def _context_response(context: Any) -> Any:
+    return context.get("response") if isinstance(context, dict) else None
 
 
 def request_id_of(context: Any) -> str:

@@ -14,10 +14,11 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from jobmon_server import error_groups, reads, statuses, usage
+from jobmon_server import error_groups, presence, reads, statuses, usage
 from jobmon_server.context import Services
 from jobmon_server.db import models
 from jobmon_server.graphql.loaders import Loaders
+from jobmon_server.transitions import utcnow
 
 # strawberry.enum marks the statuses' own Enum classes (and returns them), so the names
 # below are those classes: types to mypy as well as to the schema.
@@ -271,6 +272,23 @@ class Workflow:
 
     @strawberry.field(
         description=(
+            "The workflow's tasks as node identities (template version and hash of the node "
+            "args), in id order, up to 50,000 a page: how a client learns its tasks' ids "
+            "without binding them again."
+        )
+    )
+    async def task_nodes(
+        self, info: Info, first: int = 10_000, after: str | None = None
+    ) -> TaskNodePage:
+        page = await services(info).read(reads.task_nodes, self.id, first, after)
+        return page_of(
+            TaskNodePage,
+            page,
+            lambda r: TaskNode(id=r[0], template_version_id=r[1], node_args_hash=r[2]),
+        )
+
+    @strawberry.field(
+        description=(
             "Edges between the templates of the workflow's tasks, each with the number of "
             "task edges it stands for."
         )
@@ -461,6 +479,20 @@ class WorkflowPage(Page):
     items: list[Workflow]
 
 
+@strawberry.type(description="A task's identity in its workflow.")
+class TaskNode:
+    id: int
+    template_version_id: int
+    node_args_hash: str = strawberry.field(
+        description="SHA-1 of the node args in the canonical form the client hashes with."
+    )
+
+
+@strawberry.type
+class TaskNodePage(Page):
+    items: list[TaskNode]
+
+
 @strawberry.type
 class TemplateEdge:
     upstream: str
@@ -605,6 +637,9 @@ class BoundWorkflow:
     workflow: Workflow
     created: bool
     bound_tasks: int
+    up_to_date: bool = strawberry.field(
+        description="Bound before with the same bindDigest: its tasks need not be sent again."
+    )
 
 
 @strawberry.type
@@ -642,6 +677,36 @@ class AdoptedInstance:
     workflow_id: int
     status: TaskInstanceStatus
     distributor_id: str | None
+    hostname: str | None
+    stdout_path: str | None
+    stderr_path: str | None
+
+
+@strawberry.type(description="A worker process that announced itself.")
+class Worker:
+    id: str
+    cluster_name: str
+    hostname: str
+    version: str
+    started: datetime
+    last_seen: datetime
+    stopped: datetime | None
+    alive: bool = strawberry.field(
+        description="Seen within the last 45 s and not stopped: it is serving its cluster."
+    )
+
+    @classmethod
+    def from_row(cls, row: Any, now: datetime) -> Worker:
+        return cls(
+            id=row.id,
+            cluster_name=row.cluster_name,
+            hostname=row.hostname,
+            version=row.version,
+            started=aware(row.started),
+            last_seen=aware(row.last_seen),
+            stopped=aware(row.stopped),
+            alive=row.alive(now),
+        )
 
 
 @strawberry.type(description="A queue (a Slurm partition) and its limits; null is unlimited.")
@@ -669,6 +734,12 @@ class Cluster:
     distributor: str
     queues: list[Queue]
 
+    @strawberry.field(description="Workers of this cluster seen in the last minutes, newest first.")
+    async def workers(self, info: Info) -> list[Worker]:
+        rows = await services(info).read(presence.recent_workers, [self.name])
+        now = utcnow()
+        return [Worker.from_row(r, now) for r in rows]
+
     @classmethod
     def from_row(cls, cluster: models.Cluster, queues: list[Any]) -> Cluster:
         return cls(
@@ -683,6 +754,12 @@ class ClaimResult:
     instances: list[ClaimedInstance]
     kill_instance_ids: list[int]
     heartbeat_interval_seconds: float
+    lease_seconds: float = strawberry.field(
+        description=(
+            "How long a claimed instance is held without a heartbeat. A worker that cannot "
+            "renew its lease stops the instance before it runs out."
+        )
+    )
 
 
 @strawberry.type

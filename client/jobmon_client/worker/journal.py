@@ -1,0 +1,217 @@
+"""A worker's journal on local disk: the reports the server has not acknowledged yet, and
+what its distributor noted about each instance it started (a pid, a Slurm job id).
+
+A worker killed at any moment loses nothing: the next worker of the same cluster on the
+same host finds the journal, adopts the instances, sends the reports again (reports are
+idempotent) and checks what still runs. One file per worker, one JSON object per line,
+appended with single unbuffered writes:
+
+    {"r": SEQ, "report": {...}}     a report to send
+    {"a": [SEQ, ...]}               reports the server answered
+    {"n": ID, "info": {...}}        what the distributor noted about instance ID
+    {"x": ID}                       instance ID needs no note any more
+
+A live worker holds an exclusive flock on its file, so a journal whose lock is free belongs
+to a worker that has stopped. The file is rewritten with only what is still open when it
+grows, and removed when the worker stops with nothing open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import socket
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".journal"
+COMPACT_BYTES = 4 * 2**20
+
+
+def default_state_dir() -> Path:
+    return Path.home() / ".jobmon" / "workers"
+
+
+def journal_dir(state_dir: Path, server_url: str, cluster_name: str) -> Path:
+    """Journals of one cluster's workers of one server on this host (a home directory may
+    be shared by several hosts)."""
+    server = hashlib.sha1(server_url.encode()).hexdigest()[:12]
+    return Path(state_dir).expanduser() / socket.gethostname() / server / _safe(cluster_name)
+
+
+@dataclass
+class Contents:
+    """What a journal holds that is still open."""
+
+    worker_id: str
+    reports: dict[int, dict[str, Any]] = field(default_factory=dict)
+    notes: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def read_line(self, line: str) -> None:
+        entry = json.loads(line)
+        if "r" in entry:
+            self.reports[int(entry["r"])] = entry["report"]
+        elif "a" in entry:
+            for seq in entry["a"]:
+                self.reports.pop(int(seq), None)
+        elif "n" in entry:
+            self.notes[int(entry["n"])] = entry["info"]
+        elif "x" in entry:
+            self.notes.pop(int(entry["x"]), None)
+
+
+class Journal:
+    """The journal of this worker (thread-safe)."""
+
+    def __init__(self, directory: Path, worker_id: str) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"{_safe(worker_id)}{SUFFIX}"
+        self._worker_id = worker_id
+        self._lock = threading.Lock()
+        self._open = Contents(worker_id)
+        self._seq = 0
+        self._fd = self._open_locked(self.path)
+        os.write(self._fd, _line({"worker": worker_id}))
+        self._size = os.fstat(self._fd).st_size
+
+    @staticmethod
+    def _open_locked(path: Path) -> int:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd
+
+    def add_reports(self, reports: Iterable[dict[str, Any]]) -> list[int]:
+        """Record reports before they are sent; returns their sequence numbers."""
+        entries, seqs = [], []
+        with self._lock:
+            for report in reports:
+                self._seq += 1
+                self._open.reports[self._seq] = report
+                entries.append({"r": self._seq, "report": report})
+                seqs.append(self._seq)
+            self._write(entries)
+        return seqs
+
+    def acknowledge(self, seqs: Iterable[int]) -> None:
+        with self._lock:
+            done = [s for s in seqs if self._open.reports.pop(s, None) is not None]
+            if done:
+                self._write([{"a": done}])
+
+    def note(self, instance_id: int, info: dict[str, Any]) -> None:
+        with self._lock:
+            self._open.notes[instance_id] = info
+            self._write([{"n": instance_id, "info": info}])
+
+    def forget(self, instance_id: int) -> None:
+        with self._lock:
+            if self._open.notes.pop(instance_id, None) is not None:
+                self._write([{"x": instance_id}])
+
+    def unacknowledged(self) -> dict[int, dict[str, Any]]:
+        with self._lock:
+            return dict(self._open.reports)
+
+    def close(self) -> None:
+        """Stop journaling; the file goes when nothing is left open in it."""
+        with self._lock:
+            if self._fd < 0:
+                return
+            if not self._open.reports and not self._open.notes:
+                with contextlib.suppress(OSError):
+                    self.path.unlink()
+            os.close(self._fd)
+            self._fd = -1
+
+    def _write(self, entries: list[dict[str, Any]]) -> None:
+        if self._fd < 0:
+            return
+        data = b"".join(_line(e) for e in entries)
+        os.write(self._fd, data)
+        self._size += len(data)
+        if self._size > COMPACT_BYTES:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Rewrite the file with what is still open, under the same lock."""
+        entries: list[dict[str, Any]] = [{"worker": self._worker_id}]
+        entries += [{"r": s, "report": r} for s, r in sorted(self._open.reports.items())]
+        entries += [{"n": i, "info": n} for i, n in sorted(self._open.notes.items())]
+        data = b"".join(_line(e) for e in entries)
+        temporary = self.path.with_name(self.path.name + ".new")
+        fd = self._open_locked(temporary)
+        try:
+            os.write(fd, data)
+            os.replace(temporary, self.path)
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(self._fd)
+        self._fd = fd
+        self._size = len(data)
+
+
+@contextlib.contextmanager
+def predecessors(directory: Path, own: Path | None = None) -> Iterator[list[Contents]]:
+    """The journals of stopped workers in ``directory``, locked while in use; they are
+    removed when the block ends without an error (their contents were taken over)."""
+    found: list[tuple[int, Path, Contents]] = []
+    try:
+        for path in sorted(Path(directory).glob(f"*{SUFFIX}")):
+            if own is not None and path == own:
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:  # a live worker's
+                os.close(fd)
+                continue
+            contents = _read(fd, path)
+            found.append((fd, path, contents))
+        yield [c for _, _, c in found]
+        for _, path, _ in found:
+            with contextlib.suppress(OSError):
+                path.unlink()
+    finally:
+        for fd, _, _ in found:
+            os.close(fd)
+
+
+def _read(fd: int, path: Path) -> Contents:
+    with os.fdopen(os.dup(fd), "r", encoding="utf-8", errors="replace") as f:
+        lines = f.read().splitlines()
+    worker_id = path.name[: -len(SUFFIX)]
+    contents = Contents(worker_id)
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            entry_worker = json.loads(line).get("worker")
+            if entry_worker:
+                contents.worker_id = str(entry_worker)
+                continue
+            contents.read_line(line)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            # The last line of a worker killed while writing may be cut: skip it.
+            log.warning("skipping line %d of %s, which cannot be read", number, path)
+    return contents
+
+
+def _line(entry: dict[str, Any]) -> bytes:
+    return json.dumps(entry, separators=(",", ":")).encode() + b"\n"
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in name)[:150] or "worker"
