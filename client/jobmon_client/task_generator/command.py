@@ -42,9 +42,14 @@ def command_template(
     holes: Iterable[tuple[str, str]],
 ) -> str:
     """The template: fixed options, then ``param={hole}`` for each (param, hole) pair."""
-    parts = [f"{{{EXECUTABLE_ARG}}}", "--module_name", module_name, "--func_name", func_name]
+    parts = [f"{{{EXECUTABLE_ARG}}}", "--module_name", _literal(module_name)]
+    parts += ["--func_name", _literal(func_name)]
     if module_source_path is not None:
-        path = shlex.quote(module_source_path).replace("{", "{{").replace("}", "}}")
-        parts += ["--module_source_path", path]
+        parts += ["--module_source_path", _literal(module_source_path)]
     parts += [f"{param}={{{hole}}}" for param, hole in holes]
     return " ".join(parts)
+
+
+def _literal(word: str) -> str:
+    """A word of the template: quoted for the shell, braces doubled for str.format."""
+    return shlex.quote(word).replace("{", "{{").replace("}", "}}")
