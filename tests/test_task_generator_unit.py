@@ -801,3 +801,36 @@ def test_the_runner_imports_nothing_that_talks_to_the_server(tmp_path: Path) -> 
         "jobmon_client.hashing",
         *(m for m in loaded if m.startswith("jobmon_client.task_generator")),
     }
+
+
+def test_options_reach_the_task_as_upstream_passes_them(caplog: pytest.LogCaptureFixture) -> None:
+    def simple_function(foo: int, bar: str = "b") -> None: ...
+
+    simple_function.__qualname__ = "simple_function"
+    tg = task_generator(serializers={}, tool_name="tg_demo", max_attempts=40)(simple_function)
+    with caplog.at_level("WARNING"):
+        upstream = tg.create_task(foo=1, task_attributes={"fake_attr": "fake_value"})
+        tg.create_task(foo=3, task_attributes=["fake_attr"])
+    warnings = [r.getMessage() for r in caplog.records]
+    assert sum("no naming_args" in w for w in warnings) == 1
+    assert sum("task_attributes are not stored" in w for w in warnings) == 1
+    assert upstream.max_attempts == 40
+    downstream = tg.create_task(foo=2, bar="b u z z", upstream_tasks=[upstream])
+    assert downstream.upstream_tasks == {upstream}
+    assert tg.create_tasks(foo=[]) == []
+
+
+def test_the_node_logs_nothing_when_it_imports_a_generator_module(tmp_path: Path) -> None:
+    source = tmp_path / "quiet.py"
+    source.write_text(
+        "from jobmon_client import task_generator\n"
+        "@task_generator(serializers={}, tool_name='tg', module_source_path=__file__)\n"
+        "def quiet(n: int) -> None:\n"
+        "    pass\n"
+    )
+    command = (
+        f"{runner_executable()} --module_name quiet --func_name quiet "
+        f"--module_source_path {source} n='1'"
+    )
+    done = run_command(command)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")

@@ -133,14 +133,7 @@ class TaskGenerator:
         self._signature = inspect.signature(task_function)
         self.params: dict[str, Any] = self._read_annotations()
         self._codecs: dict[str, Codec] = self._make_codecs()
-        if naming_args is None:
-            log.warning(
-                "You have specified no naming_args on task_generator %s, which means that all "
-                "task args will be used in the task name. Usually, this results in a name "
-                "that's too long, so you might need to specify naming_args. Include just the "
-                "arguments that differ from task to task within a workflow.",
-                self.name,
-            )
+        self._warn_naming = naming_args is None and bool(self.params)
         self._naming_args = self._check_naming_args(naming_args)
         self._shown_args = frozenset(() if self.name_func else self._naming_args)
         self._defaults: dict[str, Written] = self._serialize_defaults()
@@ -293,6 +286,15 @@ class TaskGenerator:
             return self._task_template
         from jobmon_client.task_template import RESERVED_ARG_NAMES
 
+        if self._warn_naming:  # here, not when decorating: the node has no use for it
+            self._warn_naming = False
+            log.warning(
+                "You have specified no naming_args on task_generator %s, which means that all "
+                "task args will be used in the task name. Usually, this results in a name "
+                "that's too long, so you might need to specify naming_args. Include just the "
+                "arguments that differ from task to task within a workflow.",
+                self.name,
+            )
         self._holes = _holes(self.params, RESERVED_ARG_NAMES | {EXECUTABLE_ARG})
         template = tool.get_task_template(
             template_name=self.name,
