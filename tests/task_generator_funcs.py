@@ -61,6 +61,33 @@ class Measure(enum.Enum):
     CASES = "cases"
 
 
+REPO = Path(__file__).resolve().parent.parent
+
+# Strings that a shell would take apart, expand or run, and other awkward ones.
+NASTY = [
+    "",
+    "plain",
+    "it's",
+    'b"c"b',
+    "$(touch pwned)",
+    "`touch pwned`",
+    "a; rm -rf /tmp/x && echo",
+    "line one\nline two\r\n",
+    "tab\there",
+    "é漢字🙂",
+    "back\\slash\\",
+    "None",
+    "\\None",
+    "-x",
+    "--module_name=evil",
+    "a=b=c",
+    "{braces} and {{doubled}}",
+    "%s %(x)s *? ~ !",
+    " leading and trailing ",
+    "[a,b]",
+    '["json"]',
+]
+
 SERIALIZERS = {YearRange: (str, YearRange.parse), Draws: (draws_to_str, draws_from_str)}
 
 

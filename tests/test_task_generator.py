@@ -21,8 +21,7 @@ from jobmon_client import Tool
 from tests import task_generator_funcs as funcs
 from tests.conftest import Stack, WorkerThread
 from tests.helpers import task_instances
-from tests.task_generator_funcs import Draws, Measure, YearRange, describe
-from tests.test_task_generator_unit import NASTY, REPO
+from tests.task_generator_funcs import NASTY, REPO, Draws, Measure, YearRange, describe
 
 TIMEOUT = 300
 JOBMON = str(Path(sys.executable).with_name("jobmon"))
@@ -130,7 +129,7 @@ def test_a_raising_function_fails_with_its_traceback_in_task_status(
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "250"},
     )
     assert "ValueError: location 1 has no data" in table.stdout
     [error_entry] = wf.get_errors()[odd.task_id]["errors"]

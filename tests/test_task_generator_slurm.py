@@ -19,9 +19,8 @@ from jobmon_server.embedded import start
 from tests import task_generator_funcs as funcs
 from tests.conftest import unavailable
 from tests.helpers import task_instances
-from tests.task_generator_funcs import Draws, Measure, YearRange, describe
+from tests.task_generator_funcs import REPO, Draws, Measure, YearRange, describe
 from tests.test_slurm import SlurmStack, _registered, make_tool, slurm_ready, wait_until
-from tests.test_task_generator_unit import REPO
 
 TIMEOUT = 300
 
