@@ -24,11 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from jobmon_client.task_generator.command import RUNNER_MODULE, quote, runner_executable
-from jobmon_client.task_generator.generator import (
-    HELP_TEXT_INTRO_FORMAT,
-    TaskGenerator,
-    get_tasks_by_node_args,
-)
+from jobmon_client.task_generator.generator import TaskGenerator, get_tasks_by_node_args
+from jobmon_client.task_generator.help import HELP_TEXT_INTRO_FORMAT
 from jobmon_client.task_generator.naming import NameFunc, create_task_name
 from jobmon_client.task_generator.serialization import Serializers, TaskGeneratorError
 

@@ -17,7 +17,6 @@ import inspect
 import itertools
 import logging
 import os
-import re
 import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -29,6 +28,7 @@ from jobmon_client.task_generator.command import (
     quote,
     runner_executable,
 )
+from jobmon_client.task_generator.help import help_text
 from jobmon_client.task_generator.naming import NameFunc, create_task_name, name_part
 from jobmon_client.task_generator.serialization import (
     Codec,
@@ -62,7 +62,6 @@ CREATE_OPTIONS = frozenset(
         "fallback_queues",
     }
 )
-HELP_TEXT_INTRO_FORMAT = "Command Line Documentation for {full_path}"
 _EXPANDED = (list, range)
 
 
@@ -600,18 +599,11 @@ class TaskGenerator:
 
     def help(self) -> str:
         """The function's documentation as its command line takes it."""
-        doc = inspect.getdoc(self.task_function) or ""
-        summary = doc.split("\n\n", 1)[0].strip()
-        described = _param_descriptions(doc)
-        lines = [HELP_TEXT_INTRO_FORMAT.format(full_path=self.full_path)]
-        if summary:
-            lines += ["", summary]
-        lines.append("")
-        for name, codec in self._codecs.items():
-            text = described.get(name, "No description found in docstring.")
-            default = f" (default: {self._defaults[name].text})" if name in self._defaults else ""
-            lines.append(f"\t{name}=<{codec.name}>: {text}{default}")
-        return "\n".join(lines)
+        arguments = [
+            (name, codec.name, self._defaults[name].text if name in self._defaults else None)
+            for name, codec in self._codecs.items()
+        ]
+        return help_text(self.full_path, inspect.getdoc(self.task_function) or "", arguments)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the function itself, here (as when it was not decorated)."""
@@ -707,43 +699,3 @@ def _yaml_scales(yaml_file: str, template_name: str, cluster: str | None) -> dic
             return None
         node = node[key]
     return dict(node) if isinstance(node, Mapping) else None
-
-
-_SPHINX_PARAM = re.compile(r"^:param\s+(?:[^:]*\s)?(\w+)\s*:\s*(.*)$")
-_GOOGLE_PARAM = re.compile(r"^\*{0,2}(\w+)\s*(?:\([^)]*\))?\s*:\s*(.*)$")
-_ARGS_SECTION = re.compile(r"^(Args|Arguments|Parameters|Params)\s*:$")
-
-
-def _param_descriptions(doc: str) -> dict[str, str]:
-    """Parameter descriptions from a docstring: an ``Args:`` section (Google style) or
-    ``:param name: text`` lines (Sphinx style)."""
-    found: dict[str, str] = {}
-    in_section = False
-    indent: int | None = None
-    current: str | None = None
-    for line in doc.splitlines():
-        stripped = line.strip()
-        sphinx = _SPHINX_PARAM.match(stripped)
-        if sphinx:
-            current = sphinx.group(1)
-            found[current] = sphinx.group(2)
-            in_section = False
-            continue
-        if _ARGS_SECTION.match(stripped):
-            in_section, indent, current = True, None, None
-            continue
-        if not in_section:
-            continue
-        depth = len(line) - len(line.lstrip())
-        if not stripped or (indent is not None and depth < indent):
-            in_section = False
-            continue
-        if indent is None:
-            indent = depth
-        google = _GOOGLE_PARAM.match(stripped) if depth == indent else None
-        if google:
-            current = google.group(1)
-            found[current] = google.group(2)
-        elif current is not None:
-            found[current] = f"{found[current]} {stripped}".strip()
-    return found
