@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_local.py --tasks 10000
 	$(BIN)/python bench/run_local.py --tasks 200 --shape chain
 	$(BIN)/python bench/cli.py --tasks 100000
+	$(BIN)/python bench/task_generator.py --tasks 100000
 	$(BIN)/python bench/slurm.py --tasks 1000
 	$(BIN)/python bench/shared.py --clients 20 --tasks 500
 	$(BIN)/python bench/dashboard.py --tasks 100000

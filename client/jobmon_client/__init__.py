@@ -10,8 +10,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from jobmon_client import task_generator
     from jobmon_client.run import WorkflowRunResult
     from jobmon_client.task import Task
+    from jobmon_client.task_generator import TaskGenerator
     from jobmon_client.task_template import TaskTemplate
     from jobmon_client.tool import Tool
     from jobmon_client.transport import (
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "WorkflowRunResult": "run",
     "Task": "task",
+    "TaskGenerator": "task_generator",
     "TaskTemplate": "task_template",
     "Tool": "tool",
     "Workflow": "workflow",
@@ -66,6 +69,9 @@ _WHERE = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "task_generator":
+        # The submodule itself: it is callable as the decorator.
+        return importlib.import_module("jobmon_client.task_generator")
     if name not in _WHERE:
         raise AttributeError(f"module 'jobmon_client' has no attribute {name!r}")
     value = getattr(importlib.import_module(f"jobmon_client.{_WHERE[name]}"), name)
@@ -85,6 +91,7 @@ __all__ = [
     "ServerError",
     "ServerUnreachable",
     "Task",
+    "TaskGenerator",
     "TaskTemplate",
     "TemplateArgumentError",
     "Tool",
@@ -92,4 +99,5 @@ __all__ = [
     "Workflow",
     "WorkflowDefinitionError",
     "WorkflowRunResult",
+    "task_generator",
 ]

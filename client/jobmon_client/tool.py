@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,6 +16,15 @@ from jobmon_client.task_template import TaskTemplate
 from jobmon_client.transport import GraphQLClient
 from jobmon_client.validation import WorkflowDefinitionError, check_name
 from jobmon_client.workflow import Workflow
+
+# The Tool of each name created last (while in use), for task generators, which name
+# their tool instead of holding it.
+_LATEST: weakref.WeakValueDictionary[str, Tool] = weakref.WeakValueDictionary()
+
+
+def latest_tool(name: str) -> Tool | None:
+    """The ``Tool`` named ``name`` that this process created last, if it is still in use."""
+    return _LATEST.get(name)
 
 
 class Tool:
@@ -31,6 +41,7 @@ class Tool:
         self.default_compute_resources: dict[str, Resources] = {}
         self.default_max_attempts: int | None = None
         self._templates: dict[tuple[object, ...], TaskTemplate] = {}
+        _LATEST[self.name] = self
 
     def set_default_cluster_name(self, cluster_name: str) -> None:
         self.default_cluster_name = check_name(cluster_name, f"tool '{self.name}' default cluster")
