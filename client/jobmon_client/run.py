@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobmon_client.progress import run_view
-from jobmon_client.transport import GraphQLClient, ValidationFailed, unwrap
+from jobmon_client.transport import GraphQLClient, ServerUnreachable, ValidationFailed, unwrap
 
 log = logging.getLogger(__name__)
 
@@ -223,8 +223,12 @@ def follow_run(
                 time.sleep(min(POLL_INTERVAL_SECONDS, remaining))
             if item is not None:
                 snapshot = RunSnapshot.from_payload(item)
-            else:
+                continue
+            try:
                 snapshot = read_run(client, snapshot.workflow_run_id)
+            except ServerUnreachable as exc:
+                # The run goes on without this process: keep following until the timeout.
+                log.warning("workflow %s: %s; still following the run", snapshot.workflow_id, exc)
 
 
 _ENDED = object()

@@ -35,11 +35,24 @@ class JobmonError(Exception):
 
 
 class ServerUnreachable(JobmonError):
-    """The server did not answer after every retry."""
+    """The server did not answer after every retry.
+
+    ``server_down`` says whether the failure shows the server itself is down (the
+    connection was refused at its address, a proxy answered 502-504, or the server said its
+    database is unavailable): then it cannot be checking leases either. Otherwise (a
+    timeout, no route) it may be up and unreachable from here.
+    """
+
+    def __init__(self, message: str, server_down: bool = False) -> None:
+        super().__init__(message)
+        self.server_down = server_down
 
 
 class ServerUnavailable(ServerUnreachable):
     """The server answered, after every retry, that its database is unavailable."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, server_down=True)
 
 
 class ServerError(JobmonError):
@@ -68,7 +81,7 @@ class GraphQLClient:
         url: str | None = None,
         *,
         timeout: float = 120.0,
-        retries: int = 8,
+        retries: int = 32,  # about a minute with the backoff capped at 2 s
         backoff_start: float = 0.2,
         backoff_max: float = 2.0,
         headers: dict[str, str] | None = None,
@@ -108,8 +121,11 @@ class GraphQLClient:
                 if attempt == self.retries:
                     raise ServerUnreachable(
                         f"cannot reach the Jobmon server at {self.url} ({exc}); start it with "
-                        "'jobmon up' or set JOBMON_SERVER_URL"
+                        "'jobmon up' or set JOBMON_SERVER_URL",
+                        server_down=_shows_server_down(exc),
                     ) from None
+                if attempt == 0:
+                    log.info("cannot reach the Jobmon server at %s (%s); retrying", self.url, exc)
                 log.debug("server not reachable (%s); retrying in %.1fs", exc, delay)
                 self.close()
             time.sleep(delay * random.uniform(0.5, 1.0))
@@ -128,6 +144,18 @@ class GraphQLClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _shows_server_down(exc: BaseException) -> bool:
+    """A refused connection (nothing listens at the server's address) or a proxy's 502-504."""
+    if isinstance(exc, TransportServerError):
+        return exc.code in (502, 503, 504)
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError) or "Connection refused" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _is_unavailable(error: Any) -> bool:

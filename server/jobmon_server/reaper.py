@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from jobmon_server import runs, workers
 from jobmon_server.context import Services
-from jobmon_server.errors import DomainError
+from jobmon_server.errors import DomainError, Unavailable
 from jobmon_server.stalls import flag_stalled_runs
 from jobmon_server.statuses import W
 from jobmon_server.transitions import utcnow
@@ -40,16 +40,20 @@ def reap_once(session: Session, grace: float = 0.0) -> int:
 async def reap_forever(services: Services) -> None:
     settings = services.settings
     next_stall_check = time.monotonic() + settings.stall_check_interval
-    # Leases that ran out while this process could not reap (it was not running, or its
-    # database was away) ran out for their workers too, which could not renew them: they
-    # get a fresh lease instead of being declared lost.
+    # Leases that ran out while this process could not reap (it was not running, its
+    # database was away, or it was held up) ran out for their workers too, which could not
+    # renew them: they get a fresh lease instead of being declared lost.
     last_pass: float | None = None
-    gap = max(3 * settings.reaper_interval, 10.0)
+    failed = False
     while True:
         try:
-            if last_pass is None or time.monotonic() - last_pass > gap:
+            behind = last_pass is None or time.monotonic() - last_pass > max(
+                settings.lease_grace, 2 * settings.reaper_interval
+            )
+            if behind or failed:
+                # Twice a lease: workers come back with a backoff, and send queued reports first.
                 extended = await services.write(
-                    workers.extend_leases, utcnow(), settings.report_within
+                    workers.extend_leases, utcnow(), 2 * settings.report_within
                 )
                 if extended:
                     log.warning(
@@ -60,6 +64,7 @@ async def reap_forever(services: Services) -> None:
             else:
                 await services.write(reap_once, settings.lease_grace)
             last_pass = time.monotonic()
+            failed = False
             if settings.stall_seconds > 0 and time.monotonic() >= next_stall_check:
                 next_stall_check = time.monotonic() + settings.stall_check_interval
                 await services.write(
@@ -67,6 +72,10 @@ async def reap_forever(services: Services) -> None:
                 )
         except asyncio.CancelledError:
             raise
+        except Unavailable as exc:
+            failed = True
+            log.warning("reaper pass failed (%s); trying again", exc)
         except Exception:
+            failed = True
             log.exception("reaper pass failed; trying again")
         await asyncio.sleep(settings.reaper_interval)

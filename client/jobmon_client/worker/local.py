@@ -180,6 +180,9 @@ class LocalDistributor:
         return self._take_ended()
 
     def wait(self, timeout: float) -> list[Launched | Ended]:
+        # The lease is checked on entry: the loop renews it (set_lease) between waits.
+        if self._lease_ends is not None and time.monotonic() >= self._lease_ends:
+            self._fence()
         if self._deadlines:
             timeout = min(timeout, max(0.0, self._deadlines[0][0] - time.monotonic()))
         if self._lease_ends is not None and self.running:
@@ -195,8 +198,6 @@ class LocalDistributor:
                     self._ended.append(self._collect(item))
         if self._deadlines:
             self._run_deadlines()
-        if self._lease_ends is not None and time.monotonic() >= self._lease_ends:
-            self._fence()
         self._launch_waiting()
         return self._take_ended()
 

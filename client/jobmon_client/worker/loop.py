@@ -112,7 +112,9 @@ class Worker:
             url = self.server_url
 
             def client_factory() -> Client:
-                return GraphQLClient(url)
+                # Few retries inside a request: the loop's threads retry on their own, and
+                # must learn soon that the server is away (the lease depends on it).
+                return GraphQLClient(url, retries=2)
 
         self._client_factory = client_factory
         self._inbox: deque[tuple[str, Any]] = deque()
@@ -276,6 +278,7 @@ class Worker:
             distributor.held,
             lambda ids: self._post("kill", ids),
             journal,
+            on_renewed=distributor.wake,  # the loop tells the distributor the new lease
         )
         claimer = self._claimer = Claimer(
             self._client_factory,

@@ -47,7 +47,9 @@ class Reporter:
         on_kill: Callable[[list[int]], None],
         journal: Journal | None = None,
         heartbeat_interval: float = DEFAULT_HEARTBEAT_SECONDS,
+        on_renewed: Callable[[], None] = lambda: None,
     ) -> None:
+        self._on_renewed = on_renewed
         self._client_factory = client_factory
         self._worker_id = worker_id
         self._held_ids = held_ids
@@ -63,6 +65,9 @@ class Reporter:
         self._idle = False
         self._closing = False
         self._local_seq = 0
+        # The last failure showed the server is down: it cannot declare anything lost, and
+        # extends every lease when it is back; meanwhile the lease does not run out here.
+        self._server_down = False
         self.sent = 0  # reports the server answered for
         self._thread = threading.Thread(target=self._run, name="jobmon-reporter", daemon=True)
 
@@ -96,7 +101,10 @@ class Reporter:
                 self._renewed[instance_id] = at
 
     def lease_remaining(self) -> float | None:
-        """Seconds until the server may give up on the first of the held instances."""
+        """Seconds until the server may give up on the first of the held instances (None
+        when it holds none, or while the server is down and cannot give up on any)."""
+        if self._server_down:
+            return None
         held = self._held_ids()
         with self._cond:
             times = [self._renewed[i] for i in held if i in self._renewed]
@@ -182,8 +190,10 @@ class Reporter:
         """Send a batch; True once the server answered for every report in it."""
         try:
             self._execute_report(client, batch)
+            self._server_down = False
             return True
         except ServerUnreachable as exc:  # unreachable, or its database is unavailable
+            self._server_down = exc.server_down
             log.warning("could not send %d reports, retrying: %s", len(batch), exc)
             self._requeue(batch)
             return False
@@ -254,12 +264,16 @@ class Reporter:
             )
             kills = result["heartbeat"]["killInstanceIds"]
         except Exception as exc:
+            if isinstance(exc, ServerUnreachable):
+                self._server_down = exc.server_down
             log.warning("heartbeat for %d instances failed (%s); trying again soon", len(ids), exc)
             self._next_heartbeat = time.monotonic() + min(self._interval, HEARTBEAT_RETRY_SECONDS)
             return
+        self._server_down = False
         with self._cond:
             for instance_id in set(ids) - set(kills):
                 if instance_id in self._renewed:
                     self._renewed[instance_id] = sent_at
+        self._on_renewed()
         if kills:
             self._on_kill(list(kills))
