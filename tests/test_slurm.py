@@ -365,3 +365,88 @@ def test_running_past_the_runtime_is_retried_with_more_runtime(
     assert first["requestedResources"]["runtime"] == "30s"
     assert second["status"] == "DONE"
     assert second["requestedResources"]["runtime"] == "45s"
+
+
+def test_one_workflow_across_clusters_and_a_missing_worker_is_named(
+    slurm: SlurmStack, tmp_path: Path
+) -> None:
+    """multiprocess prep -> a Slurm array -> a sequential summary, in dependency order; with
+    the Slurm worker stopped, the fits are said to wait for it (API, CLI, alert) until it
+    is started again."""
+    from tests.conftest import WorkerThread
+    from tests.helpers import Collector
+
+    local = [
+        WorkerThread(slurm.url, name, 2, tmp_path / name) for name in ("multiprocess", "sequential")
+    ]
+    slurm.worker.stop()
+    try:
+        tool = Tool(name="mixed_clusters", server_url=slurm.url)
+        for cluster in ("multiprocess", "sequential", "slurm"):
+            tool.set_default_compute_resources_from_dict(
+                cluster, {"cores": 1, "memory": "100M", "runtime": "10m"}
+            )
+        stamp = tool.get_task_template(
+            template_name="stamp",
+            command_template="echo {step} {n} $(date +%s%N) >> {out}",
+            node_args=["step", "n"],
+            op_args=["out"],
+        )
+        order = tmp_path / "order"
+        prep = [
+            stamp.create_task(step="prep", n=i, out=order, cluster_name="multiprocess")
+            for i in range(2)
+        ]
+        fits = [
+            stamp.create_task(step="fit", n=i, out=order, cluster_name="slurm", upstream_tasks=prep)
+            for i in range(3)
+        ]
+        summary = stamp.create_task(
+            step="summary", n=0, out=order, cluster_name="sequential", upstream_tasks=fits
+        )
+        wf = tool.create_workflow(name="mixed", workflow_args=str(tmp_path))
+        wf.add_tasks([*prep, *fits, summary])
+        run_id = wf.run(detach=True, seconds_until_timeout=300).workflow_run_id
+        alerts = Collector(
+            slurm.url,
+            "subscription($w: [Int!]) { alerts(workflowIds: $w, kinds: [NO_WORKER]) { kind message } }",
+            {"w": [wf.workflow_id]},
+            "alerts",
+        )
+
+        def waiting() -> str | None:
+            with GraphQLClient(slurm.url) as client:
+                run = client.execute(
+                    "query($id: Int!) { workflowRun(id: $id) { ... on WorkflowRun { waitingFor } } }",
+                    {"id": run_id},
+                )["workflowRun"]
+            return run["waitingFor"]
+
+        wait_until(lambda: waiting() is not None, "the run says what it waits for", 60)
+        assert waiting() == (
+            "3 tasks wait for cluster 'slurm': no worker is running for it; start "
+            "`jobmon worker --cluster slurm`"
+        )
+        [alert] = alerts.take(1)
+        assert alert["kind"] == "NO_WORKER" and "cluster 'slurm'" in alert["message"]
+        jobmon = str(Path(sys.executable).parent / "jobmon")
+        shown = subprocess.run(
+            [jobmon, "workflow", "status", "-w", str(wf.workflow_id)],
+            env={**os.environ, "JOBMON_SERVER_URL": slurm.url},
+            capture_output=True,
+            text=True,
+        )
+        assert "no worker is running for it" in shown.stderr, shown
+        slurm.restart_worker("slurm-worker-mixed")
+        wait_until(lambda: waiting() is None, "the waiting is over once a worker serves slurm", 60)
+        wait_until(
+            lambda: order.exists() and "summary" in order.read_text(), "the summary runs", TIMEOUT
+        )
+    finally:
+        for worker in local:
+            worker.stop()
+    steps = [line.split() for line in order.read_text().splitlines()]
+    by_step = {s: [int(t) for step, _, t in steps if step == s] for s in ("prep", "fit", "summary")}
+    assert len(by_step["prep"]) == 2 and len(by_step["fit"]) == 3 and len(by_step["summary"]) == 1
+    assert max(by_step["prep"]) < min(by_step["fit"])
+    assert max(by_step["fit"]) < min(by_step["summary"])

@@ -24,7 +24,7 @@ ERROR_PAGE_SIZE = 500
 _RUN_FIELDS = """
     __typename
     ... on WorkflowRun {
-      id status created
+      id status created waitingFor
       workflow { id status totalTasks taskCounts { status count } }
     }
     ... on Error { message }
@@ -83,6 +83,7 @@ class RunSnapshot:
     total_tasks: int
     task_counts: Mapping[str, int]
     created: str
+    waiting_for: str | None = None  # ready tasks wait on a cluster no worker serves
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> RunSnapshot:
@@ -95,6 +96,7 @@ class RunSnapshot:
             total_tasks=int(workflow["totalTasks"]),
             task_counts={c["status"]: int(c["count"]) for c in workflow["taskCounts"]},
             created=str(payload["created"]),
+            waiting_for=payload.get("waitingFor"),
         )
 
     def count(self, *statuses: str) -> int:
@@ -176,7 +178,7 @@ TIMEOUT_GRACE_SECONDS = 10.0
 RUN_UPDATES = """
 subscription RunUpdates($id: Int!) {
   workflowRunUpdates(workflowRunId: $id) {
-    id status created
+    id status created waitingFor
     workflow { id status totalTasks taskCounts { status count } }
   }
 }
@@ -200,9 +202,14 @@ def follow_run(
     snapshot = started
     url = getattr(client, "url", None)  # a client without a server URL is polled
     updates = _run_updates(url, started.workflow_run_id) if url else None
+    said: str | None = None
     with run_view(started.workflow_id, show_progress) as view:
         while True:
             view.update(snapshot)
+            if snapshot.waiting_for != said:
+                said = snapshot.waiting_for
+                if said:  # never wait silently for a worker that is not there
+                    log.warning("workflow %s: %s", snapshot.workflow_id, said)
             if snapshot.finished:
                 return snapshot
             remaining = deadline - time.monotonic()

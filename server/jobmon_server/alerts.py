@@ -11,6 +11,7 @@ from sqlalchemy import and_, or_
 from jobmon_server.db import models
 from jobmon_server.events import EventRow
 from jobmon_server.stalls import STALLED
+from jobmon_server.waiting import NO_WORKER
 
 
 class AlertKind(StrEnum):
@@ -20,6 +21,7 @@ class AlertKind(StrEnum):
     RESOURCE_RETRY = "RESOURCE_RETRY"
     HEARTBEAT_LOST = "HEARTBEAT_LOST"
     RUN_STALLED = "RUN_STALLED"
+    NO_WORKER = "NO_WORKER"
 
 
 KIND_OF = {
@@ -36,6 +38,7 @@ TEXT = {
     AlertKind.RESOURCE_RETRY: "task {id} of workflow {wf} ran out of resources; retried with more",
     AlertKind.HEARTBEAT_LOST: "task instance {id} of workflow {wf} stopped sending heartbeats",
     AlertKind.RUN_STALLED: "run {id} of workflow {wf} made no progress ({note})",
+    AlertKind.NO_WORKER: "run {id} of workflow {wf}: {note}",
 }
 
 
@@ -45,11 +48,13 @@ def kind_of(row: EventRow) -> AlertKind | None:
         return None
     if row.entity == "workflow_run" and note.startswith(STALLED):
         return AlertKind.RUN_STALLED
+    if row.entity == "workflow_run" and note.startswith(NO_WORKER):
+        return AlertKind.NO_WORKER
     return KIND_OF.get((row.entity, row.to_status))
 
 
 def message(row: EventRow, kind: AlertKind) -> str:
-    note = (row.note or "").removeprefix(f"{STALLED}: ")
+    note = (row.note or "").removeprefix(f"{STALLED}: ").removeprefix(f"{NO_WORKER}: ")
     return TEXT[kind].format(id=row.entity_id, wf=row.workflow_id, note=note)
 
 
@@ -77,6 +82,8 @@ def condition(
     wanted = [and_(event.entity == e, event.to_status == s) for e, s in pairs]
     if not kinds or AlertKind.RUN_STALLED in kinds:
         wanted.append(and_(event.entity == "workflow_run", event.note.like(f"{STALLED}%")))
+    if not kinds or AlertKind.NO_WORKER in kinds:
+        wanted.append(and_(event.entity == "workflow_run", event.note.like(f"{NO_WORKER}%")))
     clauses = [or_(*wanted)]
     clauses.append(or_(event.note.is_(None), event.note.not_like("ignored%")))
     if users:

@@ -1,4 +1,5 @@
-"""Background duties of every server process: lost heartbeats, run deadlines, stalls.
+"""Background duties of every server process: lost heartbeats, run deadlines, stalls,
+and tasks waiting on a cluster that no worker serves.
 
 Every replica may run them at once: each change is a guarded transition under row locks,
 so two reapers never apply the same change twice.
@@ -18,6 +19,7 @@ from jobmon_server.errors import DomainError, Unavailable
 from jobmon_server.stalls import flag_stalled_runs
 from jobmon_server.statuses import W
 from jobmon_server.transitions import utcnow
+from jobmon_server.waiting import flag_missing_workers
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,7 @@ def reap_once(session: Session, grace: float = 0.0) -> int:
     """One pass: declare lost instances, time out overdue runs. Returns what changed."""
     now = utcnow()
     changed = workers.reap_lost(session, now, grace)
+    changed += flag_missing_workers(session, now)
     for run_id in runs.overdue_runs(session, now):
         try:
             runs.stop(

@@ -32,7 +32,7 @@ query WorkflowStatus($ids: [Int!], $users: [String!], $first: Int!) {
     items {
       id name status user totalTasks created
       taskCounts { status count }
-      latestRun { id status created }
+      latestRun { id status created waitingFor }
     }
     hasNextPage
   }
@@ -81,6 +81,7 @@ def status(
                 "run_status": run and run["status"],
                 "started": run and run["created"],
                 "created": wf["created"],
+                "waiting_for": run and run.get("waitingFor"),
             }
         )
     columns = [
@@ -101,6 +102,10 @@ def status(
         more = f"showing the newest {len(rows)}; use --limit to see more"
     empty = "no workflows" + (f" of {', '.join(users)}" if users else "")
     show(rows, columns, as_json=as_json, empty=empty, more=more)
+    if not as_json:
+        for row in rows:
+            if row["waiting_for"]:
+                typer.echo(f"workflow {row['workflow_id']}: {row['waiting_for']}", err=True)
 
 
 WORKFLOW_TASKS = """

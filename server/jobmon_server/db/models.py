@@ -209,6 +209,8 @@ class WorkflowRun(Base):
     deadline: Mapped[datetime | None]
     # The starting client's key: a resent start finds the run the first one made.
     client_key: Mapped[str | None] = mapped_column(String(64))
+    # Set while ready tasks wait on a cluster that no live worker serves: what to do.
+    waiting_for: Mapped[str | None] = mapped_column(Text)
     created: Mapped[datetime]
     status_date: Mapped[datetime]
 

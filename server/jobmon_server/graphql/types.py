@@ -193,6 +193,13 @@ class WorkflowRun:
     deadline: datetime | None
     created: datetime
     status_date: datetime
+    waiting_for: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Set while ready tasks of this run wait on a cluster that no live worker serves: "
+            "which, how many, and the command that would serve it."
+        ),
+    )
 
     @strawberry.field
     async def workflow(self, info: Info) -> Workflow:
@@ -209,6 +216,7 @@ class WorkflowRun:
             deadline=aware(run.deadline),
             created=aware(run.created),
             status_date=aware(run.status_date),
+            waiting_for=run.waiting_for,
         )  # type: ignore[arg-type]
 
 

@@ -6,7 +6,8 @@ Create Date: 2026-12-01 12:00:00
 
 An attempt remembers the worker that claimed it (whose runners report on it) besides the
 worker that holds it now (which may have adopted it). Workers announce themselves, so the
-server knows which clusters have a live worker. A run start carries the client's key, so
+server knows which clusters have a live worker, and a run says when its tasks wait on a
+cluster that has none. A run start carries the client's key, so
 that a resent start returns the run the first one made. A bound workflow keeps the digest
 of everything its tasks were bound with, so that binding it again unchanged (a resume)
 sends no task. Attempts are read per task in id
@@ -33,6 +34,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("bind_digest", sa.String(length=40), nullable=True))
     with op.batch_alter_table("workflow_run") as batch_op:
         batch_op.add_column(sa.Column("client_key", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("waiting_for", sa.Text(), nullable=True))
         batch_op.create_index(
             "uq_workflow_run_client_key", ["workflow_id", "client_key"], unique=True
         )
@@ -54,6 +56,7 @@ def downgrade() -> None:
     op.drop_table("worker")
     with op.batch_alter_table("workflow_run") as batch_op:
         batch_op.drop_index("uq_workflow_run_client_key")
+        batch_op.drop_column("waiting_for")
         batch_op.drop_column("client_key")
     with op.batch_alter_table("workflow") as batch_op:
         batch_op.drop_column("bind_digest")
