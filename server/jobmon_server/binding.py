@@ -171,6 +171,7 @@ def bind_workflow(session: Session, spec: WorkflowSpec) -> tuple[models.Workflow
                 "max_concurrently_running": spec.max_concurrently_running,
                 "total_tasks": 0,
                 "bound": False,
+                "pending_counted": True,
                 "created": now,
                 "status_date": now,
             }
@@ -510,15 +511,57 @@ def bind_edges(
         )
     if any(u == d for u, d in zip(upstream, downstream, strict=True)):
         raise ValidationFailed("a task cannot be its own upstream", "upstreamTaskIds")
+    new = _new_edges(session, workflow_id, set(zip(upstream, downstream, strict=True)))
     insert_ignore(
         session,
         models.TaskEdge.__table__,
         [  # type: ignore[arg-type]
             {"upstream_task_id": u, "downstream_task_id": d, "workflow_id": workflow_id}
-            for u, d in zip(upstream, downstream, strict=True)
+            for u, d in sorted(new)
         ],
     )
+    _count_pending(session, new)
     return len(upstream)
+
+
+def _new_edges(
+    session: Session, workflow_id: int, pairs: set[tuple[int, int]]
+) -> set[tuple[int, int]]:
+    """The edges of ``pairs`` the workflow does not have yet (a bind sent again)."""
+    edge = models.TaskEdge
+    existing: set[tuple[int, int]] = set()
+    for part in chunks(sorted({d for _, d in pairs})):
+        existing.update(
+            (u, d)
+            for u, d in session.execute(
+                select(edge.upstream_task_id, edge.downstream_task_id).where(
+                    edge.workflow_id == workflow_id, edge.downstream_task_id.in_(part)
+                )
+            ).all()
+        )
+    return pairs - existing
+
+
+def _count_pending(session: Session, new: set[tuple[int, int]]) -> None:
+    """Each new edge from a task not DONE is one more upstream its downstream waits for."""
+    done: set[int] = set()
+    for part in chunks(sorted({u for u, _ in new})):
+        done.update(
+            session.scalars(
+                select(models.Task.id).where(
+                    models.Task.id.in_(part), models.Task.status == TaskStatus.DONE
+                )
+            )
+        )
+    waits = Counter(d for u, d in new if u not in done)
+    if waits:
+        session.execute(
+            update(models.Task.__table__)
+            .where(models.Task.id == bindparam("tid"))
+            .values(num_upstreams_pending=models.Task.num_upstreams_pending + bindparam("n"))
+            .execution_options(synchronize_session=False),
+            [{"tid": tid, "n": n} for tid, n in sorted(waits.items())],
+        )
 
 
 def complete_bind(

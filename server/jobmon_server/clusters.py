@@ -77,7 +77,7 @@ def register_cluster(
     if sum(q.default for q in queues) > 1:
         raise ValidationFailed("at most one queue can be the default", "queues")
     cluster = session.scalars(
-        select(models.Cluster).where(models.Cluster.name == name).with_for_update()
+        select(models.Cluster).where(models.Cluster.name == name).with_for_update(key_share=True)
     ).first()
     if cluster is None:
         cluster = models.Cluster(name=name, distributor=distributor)

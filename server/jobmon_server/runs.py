@@ -13,7 +13,6 @@ from jobmon_server.scheduling import (
     TASK_COLUMNS,
     fill_capacity,
     lock_workflow,
-    queue_roots,
     recount_pending,
     running_run,
     set_status,
@@ -97,8 +96,9 @@ def start_run(
     set_status(session, workflow, WORKFLOW, W.QUEUED, now)
     set_status(session, workflow, WORKFLOW, W.RUNNING, now)
     _reset_unfinished(session, workflow_id, now, keep_active=not reset_running_jobs)
-    recount_pending(session, workflow_id)
-    queue_roots(session, workflow_id, now)
+    if not workflow.pending_counted:  # a workflow from before counts were kept, or edited
+        recount_pending(session, workflow_id)
+        workflow.pending_counted = True
     fill_capacity(session, workflow, now)
     settle(session, workflow, now)
     return run
@@ -115,12 +115,12 @@ def _reset_unfinished(
         select(*TASK_COLUMNS)
         .where(task.workflow_id == workflow_id, task.status.not_in(keep))
         .order_by(task.id)
-        .with_for_update(),
+        .with_for_update(key_share=True),
     )
     move(session, TASK, rows, T.REGISTERING, now=now, note="reset for a new run")
     session.execute(
         update(task)
-        .where(task.workflow_id == workflow_id, task.status == T.REGISTERING)
+        .where(task.workflow_id == workflow_id, task.status == T.REGISTERING, task.num_attempts > 0)
         .values(num_attempts=0)
         .execution_options(synchronize_session=False)
     )
@@ -138,7 +138,7 @@ def stop(
         raise NotFoundError(f"workflow run {workflow_run_id} does not exist")
     workflow = lock_workflow(session, run.workflow_id)
     assert workflow is not None
-    session.refresh(run, with_for_update=True)
+    session.refresh(run, with_for_update={"key_share": True})
     if run.status != WR.RUNNING:
         raise ValidationFailed(
             f"workflow run {workflow_run_id} is {run.status}, not RUNNING; there is nothing to stop"

@@ -108,9 +108,18 @@ def wake(session: Session, cluster_ids: Iterable[int]) -> None:
 
 
 def lock_workflow(session: Session, workflow_id: int) -> models.Workflow | None:
-    """Lock a workflow row: every change to a workflow's tasks holds it first."""
+    """Lock a workflow row: every change to a workflow's tasks holds it first.
+
+    Lock order, everywhere: the workflow (several in id order), then its instances, then
+    its tasks, then its run, each set in id order. Rows are locked FOR NO KEY UPDATE on
+    PostgreSQL (``key_share``): an insert that references a locked row (an event, an
+    instance) takes a key-share lock, which FOR UPDATE would block, and a claim inserting
+    events while a stop held its workflow deadlocked so.
+    """
     return session.scalars(
-        select(models.Workflow).where(models.Workflow.id == workflow_id).with_for_update()
+        select(models.Workflow)
+        .where(models.Workflow.id == workflow_id)
+        .with_for_update(key_share=True)
     ).first()
 
 
@@ -119,7 +128,10 @@ def lock_tasks(session: Session, ids: Sequence[int]) -> list[TaskRow]:
     for part in chunks(sorted(set(ids))):
         rows += task_rows(
             session,
-            select(*TASK_COLUMNS).where(Task.id.in_(part)).order_by(Task.id).with_for_update(),
+            select(*TASK_COLUMNS)
+            .where(Task.id.in_(part))
+            .order_by(Task.id)
+            .with_for_update(key_share=True),
         )
     return rows
 
@@ -132,7 +144,7 @@ def lock_instances(session: Session, ids: Sequence[int]) -> list[InstanceRow]:
             select(*INSTANCE_COLUMNS)
             .where(TaskInstance.id.in_(part))
             .order_by(TaskInstance.id)
-            .with_for_update(),
+            .with_for_update(key_share=True),
         )
     return rows
 
@@ -184,7 +196,12 @@ def queue_tasks(session: Session, rows: Sequence[Any], now: datetime) -> None:
 
 
 def fill_capacity(session: Session, workflow: models.Workflow, now: datetime) -> int:
-    """Create instances for queued tasks while the concurrency limits allow; return how many."""
+    """Create instances for waiting tasks while the concurrency limits allow; return how many.
+
+    Waiting tasks are those QUEUED (retries) and then the ready ones: REGISTERING with no
+    upstream task left to finish. Ready tasks are not queued ahead of time, so starting a
+    run of a million tasks touches only those it instantiates.
+    """
     counts_by_array = _counts_by_array(session, workflow.id)
     active = sum(n for (_, s), n in counts_by_array.items() if s in TASK_ACTIVE)
     free = workflow.max_concurrently_running - active
@@ -199,14 +216,8 @@ def fill_capacity(session: Session, workflow: models.Workflow, now: datetime) ->
         ).all()
     )
     picked: list[QueuedTask] = []
-    base = (
-        select(*TASK_COLUMNS, models.TaskResources.cluster_id)
-        .join(models.TaskResources, models.TaskResources.id == Task.task_resources_id)
-        .where(Task.workflow_id == workflow.id, Task.status == T.QUEUED)
-        .order_by(Task.id)
-    )
     if not limited:
-        picked = _queued(session, base.limit(free))
+        picked = _waiting(session, workflow.id, None, free)
     else:
         for array_id, limit in sorted(limited.items()):
             room = min(
@@ -217,18 +228,48 @@ def fill_capacity(session: Session, workflow: models.Workflow, now: datetime) ->
                 ),
             )
             if room > 0:
-                picked += _queued(session, base.where(Task.array_id == array_id).limit(room))
+                picked += _waiting(session, workflow.id, Task.array_id == array_id, room)
         room = free - len(picked)
         if room > 0:
-            picked += _queued(session, base.where(Task.array_id.not_in(list(limited))).limit(room))
+            picked += _waiting(session, workflow.id, Task.array_id.not_in(list(limited)), room)
     if not picked:
         return 0
+    ready = [t for t in picked if t.status == T.REGISTERING]
+    if ready:
+        move(session, TASK, ready, T.QUEUED, now=now)
+        picked = [t._replace(status=T.QUEUED) for t in picked]
     create_instances(session, picked, now)
     return len(picked)
 
 
+def _waiting(session: Session, workflow_id: int, where: Any, limit: int) -> list[QueuedTask]:
+    """Up to ``limit`` tasks to instantiate: QUEUED ones first, then ready ones."""
+    base = (
+        select(*TASK_COLUMNS, models.TaskResources.cluster_id)
+        .join(models.TaskResources, models.TaskResources.id == Task.task_resources_id)
+        .order_by(Task.id)
+    )
+    if where is not None:
+        base = base.where(where)
+    picked = _queued(
+        session, base.where(Task.workflow_id == workflow_id, Task.status == T.QUEUED).limit(limit)
+    )
+    if len(picked) < limit:
+        picked += _queued(
+            session,
+            base.where(
+                Task.workflow_id == workflow_id,
+                Task.status == T.REGISTERING,
+                Task.num_upstreams_pending == 0,
+            ).limit(limit - len(picked)),
+        )
+    return picked
+
+
 def _queued(session: Session, stmt: Any) -> list[QueuedTask]:
-    return [QueuedTask(*r) for r in session.execute(stmt.with_for_update(of=Task)).all()]
+    return [
+        QueuedTask(*r) for r in session.execute(stmt.with_for_update(of=Task, key_share=True)).all()
+    ]
 
 
 def _counts_by_array(session: Session, workflow_id: int) -> dict[tuple[int, str], int]:
@@ -330,16 +371,7 @@ def release_downstream(session: Session, done_ids: Sequence[int], now: datetime)
         .execution_options(synchronize_session=False),
         [{"tid": tid, "n": n} for tid, n in sorted(decrements.items())],
     )
-    ready: list[Any] = []
-    for part in chunks(sorted(decrements)):
-        ready += task_rows(
-            session,
-            select(*TASK_COLUMNS)
-            .where(Task.id.in_(part), Task.num_upstreams_pending <= 0, Task.status == T.REGISTERING)
-            .order_by(Task.id)
-            .with_for_update(),
-        )
-    queue_tasks(session, ready, now)
+    # Those that reach zero are ready: the caller's fill_capacity instantiates them.
 
 
 def tasks_failed(
@@ -504,7 +536,7 @@ def stop_run(
             select(*TASK_COLUMNS)
             .where(Task.workflow_id == workflow.id, Task.status.in_(TASK_IN_FLIGHT))
             .order_by(Task.id)
-            .with_for_update(),
+            .with_for_update(key_share=True),
         )
         move(session, TASK, unfinished, T.REGISTERING, now=now, note=note)
     if run_status in (WR.COLD_RESUME, WR.HOT_RESUME):
@@ -524,7 +556,7 @@ def kill_live_instances(
         select(*INSTANCE_COLUMNS)
         .where(TaskInstance.workflow_id == workflow_id, TaskInstance.status.in_(INSTANCE_LIVE))
         .order_by(TaskInstance.id)
-        .with_for_update(),
+        .with_for_update(key_share=True),
     )
     if not live:
         return
@@ -540,29 +572,11 @@ def kill_live_instances(
 
 
 def confirm_kills(session: Session, rows: Sequence[Any], now: datetime) -> None:
-    """Instances told to die have ended: their tasks may run again (queued if ready)."""
-    if not rows:
-        return
-    tasks = Counter(r.task_id for r in rows)
-    _add_pending(session, Counter({task_id: -n for task_id, n in tasks.items()}))
-    by_workflow: dict[int, list[int]] = defaultdict(list)
-    for r in rows:
-        by_workflow[r.workflow_id].append(r.task_id)
-    for workflow_id, task_ids in by_workflow.items():
-        if running_run(session, workflow_id) is None:
-            continue  # queued by the next run's start
-        ready: list[Any] = []
-        for part in chunks(sorted(set(task_ids))):
-            ready += task_rows(
-                session,
-                select(*TASK_COLUMNS)
-                .where(
-                    Task.id.in_(part), Task.num_upstreams_pending <= 0, Task.status == T.REGISTERING
-                )
-                .order_by(Task.id)
-                .with_for_update(),
-            )
-        queue_tasks(session, ready, now)
+    """Instances told to die have ended: their tasks may run again (ready once nothing else
+    holds them back; the caller's fill_capacity instantiates them)."""
+    if rows:
+        tasks = Counter(r.task_id for r in rows)
+        _add_pending(session, Counter({task_id: -n for task_id, n in tasks.items()}))
 
 
 def _add_pending(session: Session, deltas: Counter[int]) -> None:
@@ -622,25 +636,3 @@ def recount_pending(session: Session, workflow_id: int) -> None:
             .execution_options(synchronize_session=False),
             [{"tid": tid, "n": n} for tid, n in sorted(counts.items())],
         )
-
-
-def queue_roots(session: Session, workflow_id: int, now: datetime) -> None:
-    ready = task_rows(
-        session,
-        select(*TASK_COLUMNS)
-        .where(
-            Task.workflow_id == workflow_id,
-            Task.status == T.REGISTERING,
-            Task.num_upstreams_pending <= 0,
-        )
-        .order_by(Task.id)
-        .with_for_update(),
-    )
-    queue_tasks(session, ready, now)
-
-
-def group_by_workflow(rows: Iterable[Any]) -> dict[int, list[Any]]:
-    out: dict[int, list[Any]] = defaultdict(list)
-    for row in rows:
-        out[row.workflow_id].append(row)
-    return out

@@ -84,10 +84,11 @@ def reset_workflow(session: Session, workflow_id: int, actor: Identity) -> model
         select(*TASK_COLUMNS)
         .where(task.workflow_id == workflow_id, task.status != T.REGISTERING)
         .order_by(task.id)
-        .with_for_update(),
+        .with_for_update(key_share=True),
     )
     _check_not_active(rows)
     move(session, TASK, rows, T.REGISTERING, now=now, note=f"workflow reset by {user}")
+    workflow.pending_counted = False  # recounted when the next run starts
     session.execute(
         update(task)
         .where(task.workflow_id == workflow_id)
@@ -131,6 +132,7 @@ def update_task_statuses(
         ids |= _reachable(session, ids, upstream=(status == T.DONE))
     rows = [r for r in lock_tasks(session, sorted(ids)) if r.status != status]
     _check_not_active(rows)
+    workflow.pending_counted = False  # recounted when the next run starts
     now = utcnow()
     note = f"set to {status} by {user}"
     if status == T.DONE:

@@ -92,7 +92,7 @@ def claim(
             .where(TaskInstance.cluster_id == cluster, TaskInstance.status == TI.QUEUED)
             .order_by(TaskInstance.id)
             .limit(max(0, limit))
-            .with_for_update(skip_locked=True),
+            .with_for_update(skip_locked=True, key_share=True),
         )
         if limit > 0
         else []
@@ -410,7 +410,7 @@ def adopt(
             TaskInstance.status.in_(INSTANCE_HELD | {TI.KILL_SELF}),
         )
         .order_by(TaskInstance.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
     )
     if from_worker_ids is not None:
         if not from_worker_ids:

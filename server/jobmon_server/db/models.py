@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import false
 
 HASH = String(40)
 STATUS = String(24)
@@ -138,6 +139,9 @@ class Workflow(Base):
     # The client's digest of all it bound (commands, args, resources, edges): a bind with
     # the same digest finds nothing to change.
     bind_digest: Mapped[str | None] = mapped_column(HASH)
+    # Each task's num_upstreams_pending is kept current (by binding, finishing and
+    # resetting); False for a workflow from before, or edited by hand: recounted at start.
+    pending_counted: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created: Mapped[datetime]
     status_date: Mapped[datetime]
 
@@ -160,6 +164,8 @@ class Task(Base):
         Index("ix_task_workflow_status_id", "workflow_id", "status", "id"),
         Index("ix_task_workflow_id", "workflow_id", "id"),
         Index("ix_task_array_status", "array_id", "status"),
+        # Ready tasks (REGISTERING with no upstream left) in id order, to instantiate.
+        Index("ix_task_ready", "workflow_id", "status", "num_upstreams_pending", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     workflow_id: Mapped[int] = mapped_column(ForeignKey("workflow.id"))

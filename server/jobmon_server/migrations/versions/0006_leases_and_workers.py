@@ -10,7 +10,9 @@ server knows which clusters have a live worker, and a run says when its tasks wa
 cluster that has none. A run start carries the client's key, so
 that a resent start returns the run the first one made. A bound workflow keeps the digest
 of everything its tasks were bound with, so that binding it again unchanged (a resume)
-sends no task. Attempts are read per task in id
+sends no task. Tasks keep the count of their unfinished upstream
+tasks from binding on, so a run starts without counting them, and its ready tasks are
+found by an index. Attempts are read per task in id
 order (a task's latest attempt).
 """
 
@@ -30,8 +32,16 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("claimed_by", sa.String(length=120), nullable=True))
         batch_op.create_index("ix_ti_task_id_id", ["task_id", "id"], unique=False)
         batch_op.drop_index("ix_task_instance_task_id")
-    with op.batch_alter_table("workflow") as batch_op:
-        batch_op.add_column(sa.Column("bind_digest", sa.String(length=40), nullable=True))
+    # Plain ALTER TABLE: SQLite's batch mode would copy the table, which others reference.
+    op.add_column("workflow", sa.Column("bind_digest", sa.String(length=40), nullable=True))
+    op.add_column(
+        "workflow",
+        sa.Column("pending_counted", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    with op.batch_alter_table("task") as batch_op:
+        batch_op.create_index(
+            "ix_task_ready", ["workflow_id", "status", "num_upstreams_pending", "id"]
+        )
     with op.batch_alter_table("workflow_run") as batch_op:
         batch_op.add_column(sa.Column("client_key", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("waiting_for", sa.Text(), nullable=True))
@@ -58,7 +68,10 @@ def downgrade() -> None:
         batch_op.drop_index("uq_workflow_run_client_key")
         batch_op.drop_column("waiting_for")
         batch_op.drop_column("client_key")
+    with op.batch_alter_table("task") as batch_op:
+        batch_op.drop_index("ix_task_ready")
     with op.batch_alter_table("workflow") as batch_op:
+        batch_op.drop_column("pending_counted")
         batch_op.drop_column("bind_digest")
     with op.batch_alter_table("task_instance") as batch_op:
         batch_op.create_index("ix_task_instance_task_id", ["task_id"], unique=False)
