@@ -202,6 +202,8 @@ def fill_capacity(session: Session, workflow: models.Workflow, now: datetime) ->
     upstream task left to finish. Ready tasks are not queued ahead of time, so starting a
     run of a million tasks touches only those it instantiates.
     """
+    if workflow.status != W.RUNNING:  # ready tasks wait for a run
+        return 0
     counts_by_array = _counts_by_array(session, workflow.id)
     active = sum(n for (_, s), n in counts_by_array.items() if s in TASK_ACTIVE)
     free = workflow.max_concurrently_running - active
