@@ -493,7 +493,10 @@ def test_bind_sends_columnar_chunks_and_sets_ids(
     edges = server.sent("BindEdges")
     assert sorted(i for e in edges for i in e["upstreamTaskIds"]) == list(range(1, 10))
     assert {i for e in edges for i in e["downstreamTaskIds"]} == {10}
-    assert server.sent("CompleteBind") == [{"workflowId": 77, "totalTasks": 10}]
+    [complete] = server.sent("CompleteBind")
+    assert (complete["workflowId"], complete["totalTasks"]) == (77, 10)
+    assert complete["bindDigest"] == bound["input"]["bindDigest"]
+    assert len(complete["bindDigest"]) == 40
     with pytest.raises(WorkflowDefinitionError, match="bound already"):
         workflow.add_task(process.create_task(location_id=99, year=2026, out="/o"))
 

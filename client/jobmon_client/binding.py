@@ -60,7 +60,7 @@ mutation BindWorkflow($input: WorkflowInput!) {
 """
 
 BIND_TASKS = """
-mutation BindTasks($workflowId: Int!, $tasks: TaskBatchInput!) {
+mutation BindTasks($workflowId: Int!, $tasks: JSON!) {
   bindTasks(workflowId: $workflowId, tasks: $tasks) {
     __typename
     ... on BoundTasks { taskIds }
@@ -70,7 +70,7 @@ mutation BindTasks($workflowId: Int!, $tasks: TaskBatchInput!) {
 """
 
 BIND_EDGES = """
-mutation BindEdges($workflowId: Int!, $upstreamTaskIds: [Int!]!, $downstreamTaskIds: [Int!]!) {
+mutation BindEdges($workflowId: Int!, $upstreamTaskIds: JSON!, $downstreamTaskIds: JSON!) {
   bindEdges(
     workflowId: $workflowId,
     upstreamTaskIds: $upstreamTaskIds,
@@ -355,7 +355,7 @@ def bind_tasks(
 def task_batch(
     tasks: Sequence[Any], settings: Sequence[TaskSettings], template_ids: dict[TaskTemplate, int]
 ) -> dict[str, list[Any]]:
-    """One ``TaskBatchInput``: a column per field; identical resources sent once."""
+    """One task batch for ``bindTasks``: a column per field; identical resources sent once."""
     resource_indexes: dict[str, int] = {}
     resources: list[dict[str, Any]] = []
     indexes = []

@@ -23,6 +23,10 @@ from jobmon_server.waiting import flag_missing_workers
 
 log = logging.getLogger(__name__)
 
+# A pass this late means the server could not check leases (it was stopped, or starved):
+# not a delay a busy machine makes between two passes.
+BEHIND_SECONDS = 5.0
+
 
 def reap_once(session: Session, grace: float = 0.0) -> int:
     """One pass: declare lost instances, time out overdue runs. Returns what changed."""
@@ -51,7 +55,7 @@ async def reap_forever(services: Services) -> None:
     while True:
         try:
             behind = last_pass is None or time.monotonic() - last_pass > max(
-                settings.lease_grace, 2 * settings.reaper_interval
+                settings.lease_grace, 2 * settings.reaper_interval, BEHIND_SECONDS
             )
             if behind or failed:
                 # Twice a lease: workers come back with a backoff, and send queued reports first.

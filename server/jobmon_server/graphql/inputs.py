@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 import strawberry
-from strawberry.scalars import JSON
 
 from jobmon_server import binding
 from jobmon_server.clusters import QueueLimits
@@ -60,62 +57,6 @@ class WorkflowInput:
             self.user,
             self.max_concurrently_running,
             self.bind_digest,
-        )
-
-
-@strawberry.input(description="What a task asks for on a cluster.")
-class TaskResourcesInput:
-    cluster_name: str
-    resources: JSON = strawberry.field(
-        description='e.g. {"cores": 1, "memory": "1G", "runtime": "10m", "queue": "all.q"}'
-    )
-    resource_scales: JSON | None = strawberry.field(
-        default=None,
-        description=(
-            'After running out of memory or runtime: a fraction to add ({"memory": 0.5}) or '
-            'the values of the retries in order ({"memory": ["2G", "4G", "8G"]}).'
-        ),
-    )
-    fallback_queues: list[str] | None = strawberry.field(
-        default=None,
-        description="Queues to move to, in order, when a request exceeds its queue's limits.",
-    )
-
-
-@strawberry.input(
-    description=(
-        "A batch of tasks in columns: entry i of every list describes task i. Columns, not a list "
-        "of objects, because a large bind sends hundreds of thousands of tasks."
-    )
-)
-class TaskBatchInput:
-    template_version_ids: list[int]
-    names: list[str]
-    commands: list[str]
-    node_args: list[JSON]
-    task_args: list[JSON]
-    max_attempts: list[int]
-    resource_indexes: list[int] = strawberry.field(description="Index into `resources`.")
-    resources: list[TaskResourcesInput]
-
-    def to_batch(self) -> binding.TaskBatch:
-        return binding.TaskBatch(
-            list(self.template_version_ids),
-            list(self.names),
-            list(self.commands),
-            [cast(dict[str, Any], a) for a in self.node_args],
-            [cast(dict[str, Any], a) for a in self.task_args],
-            list(self.max_attempts),
-            list(self.resource_indexes),
-            [
-                binding.ResourceSpec(
-                    r.cluster_name,
-                    cast(dict[str, Any], r.resources),
-                    cast(dict[str, Any] | None, r.resource_scales),
-                    None if r.fallback_queues is None else list(r.fallback_queues),
-                )
-                for r in self.resources
-            ],
         )
 
 

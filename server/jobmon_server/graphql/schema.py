@@ -21,9 +21,20 @@ from strawberry.extensions import (
 )
 from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from jobmon_server import binding, clusters, presence, reads, runs, steering, usage, workers
+from jobmon_server import (
+    batches,
+    binding,
+    clusters,
+    presence,
+    reads,
+    runs,
+    steering,
+    usage,
+    workers,
+)
 from jobmon_server.auth import Identity
 from jobmon_server.errors import (
     ConflictError,
@@ -38,7 +49,6 @@ from jobmon_server.graphql import types as t
 from jobmon_server.graphql.inputs import (
     InstanceReport,
     QueueInput,
-    TaskBatchInput,
     TaskTemplateInput,
     WorkflowInput,
 )
@@ -267,27 +277,44 @@ class Mutation:
 
         return await expected(work())
 
-    @strawberry.mutation(description="Upsert a batch of tasks; ids come back in input order.")
-    async def bind_tasks(
-        self, info: Info, workflow_id: int, tasks: TaskBatchInput
-    ) -> BindTasksResult:
+    @strawberry.mutation(
+        description=(
+            "Upsert a batch of tasks; ids come back in input order. `tasks` is an object of "
+            "columns, entry i of each describing task i (a JSON value: a large bind sends "
+            "hundreds of thousands of tasks): templateVersionIds [Int], names [String], "
+            "commands [String], nodeArgs and taskArgs [{name: value}], maxAttempts [Int], "
+            "resourceIndexes [Int] (into resources), and resources [{clusterName, resources, "
+            "resourceScales, fallbackQueues}]."
+        )
+    )
+    async def bind_tasks(self, info: Info, workflow_id: int, tasks: JSON) -> BindTasksResult:
         async def work() -> t.BoundTasks:
-            ids = await services(info).write(binding.bind_tasks, workflow_id, tasks.to_batch())
+            ids = await services(info).write(
+                binding.bind_tasks, workflow_id, batches.task_batch(tasks)
+            )
             return t.BoundTasks(task_ids=ids)
 
         return await expected(work())
 
-    @strawberry.mutation(description="Edges as pairs: upstreamTaskIds[i] -> downstreamTaskIds[i].")
+    @strawberry.mutation(
+        description=(
+            "Edges as pairs: upstreamTaskIds[i] -> downstreamTaskIds[i] (each a JSON list of "
+            "task ids)."
+        )
+    )
     async def bind_edges(
         self,
         info: Info,
         workflow_id: int,
-        upstream_task_ids: list[int],
-        downstream_task_ids: list[int],
+        upstream_task_ids: JSON,
+        downstream_task_ids: JSON,
     ) -> BindEdgesResult:
         async def work() -> t.BoundEdges:
             n = await services(info).write(
-                binding.bind_edges, workflow_id, list(upstream_task_ids), list(downstream_task_ids)
+                binding.bind_edges,
+                workflow_id,
+                batches.id_list(upstream_task_ids, "upstreamTaskIds"),
+                batches.id_list(downstream_task_ids, "downstreamTaskIds"),
             )
             return t.BoundEdges(count=n)
 

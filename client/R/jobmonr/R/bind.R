@@ -99,7 +99,7 @@ bind_tasks <- function(workflow_id, tasks, template_ids, settings) {
   for (chunk in seq_along(ids)) {
     rows <- seq.int((chunk - 1L) * task_chunk_size + 1L, min(chunk * task_chunk_size, length(tasks)))
     result <- unwrap(graphql(
-      "mutation BindTasks($workflowId: Int!, $tasks: TaskBatchInput!) {
+      "mutation BindTasks($workflowId: Int!, $tasks: JSON!) {
          bindTasks(workflowId: $workflowId, tasks: $tasks) {
            __typename ... on BoundTasks { taskIds } ... on Error { message } } }",
       list(workflowId = scalar(workflow_id),
@@ -110,7 +110,7 @@ bind_tasks <- function(workflow_id, tasks, template_ids, settings) {
   unlist(ids)
 }
 
-# One TaskBatchInput; tasks that ask for the same resources share one resources entry.
+# One task batch for bindTasks; tasks that ask for the same resources share one resources entry.
 task_batch <- function(tasks, template_ids, settings, rows) {
   used <- settings$index[rows]
   specs <- settings$spec_keys[used]
@@ -149,7 +149,7 @@ bind_edges <- function(workflow_id, upstream_ids, downstream_ids) {
   for (start in seq.int(1L, length(upstream_ids), by = edge_chunk_size)) {
     rows <- seq.int(start, min(start + edge_chunk_size - 1L, length(upstream_ids)))
     unwrap(graphql(
-      "mutation BindEdges($workflowId: Int!, $up: [Int!]!, $down: [Int!]!) {
+      "mutation BindEdges($workflowId: Int!, $up: JSON!, $down: JSON!) {
          bindEdges(workflowId: $workflowId, upstreamTaskIds: $up, downstreamTaskIds: $down) {
            __typename ... on BoundEdges { count } ... on Error { message } } }",
       list(workflowId = scalar(workflow_id), up = upstream_ids[rows], down = downstream_ids[rows])),

@@ -1,0 +1,109 @@
+"""Large bind batches, sent as one JSON value and checked here.
+
+A batch of 10,000 tasks as typed GraphQL lists costs more to coerce, value by value and on
+the server's event loop, than it costs to store. So ``bindTasks`` and ``bindEdges`` take
+their columns as JSON, and this module checks them with the same care: every refusal names
+the column, the entry and what was expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jobmon_server.binding import ResourceSpec, TaskBatch
+from jobmon_server.errors import ValidationFailed
+
+MAX_INT = 2**53  # larger ids or counts are not ours: refuse before the database does
+
+
+def task_batch(value: Any) -> TaskBatch:
+    """A ``TaskBatch`` from the JSON columns of ``bindTasks``."""
+    batch = _object(value, "tasks")
+    resources = [_resource(r, i) for i, r in enumerate(_list(batch, "resources", _any))]
+    return TaskBatch(
+        template_version_ids=_list(batch, "templateVersionIds", _int),
+        names=_list(batch, "names", _str),
+        commands=_list(batch, "commands", _str),
+        node_args=_list(batch, "nodeArgs", _args),
+        task_args=_list(batch, "taskArgs", _args),
+        max_attempts=_list(batch, "maxAttempts", _int),
+        resource_indexes=_list(batch, "resourceIndexes", _int),
+        resources=resources,
+    )
+
+
+def id_list(value: Any, name: str) -> list[int]:
+    """A list of ids (``bindEdges``'s columns)."""
+    if not isinstance(value, list):
+        raise ValidationFailed(f"{name} must be a list of task ids", name)
+    return [_int(v, name, i) for i, v in enumerate(value)]
+
+
+def _object(value: Any, name: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise ValidationFailed(
+            f"{name} must be an object of columns (templateVersionIds, names, commands, "
+            "nodeArgs, taskArgs, maxAttempts, resourceIndexes, resources)",
+            name,
+        )
+    return value
+
+
+def _list(batch: Mapping[str, Any], key: str, item: Callable[[Any, str, int], Any]) -> list[Any]:
+    if key not in batch:
+        raise ValidationFailed(f"the task batch has no column {key}", key)
+    column = batch[key]
+    if not isinstance(column, list):
+        raise ValidationFailed(f"column {key} of the task batch must be a list", key)
+    return [item(v, key, i) for i, v in enumerate(column)]
+
+
+def _any(value: Any, key: str, index: int) -> Any:
+    return value
+
+
+def _int(value: Any, key: str, index: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not -MAX_INT < value < MAX_INT:
+        raise ValidationFailed(f"{key}[{index}] must be a whole number, not {value!r:.40}", key)
+    return value
+
+
+def _str(value: Any, key: str, index: int) -> str:
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{key}[{index}] must be a string, not {value!r:.40}", key)
+    return value
+
+
+def _args(value: Any, key: str, index: int) -> dict[str, Any]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str | int | float) and not isinstance(v, bool)
+        for k, v in value.items()
+    ):
+        raise ValidationFailed(
+            f"{key}[{index}] must map arg names to strings or numbers, not {value!r:.60}", key
+        )
+    return value
+
+
+def _resource(value: Any, index: int) -> ResourceSpec:
+    where = f"resources[{index}]"
+    if not isinstance(value, dict):
+        raise ValidationFailed(f"{where} must be an object with clusterName and resources", where)
+    cluster = value.get("clusterName")
+    requested = value.get("resources", {})
+    scales = value.get("resourceScales")
+    fallback = value.get("fallbackQueues")
+    if not isinstance(cluster, str) or not cluster:
+        raise ValidationFailed(f"{where}.clusterName must be a cluster's name", "clusterName")
+    if not isinstance(requested, dict):
+        raise ValidationFailed(f"{where}.resources must be an object", "resources")
+    if scales is not None and not isinstance(scales, dict):
+        raise ValidationFailed(f"{where}.resourceScales must be an object", "resourceScales")
+    if fallback is not None and not (
+        isinstance(fallback, list) and all(isinstance(q, str) for q in fallback)
+    ):
+        raise ValidationFailed(
+            f"{where}.fallbackQueues must be a list of queue names", "fallbackQueues"
+        )
+    return ResourceSpec(cluster, requested, scales, fallback)
