@@ -22,7 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ("r.sh", "slurm.sh", "browser.sh")
 # Commands every machine of this kind has before anything is installed (runuser: util-linux).
-BASE_COMMANDS = {"sh", "bash", "true", "false", "sleep", "env", "kill", "cat", "echo", "git", "runuser"}
+BASE_COMMANDS = {
+    *("sh", "bash", "true", "false", "sleep", "env", "kill", "cat", "echo", "git", "runuser"),
+}
 # R packages that come with R itself.
 BASE_R = {"base", "stats", "utils", "methods", "tools", "parallel", "grDevices", "graphics"}
 # What a name in the R code needs beyond its own package (testthat's JUnit reporter

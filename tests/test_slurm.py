@@ -409,7 +409,8 @@ def test_one_workflow_across_clusters_and_a_missing_worker_is_named(
         run_id = wf.run(detach=True, seconds_until_timeout=300).workflow_run_id
         alerts = Collector(
             slurm.url,
-            "subscription($w: [Int!]) { alerts(workflowIds: $w, kinds: [NO_WORKER]) { kind message } }",
+            "subscription($w: [Int!]) {"
+            " alerts(workflowIds: $w, kinds: [NO_WORKER]) { kind message } }",
             {"w": [wf.workflow_id]},
             "alerts",
         )
@@ -417,7 +418,8 @@ def test_one_workflow_across_clusters_and_a_missing_worker_is_named(
         def waiting() -> str | None:
             with GraphQLClient(slurm.url) as client:
                 run = client.execute(
-                    "query($id: Int!) { workflowRun(id: $id) { ... on WorkflowRun { waitingFor } } }",
+                    "query($id: Int!) {"
+                    " workflowRun(id: $id) { ... on WorkflowRun { waitingFor } } }",
                     {"id": run_id},
                 )["workflowRun"]
             return run["waitingFor"]
