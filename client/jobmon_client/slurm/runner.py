@@ -64,7 +64,9 @@ class Runner:
         self.interval = float(manifest["heartbeat_interval"])
         self.job_id = job_id
         self.url = str(manifest["graphql_url"])
-        self.http = httpx.Client(timeout=30.0, headers=auth_headers())
+        self.http = httpx.Client(
+            timeout=30.0, headers=auth_headers(), verify=not self.url.startswith("http://")
+        )
         self.stopped = threading.Event()
         self.process: TaskProcess | None = None
 
