@@ -5,16 +5,22 @@
 
 Prints one JSON line: tasks, seconds (from run start to DONE as the client sees it, bind
 excluded), tasks_per_s, server_seconds (the same by the server's clock, without the client's
-0.5 s polling), bind_seconds and server_rss_mb (peak of the `jobmon up` process: server and
-worker).
+0.5 s polling), bind_seconds, server_rss_mb (peak of the `jobmon up` process: server and
+worker) and cpu_s_per_1000 (CPU seconds that process used per 1,000 tasks, from /proc).
+
+With ``--limit`` it first measures what the machine can do: Python spawning
+`/bin/sh -c true` as many at a time as the worker's slots, for as many tasks; the line
+then has limit_tasks_per_s and ratio (tasks_per_s / limit_tasks_per_s).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from datetime import datetime
+from pathlib import Path
 
 from jobmon_client import Tool
 from jobmon_client.transport import GraphQLClient
@@ -43,16 +49,20 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--shape", choices=["flat", "chain"], default="flat")
     parser.add_argument("--parallelism", type=int, default=None)
+    parser.add_argument("--limit", action="store_true", help="measure the spawn limit too")
     args = parser.parse_args()
     extra = ["--parallelism", str(args.parallelism)] if args.parallelism else []
+    limit = spawn_limit(args.tasks, args.parallelism or os.cpu_count() or 1) if args.limit else None
     with jobmon_process("up", *extra) as (url, pid):
         wf = build(args.tasks, args.shape, str(time.time_ns()))
         start = time.perf_counter()
         wf.bind()
         bind_seconds = time.perf_counter() - start
+        cpu_before = cpu_seconds(pid)
         start = time.perf_counter()
         result = wf.run()
         seconds = time.perf_counter() - start
+        cpu = cpu_seconds(pid) - cpu_before
         assert result.final_status == "DONE", result
         server_seconds = _server_seconds(url, result.workflow_id)
         print(
@@ -65,9 +75,41 @@ def main() -> None:
                     "server_seconds": round(server_seconds, 2),
                     "bind_seconds": round(bind_seconds, 2),
                     "server_rss_mb": peak_rss_mb(pid),
+                    "cpu_s_per_1000": round(1000 * cpu / args.tasks, 3),
+                    **(
+                        {
+                            "limit_tasks_per_s": round(limit, 1),
+                            "ratio": round(args.tasks / seconds / limit, 2),
+                        }
+                        if limit
+                        else {}
+                    ),
                 }
             )
         )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU of a process and its reaped children (the tasks), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    # utime, stime, cutime, cstime are fields 14-17 (1-based); the split starts at field 3
+    utime, stime = int(fields[11]), int(fields[12])
+    return (utime + stime) / ticks
+
+
+def spawn_limit(tasks: int, parallel: int) -> float:
+    """Tasks per second of `/bin/sh -c true`, ``parallel`` at a time, spawned from Python."""
+    running: set[int] = set()
+    started = time.perf_counter()
+    launched = 0
+    while launched < tasks or running:
+        while launched < tasks and len(running) < parallel:
+            running.add(os.posix_spawn("/bin/sh", ["/bin/sh", "-c", "true"], os.environ))
+            launched += 1
+        pid, _ = os.wait()
+        running.discard(pid)
+    return tasks / (time.perf_counter() - started)
 
 
 RUN_TIMES = """

@@ -348,29 +348,27 @@ class ReportServer:
                 self.heartbeats.append(args)
                 self.cond.notify_all()
             return {"killInstanceIds": [8]}
-        assert field == "reportTaskInstances", field
+        assert field == "workerSync", field
         self.in_flight.set()
         assert self.release.wait(TIMEOUT)
         with self.cond:
             if self.failures:
                 raise self.failures.pop(0)
-            self.batches.append([_given(r) for r in args["reports"]])
+            self.batches.append(list(args["reports"]))
             self.cond.notify_all()
         return {
             "accepted": len(args["reports"]),
             "ignored": [],
             "refused": [],
             "killInstanceIds": [],
+            "instances": [],
+            "heartbeatIntervalSeconds": 30,
+            "leaseSeconds": 90,
         }
 
     def reported(self) -> list[dict[str, Any]]:
         with self.cond:
             return [r for batch in self.batches for r in batch]
-
-
-def _given(report: dict[str, Any]) -> dict[str, Any]:
-    """A report as the worker wrote it (the schema fills in the fields it left out)."""
-    return {k: v for k, v in report.items() if v is not None}
 
 
 def _report(instance_id: int, status: str) -> dict[str, Any]:
@@ -495,17 +493,15 @@ class FakeServer:
         self.closed = False
 
     def __call__(self, field: str, args: dict[str, Any]) -> Any:
-        if field == "claimTaskInstances":
-            return self._claim(args)
-        if field == "reportTaskInstances":
+        if field == "workerSync":
             with self.cond:
-                self.reports.extend(_given(r) for r in args["reports"])
+                self.reports.extend(args["reports"])
                 self.cond.notify_all()
             return {
                 "accepted": len(args["reports"]),
                 "ignored": [],
                 "refused": [],
-                "killInstanceIds": [],
+                **self._claim(args),
             }
         if field == "heartbeat":
             with self.cond:
@@ -523,10 +519,11 @@ class FakeServer:
 
     def _claim(self, args: dict[str, Any]) -> dict[str, Any]:
         with self.cond:
-            self.cond.wait_for(
-                lambda: self.queued or self.kills or self.closed, args["waitSeconds"]
-            )
-            limit = args["limit"]
+            if not args["reports"]:
+                self.cond.wait_for(
+                    lambda: self.queued or self.kills or self.closed, args["waitSeconds"]
+                )
+            limit = args["claimLimit"]
             claimed, self.queued = self.queued[:limit], self.queued[limit:]
             kills, self.kills = self.kills, []
         return {

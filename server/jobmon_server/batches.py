@@ -1,4 +1,5 @@
-"""Large bind batches, sent as one JSON value and checked here.
+"""Large batches, sent as one JSON value and checked here: a bind's tasks and edges, and a
+worker's reports.
 
 A batch of 10,000 tasks as typed GraphQL lists costs more to coerce, value by value and on
 the server's event loop, than it costs to store. So ``bindTasks`` and ``bindEdges`` take
@@ -13,6 +14,8 @@ from typing import Any
 
 from jobmon_server.binding import ResourceSpec, TaskBatch
 from jobmon_server.errors import ValidationFailed
+from jobmon_server.statuses import TaskInstanceStatus
+from jobmon_server.workers import Report
 
 MAX_INT = 2**53  # larger ids or counts are not ours: refuse before the database does
 
@@ -64,8 +67,12 @@ def _any(value: Any, key: str, index: int) -> Any:
 
 
 def _int(value: Any, key: str, index: int) -> int:
+    return _whole(value, f"{key}[{index}]", key)
+
+
+def _whole(value: Any, label: str, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not -MAX_INT < value < MAX_INT:
-        raise ValidationFailed(f"{key}[{index}] must be a whole number, not {value!r:.40}", key)
+        raise ValidationFailed(f"{label} must be a whole number, not {value!r:.40}", field)
     return value
 
 
@@ -107,3 +114,67 @@ def _resource(value: Any, index: int) -> ResourceSpec:
             f"{where}.fallbackQueues must be a list of queue names", "fallbackQueues"
         )
     return ResourceSpec(cluster, requested, scales, fallback)
+
+
+# What a report may say beyond its instance and status, by its camelCase name.
+_REPORT_DETAILS = {
+    "distributorId": ("distributor_id", str, 120),
+    "hostname": ("hostname", str, 255),
+    "stdoutPath": ("stdout_path", str, 4096),
+    "stderrPath": ("stderr_path", str, 4096),
+    "exitCode": ("exit_code", int, None),
+    "maxRssBytes": ("max_rss_bytes", float, None),
+    "cpuSeconds": ("cpu_seconds", float, None),
+    "wallclockSeconds": ("wallclock_seconds", float, None),
+}
+MAX_REPORTS = 10_000
+
+
+def reports(value: Any) -> list[Report]:
+    """Reports from the JSON list of ``workerSync``: each {taskInstanceId, status, ...}."""
+    if not isinstance(value, list):
+        raise ValidationFailed("reports must be a list of report objects", "reports")
+    if len(value) > MAX_REPORTS:
+        raise ValidationFailed(
+            f"at most {MAX_REPORTS} reports a request, not {len(value)}; send them in batches",
+            "reports",
+        )
+    return [_report(item, i) for i, item in enumerate(value)]
+
+
+def _report(item: Any, index: int) -> Report:
+    where = f"reports[{index}]"
+    if not isinstance(item, dict):
+        raise ValidationFailed(f"{where} must be an object", "reports")
+    instance_id = _whole(item.get("taskInstanceId"), f"{where}.taskInstanceId", "taskInstanceId")
+    status = item.get("status")
+    if status not in TaskInstanceStatus.__members__:
+        raise ValidationFailed(
+            f"{where}.status {status!r:.40} is not a task instance status", "status"
+        )
+    details: dict[str, Any] = {}
+    for key, (column, kind, longest) in _REPORT_DETAILS.items():
+        value = item.get(key)
+        if value is None:
+            continue
+        if kind is str:
+            if not isinstance(value, str) or len(value) > (longest or 0):
+                raise ValidationFailed(
+                    f"{where}.{key} must be a string of at most {longest} characters", key
+                )
+        elif kind is int:
+            value = _whole(value, f"{where}.{key}", key)
+        else:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                0 <= value < 1e18
+            ):
+                raise ValidationFailed(f"{where}.{key} must be a number from 0 up", key)
+            value = int(value) if column == "max_rss_bytes" else float(value)
+        details[column] = value
+    message = item.get("errorMessage")
+    if message is not None and not isinstance(message, str):
+        raise ValidationFailed(f"{where}.errorMessage must be a string", "errorMessage")
+    resource_kind = item.get("resourceKind")
+    if resource_kind is not None and not isinstance(resource_kind, str):
+        raise ValidationFailed(f"{where}.resourceKind must be a string", "resourceKind")
+    return Report(instance_id, str(status), details, message, resource_kind)

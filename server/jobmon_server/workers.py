@@ -50,6 +50,8 @@ FINAL_REPORTS = frozenset(
     {TI.DONE, TI.ERROR, TI.RESOURCE_ERROR, TI.UNKNOWN_ERROR, TI.ERROR_FATAL, TI.NO_DISTRIBUTOR_ID}
 )
 REPORTABLE = frozenset(REPORT_ORDER) | FINAL_REPORTS
+# At most this many instances in one claim.
+MAX_CLAIM = 10_000
 # What the task does when its instance reaches a status.
 TASK_FOLLOWS: dict[str, str] = {TI.LAUNCHED: T.LAUNCHED, TI.RUNNING: T.RUNNING}
 DETAIL_COLUMNS = (
@@ -143,6 +145,25 @@ def claim(
     return Claimed(instances, kill_ids)
 
 
+def wire_instances(claimed: Claimed, cluster_name: str) -> list[dict[str, Any]]:
+    """Claimed instances as the worker protocol sends them (camelCase keys)."""
+    return [
+        {
+            "id": i["id"],
+            "taskId": i["task_id"],
+            "workflowId": i["workflow_id"],
+            "workflowRunId": i["workflow_run_id"],
+            "arrayId": i["array_id"],
+            "name": i["name"],
+            "command": i["command"],
+            "clusterName": cluster_name,
+            "resources": i["requested"],
+            "concurrencyLimit": min(i["workflow_limit"], i["array_limit"] or i["workflow_limit"]),
+        }
+        for i in claimed.instances
+    ]
+
+
 @dataclass
 class Report:
     task_instance_id: int
@@ -217,6 +238,28 @@ def report(session: Session, worker_id: str, reports: Sequence[Report]) -> Repor
             settle(session, workflow, now)
     outcome.kill_ids = sorted(set(outcome.kill_ids))
     return outcome
+
+
+@dataclass
+class Synced:
+    """What one ``workerSync`` did: its reports' outcome, then what it claimed."""
+
+    outcome: ReportOutcome
+    claimed: Claimed
+
+
+def sync(
+    session: Session,
+    cluster: int,
+    worker_id: str,
+    reports: Sequence[Report],
+    claim_limit: int,
+    report_within: float,
+) -> Synced:
+    """A worker's reports and its next claim in one transaction: the instance a report
+    made ready is claimed in the same round trip."""
+    outcome = report(session, worker_id, reports) if reports else ReportOutcome()
+    return Synced(outcome, claim(session, cluster, worker_id, claim_limit, report_within))
 
 
 def _apply(

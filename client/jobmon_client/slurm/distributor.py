@@ -249,6 +249,7 @@ class SlurmDistributor:
         manifest = {
             "graphql_url": self.context.server_url,
             "worker_id": self.context.worker_id,
+            "cluster_name": self.context.cluster_name,
             "heartbeat_interval": self.heartbeat_interval,
             "instances": entries,
         }

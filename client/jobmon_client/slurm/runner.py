@@ -33,8 +33,8 @@ from jobmon_client.config import auth_headers
 from jobmon_client.worker.process import TaskProcess, stderr_tail
 
 REPORT = """
-mutation Report($workerId: String!, $reports: [InstanceReport!]!) {
-  reportTaskInstances(workerId: $workerId, reports: $reports) { accepted }
+mutation Report($workerId: String!, $clusterName: String!, $reports: JSON!) {
+  workerSync(workerId: $workerId, clusterName: $clusterName, reports: $reports) { accepted }
 }
 """
 HEARTBEAT = """
@@ -61,6 +61,7 @@ class Runner:
         self.entry = manifest["instances"][index]
         self.instance_id = int(self.entry["id"])
         self.worker_id = str(manifest["worker_id"])
+        self.cluster_name = str(manifest["cluster_name"])
         self.interval = float(manifest["heartbeat_interval"])
         self.job_id = job_id
         self.url = str(manifest["graphql_url"])
@@ -105,8 +106,12 @@ class Runner:
     def report(self, *statuses: str, retry_seconds: float = RETRY_SECONDS, **fields: Any) -> int:
         """Report statuses in order (with the same fields); return how many were applied."""
         reports = [{"taskInstanceId": self.instance_id, "status": s, **fields} for s in statuses]
-        data = self.post(REPORT, {"workerId": self.worker_id, "reports": reports}, retry_seconds)
-        return int(data["reportTaskInstances"]["accepted"])
+        data = self.post(
+            REPORT,
+            {"workerId": self.worker_id, "clusterName": self.cluster_name, "reports": reports},
+            retry_seconds,
+        )
+        return int(data["workerSync"]["accepted"])
 
     def heartbeat_until_stopped(self) -> None:
         """Renew the lease every interval; if it cannot be renewed before it runs out, the

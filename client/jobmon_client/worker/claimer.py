@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 
 from jobmon_client.distributor import ClaimedInstance
-from jobmon_client.worker.documents import CLAIM, Client
+from jobmon_client.worker.documents import SYNC, Client
 
 log = logging.getLogger(__name__)
 
@@ -87,18 +87,18 @@ class Claimer:
                 self.more_room.wait(ROOM_CHECK_SECONDS)
                 self.more_room.clear()
                 continue
-            sent_at = time.monotonic()
             try:
                 result = client.execute(
-                    CLAIM,
+                    SYNC,
                     {
                         "clusterName": self._cluster_name,
                         "workerId": self._worker_id,
-                        "limit": limit,
+                        "reports": [],
+                        "claimLimit": limit,
                         "waitSeconds": self._wait_seconds,
                     },
                 )
-                answer = result["claimTaskInstances"]
+                answer = result["workerSync"]
                 instances = [ClaimedInstance.from_wire(i) for i in answer["instances"]]
             except Exception as exc:
                 log.warning("claiming failed (%s); trying again in %.1fs", exc, delay)
@@ -112,7 +112,8 @@ class Claimer:
             )
             kills = list(answer.get("killInstanceIds") or ())
             if instances or kills:
-                self._deliver(instances, kills, sent_at)
+                # The lease began when the server claimed them, at the end of a long poll.
+                self._deliver(instances, kills, time.monotonic())
             repeated = bool(kills) and not instances and announced.issuperset(kills)
             announced = set(kills)
             if repeated:

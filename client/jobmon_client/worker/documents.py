@@ -52,28 +52,18 @@ mutation Adopt($clusterName: String!, $workerId: String!, $fromWorkerIds: [Strin
 }
 """
 
-CLAIM = """
-mutation Claim($clusterName: String!, $workerId: String!, $limit: Int!, $waitSeconds: Float!) {
-  claimTaskInstances(clusterName: $clusterName, workerId: $workerId, limit: $limit,
-                     waitSeconds: $waitSeconds) {
-    instances {
-      id taskId workflowId workflowRunId arrayId name command clusterName resources
-      concurrencyLimit
-    }
-    killInstanceIds
-    heartbeatIntervalSeconds
-    leaseSeconds
-  }
-}
-"""
-
-REPORT = """
-mutation Report($workerId: String!, $reports: [InstanceReport!]!) {
-  reportTaskInstances(workerId: $workerId, reports: $reports) {
+SYNC = """
+mutation Sync($workerId: String!, $clusterName: String!, $reports: JSON!, $claimLimit: Int!,
+              $waitSeconds: Float!) {
+  workerSync(workerId: $workerId, clusterName: $clusterName, reports: $reports,
+             claimLimit: $claimLimit, waitSeconds: $waitSeconds) {
     accepted
     ignored
     refused { taskInstanceId message }
     killInstanceIds
+    instances
+    heartbeatIntervalSeconds
+    leaseSeconds
   }
 }
 """

@@ -279,6 +279,9 @@ class Worker:
             lambda ids: self._post("kill", ids),
             journal,
             on_renewed=distributor.wake,  # the loop tells the distributor the new lease
+            cluster_name=self.cluster_name,
+            room=self._room,
+            deliver=lambda instances, kills, at: self._post("claimed", (instances, kills, at)),
         )
         claimer = self._claimer = Claimer(
             self._client_factory,
@@ -342,8 +345,8 @@ class Worker:
             while self._inbox:
                 kind, payload = self._inbox.popleft()
                 if kind == "claimed":
-                    instances, kills, sent_at = payload
-                    self._accept(distributor, instances, sent_at, stopping)
+                    instances, kills, claimed_at = payload
+                    self._accept(distributor, instances, claimed_at, stopping)
                     distributor.terminate(kills)
                 elif kind == "kill":
                     distributor.terminate(payload)
@@ -379,10 +382,10 @@ class Worker:
         self,
         distributor: Distributor,
         instances: Sequence[ClaimedInstance],
-        sent_at: float,
+        claimed_at: float,
         stopping: bool,
     ) -> None:
-        self._reporter.claimed([i.id for i in instances], sent_at)
+        self._reporter.claimed([i.id for i in instances], claimed_at)
         try:
             if stopping:
                 self._reporter.put(

@@ -1,8 +1,9 @@
 """The reporter thread: sends reports in batches until the server has them, and heartbeats.
 
-Everything queued while a request is in flight goes out in the next single
-``reportTaskInstances`` call, so latency stays one round trip when idle and batches grow
-under load. No report is dropped for a transient failure: each is written to the journal
+Everything queued while a request is in flight goes out in the next single ``workerSync``
+call, so latency stays one round trip when idle and batches grow under load. The same call
+claims what the worker has room for: the task a DONE report made ready comes back in its
+answer. No report is dropped for a transient failure: each is written to the journal
 before it is sent and kept until the server answers for it (applied, ignored as late or
 repeated, or refused by name, which is logged); a server that cannot be reached, or whose
 database is unavailable, is tried again with short jittered pauses, for as long as it
@@ -20,8 +21,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
+from jobmon_client.distributor import ClaimedInstance
 from jobmon_client.transport import ServerError, ServerUnreachable
-from jobmon_client.worker.documents import HEARTBEAT, REPORT, Client
+from jobmon_client.worker.documents import HEARTBEAT, SYNC, Client
 from jobmon_client.worker.journal import Journal
 from jobmon_client.worker.reports import Report
 
@@ -48,8 +50,14 @@ class Reporter:
         journal: Journal | None = None,
         heartbeat_interval: float = DEFAULT_HEARTBEAT_SECONDS,
         on_renewed: Callable[[], None] = lambda: None,
+        cluster_name: str = "",
+        room: Callable[[], int] = lambda: 0,
+        deliver: Callable[[list[ClaimedInstance], list[int], float], None] | None = None,
     ) -> None:
         self._on_renewed = on_renewed
+        self._cluster_name = cluster_name
+        self._room = room
+        self._deliver = deliver
         self._client_factory = client_factory
         self._worker_id = worker_id
         self._held_ids = held_ids
@@ -94,8 +102,8 @@ class Reporter:
                 self._cond.notify()
 
     def claimed(self, instance_ids: Iterable[int], at: float) -> None:
-        """These instances were claimed by a request sent at ``at`` (monotonic): their
-        leases began then."""
+        """These instances were claimed at ``at`` (monotonic: when the answer came; the
+        server claims them just before it answers): their leases began then."""
         with self._cond:
             for instance_id in instance_ids:
                 self._renewed[instance_id] = at
@@ -233,10 +241,18 @@ class Reporter:
         self.sent += len(seqs)
 
     def _execute_report(self, client: Client, batch: list[tuple[int, Report]]) -> None:
+        room = self._room() if self._deliver is not None else 0
         result = client.execute(
-            REPORT, {"workerId": self._worker_id, "reports": [r for _, r in batch]}
+            SYNC,
+            {
+                "workerId": self._worker_id,
+                "clusterName": self._cluster_name,
+                "reports": [r for _, r in batch],
+                "claimLimit": max(0, room),
+                "waitSeconds": 0.0,
+            },
         )
-        answer = result["reportTaskInstances"]
+        answer = result["workerSync"]
         self._acknowledge([seq for seq, _ in batch])
         if answer.get("ignored"):
             log.debug("late or repeated reports ignored by the server for %s", answer["ignored"])
@@ -244,8 +260,12 @@ class Reporter:
             log.warning(
                 "report on instance %s refused: %s", refused["taskInstanceId"], refused["message"]
             )
-        if answer.get("killInstanceIds"):
-            self._on_kill(list(answer["killInstanceIds"]))
+        instances = [ClaimedInstance.from_wire(i) for i in answer.get("instances") or ()]
+        kills = list(answer.get("killInstanceIds") or ())
+        if instances and self._deliver is not None:
+            self._deliver(instances, kills, time.monotonic())
+        elif kills:
+            self._on_kill(kills)
 
     def _heartbeat(self, client: Client) -> None:
         self._next_heartbeat = time.monotonic() + self._interval

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
@@ -27,6 +26,7 @@ from strawberry.types import Info
 from jobmon_server import (
     batches,
     binding,
+    claims,
     clusters,
     presence,
     reads,
@@ -56,7 +56,6 @@ from jobmon_server.graphql.subscriptions import Subscription
 from jobmon_server.graphql.types import services
 from jobmon_server.settings import Settings
 from jobmon_server.transitions import IllegalTransition, utcnow
-from jobmon_server.wakeup import wait_for
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
@@ -577,47 +576,79 @@ class Mutation:
     ) -> t.ClaimResult:
         svc = services(info)
         cluster_id = await svc.read(workers.cluster_id, cluster_name)
-        deadline = time.monotonic() + min(max(wait_seconds, 0.0), svc.settings.max_claim_wait)
-        request = info.context.get("request")
-        while True:
-            event = svc.wakeup.listen(cluster_id)
-            if request is not None and await request.is_disconnected():
-                # The worker gave up waiting (or died): claim nothing it cannot receive.
-                return t.ClaimResult(
-                    instances=[],
-                    kill_instance_ids=[],
-                    heartbeat_interval_seconds=svc.settings.heartbeat_interval,
-                    lease_seconds=svc.settings.report_within,
-                )
-            claimed = await svc.write(
-                workers.claim, cluster_id, worker_id, limit, svc.settings.report_within
-            )
-            if presence.seen_due(worker_id):
-                await svc.write(presence.seen, worker_id)
-            remaining = deadline - time.monotonic()
-            if claimed.instances or claimed.kill_ids or remaining <= 0:
-                break
-            # Re-check at least once a second: another replica may have queued the work.
-            await wait_for(event, min(remaining, 1.0))
+        synced = await claims.claim_waiting(
+            svc,
+            info.context.get("request"),
+            cluster_id,
+            worker_id,
+            lambda s: workers.sync(s, cluster_id, worker_id, [], limit, svc.settings.report_within),
+            limit,
+            wait_seconds,
+        )
         return t.ClaimResult(
             instances=[
                 t.ClaimedInstance(
                     id=i["id"],
-                    task_id=i["task_id"],
-                    workflow_id=i["workflow_id"],
-                    workflow_run_id=i["workflow_run_id"],
+                    task_id=i["taskId"],
+                    workflow_id=i["workflowId"],
+                    workflow_run_id=i["workflowRunId"],
                     name=i["name"],
                     command=i["command"],
                     cluster_name=cluster_name,
-                    resources=i["requested"],
-                    array_id=i["array_id"],
-                    concurrency_limit=min(
-                        i["workflow_limit"], i["array_limit"] or i["workflow_limit"]
-                    ),
+                    resources=i["resources"],
+                    array_id=i["arrayId"],
+                    concurrency_limit=i["concurrencyLimit"],
                 )
-                for i in claimed.instances
+                for i in workers.wire_instances(synced.claimed, cluster_name)
             ],
-            kill_instance_ids=claimed.kill_ids,
+            kill_instance_ids=synced.claimed.kill_ids,
+            heartbeat_interval_seconds=svc.settings.heartbeat_interval,
+            lease_seconds=svc.settings.report_within,
+        )
+
+    @strawberry.mutation(
+        description=(
+            "A worker's round trip: apply its reports (in order; LAUNCHED, RUNNING and a final "
+            "status of one instance may share a batch; late or repeated ones are recorded and "
+            "ignored), then claim up to claimLimit queued instances of its cluster, in one "
+            "transaction, so that a task made ready by a report is claimed at once. With nothing "
+            "to report and nothing ready, it waits up to waitSeconds for work. `reports` is a "
+            "JSON list of {taskInstanceId, status, distributorId, hostname, stdoutPath, "
+            "stderrPath, exitCode, maxRssBytes, cpuSeconds, wallclockSeconds, errorMessage, "
+            "resourceKind} (at most 10,000)."
+        )
+    )
+    async def worker_sync(
+        self,
+        info: Info,
+        worker_id: str,
+        cluster_name: str,
+        reports: JSON,
+        claim_limit: int = 0,
+        wait_seconds: float = 0.0,
+    ) -> t.WorkerSyncResult:
+        svc = services(info)
+        parsed = batches.reports(reports)
+        limit = max(0, min(claim_limit, workers.MAX_CLAIM))
+        cluster_id = await svc.read(workers.cluster_id, cluster_name)
+        synced = await claims.claim_waiting(
+            svc,
+            info.context.get("request"),
+            cluster_id,
+            worker_id,
+            lambda s: workers.sync(
+                s, cluster_id, worker_id, parsed, limit, svc.settings.report_within
+            ),
+            limit,
+            wait_seconds if not parsed else 0.0,
+        )
+        outcome = synced.outcome
+        return t.WorkerSyncResult(
+            accepted=outcome.accepted,
+            ignored=outcome.ignored,
+            refused=[t.RefusedReport(task_instance_id=i, message=m) for i, m in outcome.refused],
+            kill_instance_ids=sorted(set(outcome.kill_ids) | set(synced.claimed.kill_ids)),
+            instances=cast(JSON, workers.wire_instances(synced.claimed, cluster_name)),
             heartbeat_interval_seconds=svc.settings.heartbeat_interval,
             lease_seconds=svc.settings.report_within,
         )

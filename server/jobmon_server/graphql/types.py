@@ -786,6 +786,31 @@ class ReportResult:
     kill_instance_ids: list[int]
 
 
+@strawberry.type(description="What a workerSync did: its reports' outcome and its claim.")
+class WorkerSyncResult:
+    accepted: int
+    ignored: list[int] = strawberry.field(
+        description="Reports that came late or repeated what was applied: recorded, not applied."
+    )
+    refused: list[RefusedReport]
+    kill_instance_ids: list[int] = strawberry.field(
+        description="Instances this worker holds that it must kill."
+    )
+    instances: JSON = strawberry.field(
+        description=(
+            "The instances claimed, a list of {id, taskId, workflowId, workflowRunId, arrayId, "
+            "name, command, clusterName, resources, concurrencyLimit} (JSON: thousands at a time)."
+        )
+    )
+    heartbeat_interval_seconds: float
+    lease_seconds: float = strawberry.field(
+        description=(
+            "How long a claimed instance is held without a heartbeat. A worker that cannot "
+            "renew its lease stops the instance before it runs out."
+        )
+    )
+
+
 @strawberry.type
 class HeartbeatResult:
     kill_instance_ids: list[int]
