@@ -109,6 +109,7 @@ def test_the_workflows_page_filters_and_pages(server: EmbeddedServer, page: Any)
     shot(page, "workflows")
 
     other = Tool(name="other-tool", server_url=server.url)
+    other.set_default_cluster_name("multiprocess")
     lone = other.create_workflow(name="elsewhere", workflow_args=f"elsewhere-{time.time_ns()}")
     lone.add_task(other.get_task_template(template_name="t", command_template="true").create_task())
     lone.bind()

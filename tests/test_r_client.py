@@ -31,6 +31,10 @@ WORKFLOW_TESTS = {
     "a_50_task_array_and_one_downstream_task_bind_in_one_batch_and_run",
     "a_failing_task_is_retried_fails_the_workflow_and_resumes_once_fixed",
     "a_run_that_outlives_seconds_until_timeout_is_halted_a_detached_run_goes_on_alone",
+    # Jobmon's documented R examples (test-jobmon-examples.R)
+    "the_Jobmon_R_quickstart_answers_D_equal_to_the_constants_and_the_names",
+    "array_tasks_takes_node_args_as_lists_as_in_the_Jobmon_fork_join_example",
+    "the_functions_of_the_Jobmon_R_reference_work_as_documented",
 }
 
 
@@ -112,6 +116,7 @@ def test_the_r_quickstart_example_runs_and_resumes(
 def test_python_and_r_bind_the_same_workflow(stack: Stack, r_library: Path, unique: str) -> None:
     """Same tool, workflow_args, tasks and edges from either client: one workflow."""
     tool = Tool(name="cross_language", server_url=stack.url)
+    tool.set_default_cluster_name("multiprocess")
     template = tool.get_task_template(
         template_name="model",
         command_template="echo {location_id} {year} {scale} {out}",
@@ -131,6 +136,7 @@ def test_python_and_r_bind_the_same_workflow(stack: Stack, r_library: Path, uniq
     code = f"""
     library(jobmonr)
     tool <- tool("cross_language")
+    set_default_cluster_name(tool, "multiprocess")
     model <- task_template(tool, "model", "echo {{location_id}} {{year}} {{scale}} {{out}}",
                            node_args = "location_id", task_args = c("year", "scale"),
                            op_args = "out")
@@ -162,6 +168,7 @@ def test_r_binds_with_a_token_on_a_shared_server(
     code = f"""
     library(jobmonr)
     tool <- tool("shared_r")
+    set_default_cluster_name(tool, "multiprocess")
     tt <- task_template(tool, "t", "echo {{x}}", node_args = "x")
     wf <- bind(add_tasks(workflow(tool, "shared_{unique}"), list(task(tt, x = 1))))
     cat(workflow_status(wf)$user, "\\n")
