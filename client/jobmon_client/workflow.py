@@ -397,10 +397,16 @@ class Workflow:
         started = time.monotonic()
         # A cold resume may stop a run still going (its client died): it kills what runs.
         workflow_id = self._bind(stop_running=resume and reset_running_jobs)
-        if self._bound is not None and self._bound.status == WorkflowStatus.DONE.name:
+        if (
+            not resume
+            and self._bound is not None
+            and self._bound.status == WorkflowStatus.DONE.name
+        ):
+            # Jobmon's exception; resume=True of a DONE workflow is a run that is DONE at once
             raise WorkflowAlreadyComplete(
-                f"workflow {workflow_id} '{self.name}' has run before and is DONE; there is "
-                "nothing to resume. Change its workflow_args or tasks to run a new workflow"
+                f"workflow {workflow_id} '{self.name}' has run before and is DONE; "
+                "run(resume=True) answers DONE, or change its workflow_args or tasks to run a "
+                "new workflow"
             )
         dynamic = {
             task.task_id: task
