@@ -105,8 +105,9 @@ class Task:
         )
 
     def __hash__(self) -> int:
+        # equal tasks have equal node keys; the key alone keeps hashing cheap
         if self._hash is None:
-            self._hash = hash((self.node_key, tuple(self.task_args.items())))
+            self._hash = hash(self.node_key)
         return self._hash
 
     def __lt__(self, other: Task) -> bool:

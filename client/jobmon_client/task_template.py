@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,7 +23,6 @@ from jobmon_client.resources import (
 from jobmon_client.retry_policy import RetryPolicy
 from jobmon_client.task import Task
 from jobmon_client.validation import (
-    CONTROL_CHARACTERS,
     TemplateArgumentError,
     WorkflowDefinitionError,
     check_command,
@@ -46,8 +46,8 @@ RESERVED_ARG_NAMES = frozenset(
         "max_concurrently_running",
     }
 )
-# Jobmon replaces these in default task names.
-_NAME_SPECIAL_CHARACTERS = str.maketrans({c: "_" for c in "/\\'\" "})
+# Jobmon replaces / \ ' " and spaces in default task names; control characters too here.
+_NAME_SPECIAL_CHARACTERS = re.compile(r"[/\\'\" \x00-\x1f\x7f-\x9f]")
 MAX_DEFAULT_NAME = 249
 
 
@@ -96,7 +96,8 @@ class TaskOptions:
         compute_resources_callable: Callable[..., Mapping[str, Any]] | None = None,
         task_attributes: Mapping[str, Any] | Sequence[str] | None = None,
     ) -> TaskOptions:
-        if callable(compute_resources):  # Jobmon's dynamic resources given as compute_resources
+        if compute_resources is not None and callable(compute_resources):
+            # Jobmon's dynamic resources given as compute_resources
             if compute_resources_callable is not None:
                 raise WorkflowDefinitionError(
                     f"{what}: compute_resources and compute_resources_callable are both "
@@ -116,7 +117,11 @@ class TaskOptions:
             max_attempts=None if max_attempts is None else check_max_attempts(max_attempts, what),
             retry_policy=RetryPolicy.checked(resource_scales, fallback_queues, what),
             compute_resources_callable=compute_resources_callable,
-            task_attributes=check_attributes(task_attributes, f"{what} task_attributes") or None,
+            task_attributes=(
+                None
+                if task_attributes is None
+                else check_attributes(task_attributes, f"{what} task_attributes") or None
+            ),
         )
 
 
@@ -499,7 +504,7 @@ class TaskTemplate:
         """Jobmon's default name: ``template_arg-value_arg-value`` with ``/\\'" `` and
         control characters as ``_``, cut at 249 characters."""
         name = self.template_name + "_" + "_".join([f"{k}-{v}" for k, v in node_args.items()])
-        name = CONTROL_CHARACTERS.sub("_", name.translate(_NAME_SPECIAL_CHARACTERS))
+        name = _NAME_SPECIAL_CHARACTERS.sub("_", name)
         return name if len(name) < MAX_DEFAULT_NAME + 1 else name[:MAX_DEFAULT_NAME]
 
     def _describe(self, args: Mapping[str, Any]) -> str:
