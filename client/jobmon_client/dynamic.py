@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from jobmon_client.resources import check_resources
 from jobmon_client.transport import GraphQLClient, unwrap
-from jobmon_client.validation import CallableReturnedInvalidObject
+from jobmon_client.validation import CallableReturnedInvalidObject, WorkflowDefinitionError
 
 if TYPE_CHECKING:
     from jobmon_client.task import Task
@@ -56,6 +56,18 @@ def resources_of(task: Task) -> dict[str, Any]:
     return check_resources(value, f"task '{task.name}' (from its compute_resources_callable)")
 
 
+def _called(task: Task) -> dict[str, Any]:
+    try:
+        return resources_of(task)
+    except WorkflowDefinitionError:
+        raise
+    except Exception as exc:  # the user's function failed: name the task, keep the cause
+        raise WorkflowDefinitionError(
+            f"task '{task.name}': its compute_resources_callable raised "
+            f"{type(exc).__name__}: {exc}; the run is stopped, fix the function and resume"
+        ) from exc
+
+
 class ResourceGiver:
     """Gives the run's waiting dynamic tasks their resources; called on each update."""
 
@@ -73,7 +85,7 @@ class ResourceGiver:
         waiting = [int(i) for i in payload["tasksAwaitingResources"] if int(i) in self.tasks]
         if not waiting:
             return 0
-        given = [resources_of(self.tasks[task_id]) for task_id in waiting]
+        given = [_called(self.tasks[task_id]) for task_id in waiting]
         unwrap(
             self.client.execute(
                 GIVE_TASK_RESOURCES,

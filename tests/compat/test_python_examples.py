@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import helpers
 import pytest
@@ -326,6 +327,51 @@ def test_a_detached_run_runs_dynamic_tasks_with_their_bound_resources(
         {"id": task.task_id},
     )
     assert asked["task"]["computeResources"] == {"memory": "1G"}
+
+
+def test_a_failing_resources_function_stops_the_run_and_a_resume_runs_the_task(
+    server_url: str, unique: str
+) -> None:
+    """The function raising stops the run (Jobmon's run crashes too); the task's hold is
+    undone by the next run, which runs it (detached: with the resources it was bound with)."""
+
+    def script(function: Any) -> tuple[Any, Any]:
+        tool = Tool(name="dynamic_failing")
+        tool.set_default_cluster_name("multiprocess")
+        template = tool.get_task_template(
+            template_name="t", command_template="{cmd} # {n}", node_args=["n"], op_args=["cmd"]
+        )
+        up = template.create_task(n=0, cmd="true")
+        task = template.create_task(
+            n=1,
+            cmd="true",
+            compute_resources={"memory": "1G"},
+            compute_resources_callable=function,
+            upstream_tasks=[up],
+        )
+        workflow = tool.create_workflow(f"failing_{unique}")
+        workflow.add_tasks([up, task])
+        return workflow, task
+
+    def broken() -> dict[str, Any]:
+        raise OSError("resource_needs.txt is missing")
+
+    first, _ = script(broken)
+    with pytest.raises(ValueError, match=r"task 't_n-1'.*OSError: resource_needs.txt is missing"):
+        first.run(seconds_until_timeout=120)
+    state = helpers.workflow(server_url, first.workflow_id)
+    assert state["status"] == "HALTED"
+    again, task = script(broken)
+    again.run(resume=True, detach=True, seconds_until_timeout=120)
+    deadline = time.monotonic() + 120
+    while helpers.workflow(server_url, again.workflow_id)["status"] != "DONE":
+        assert time.monotonic() < deadline, "the resumed run did not finish"
+        time.sleep(0.2)
+    asked = again.client.execute(
+        "query($id: Int!) { task(id: $id) { ... on Task { status computeResources } } }",
+        {"id": task.task_id},
+    )["task"]
+    assert asked == {"status": "DONE", "computeResources": {"memory": "1G"}}
 
 
 def test_behaviour_pinned_by_upstream_tests(server_url: str, unique: str) -> None:
