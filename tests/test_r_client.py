@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -35,6 +36,8 @@ WORKFLOW_TESTS = {
     "the_Jobmon_R_quickstart_answers_D_equal_to_the_constants_and_the_names",
     "array_tasks_takes_node_args_as_lists_as_in_the_Jobmon_fork_join_example",
     "the_functions_of_the_Jobmon_R_reference_work_as_documented",
+    "the_Jobmon_R_health_example_runs_its_three_phases",
+    "the_Jobmon_R_create_tasks_example_is_refused_without_a_cluster_and_runs_with_one",
 }
 
 
@@ -73,7 +76,16 @@ def test_r_package_tests_pass_against_a_real_server(
         'load_package = "installed", stop_on_failure = FALSE, '
         f'reporter = testthat::JunitReporter$new(file = "{report}"))'
     )
-    result = rscript(r_library, ["-e", code], stack.url)
+    # Jobmon's R health example runs the Python task scripts of tests/compat
+    tasks_dir = Path(__file__).resolve().parent / "compat" / "quickstart_tasks"
+    result = rscript(
+        r_library,
+        ["-e", code],
+        stack.url,
+        JOBMON_TEST_PYTHON=sys.executable,
+        JOBMON_TEST_TASKS=str(tasks_dir),
+        JOBMON_TEST_DATA=str(tmp_path / "data"),
+    )
     assert report.exists(), result.stdout[-3000:] + result.stderr[-3000:]
     cases = ET.parse(report).getroot().iter("testcase")
     outcomes: dict[str, list[str]] = {}

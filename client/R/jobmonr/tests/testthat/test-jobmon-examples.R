@@ -103,3 +103,81 @@ test_that("the functions of the Jobmon R reference work as documented", {
   expect_equal(stored$b$attributes, list(note = "big"))
   expect_equal(stored$b$computeResources, list(cores = 1L, memory = "2G", runtime = 60L))
 })
+
+test_that("the Jobmon R health example runs its three phases", {
+  needs_server()
+  python_exec <- Sys.getenv("JOBMON_TEST_PYTHON")
+  tasks_dir <- Sys.getenv("JOBMON_TEST_TASKS")
+  if (!nzchar(python_exec) || !nzchar(tasks_dir)) {
+    if (identical(Sys.getenv("CI"), "true")) stop("JOBMON_TEST_PYTHON and JOBMON_TEST_TASKS are not set")
+    testthat::skip("JOBMON_TEST_PYTHON and JOBMON_TEST_TASKS name the Python task scripts")
+  }
+  root_data_dir <- Sys.getenv("JOBMON_TEST_DATA", tempfile("quickstart"))
+  location_set_id <- as.integer(5)
+  location_ids <- as.list(seq(from = 0, to = location_set_id - 1))
+  my_tool <- jobmonr::tool(name = "r_quickstart_tool")
+  my_tool <- jobmonr::set_default_tool_resources(
+    tool = my_tool, default_cluster_name = "multiprocess",
+    resources = list(cores = 1L, runtime = "2m", memory = "1G"))
+  wf <- jobmonr::workflow(tool = my_tool, workflow_args = fresh_args("quickstart_workflow"))
+  data_prep_template <- jobmonr::task_template(
+    tool = my_tool, template_name = "quickstart_data_prep_template",
+    command_template = paste("{python_exec}", file.path(tasks_dir, "data_prep.py"),
+                             "--location_set_id {location_set_id}",
+                             "--root_data_dir {root_data_dir}", "--log_level {log_level}", sep = " "),
+    task_args = list("location_set_id", "root_data_dir"),
+    op_args = list("python_exec", "log_level"))
+  data_prep_template <- jobmonr::set_default_template_resources(
+    task_template = data_prep_template, default_cluster_name = "multiprocess",
+    resources = list(memory = "512M"))
+  location_template <- jobmonr::task_template(
+    tool = my_tool, template_name = "quickstart_location_template",
+    command_template = paste("{python_exec}", file.path(tasks_dir, "one_location.py"),
+                             "--location_id {location_id}", "--root_data_dir {root_data_dir}",
+                             "--log_level {log_level}", sep = " "),
+    node_args = list("location_id"), task_args = list("root_data_dir"),
+    op_args = list("python_exec", "log_level"))
+  summarization_template <- jobmonr::task_template(
+    tool = my_tool, template_name = "quickstart_summarization_template",
+    command_template = paste("{python_exec}", file.path(tasks_dir, "summarization.py"),
+                             "--root_data_dir {root_data_dir}", "--log_level {log_level}", sep = " "),
+    task_args = list("root_data_dir"), op_args = list("python_exec", "log_level"))
+  data_prep_task <- jobmonr::task(task_template = data_prep_template, name = "data_prep_task",
+                                  root_data_dir = root_data_dir, location_set_id = location_set_id,
+                                  python_exec = python_exec, log_level = "DEBUG")
+  wf <- jobmonr::add_tasks(wf, list(data_prep_task))
+  location_tasks <- jobmonr::array_tasks(
+    task_template = location_template, upstream_tasks = list(data_prep_task),
+    location_id = location_ids, root_data_dir = root_data_dir, python_exec = python_exec,
+    log_level = "DEBUG")
+  wf <- jobmonr::add_tasks(wf, location_tasks)
+  summarization_task <- jobmonr::task(
+    task_template = summarization_template, name = "summarization_task",
+    upstream_tasks = location_tasks, root_data_dir = root_data_dir,
+    python_exec = python_exec, log_level = "DEBUG")
+  wf <- jobmonr::add_tasks(wf, list(summarization_task))
+  status <- suppressMessages(jobmonr::run(workflow = wf, resume = FALSE, seconds_until_timeout = 300))
+  expect_true(status == "D")
+  out <- file.path(root_data_dir, "jobmon_quickstart_example")
+  expect_true(file.exists(file.path(out, "summaries.txt")))
+  expect_length(list.files(out, pattern = "^location_result_"), 5L)
+})
+
+test_that("the Jobmon R create_tasks example is refused without a cluster and runs with one", {
+  needs_server()
+  example_tool <- jobmonr::tool(name = "example_project")
+  example_task_template <- jobmonr::task_template(
+    tool = example_tool, template_name = "my_example_task_template",
+    command_template = "echo model_script.py --loc_id {location_id}",
+    node_args = list("location_id"))
+  wf <- jobmonr::workflow(tool = example_tool, workflow_args = fresh_args("example"))
+  example_tasks <- jobmonr::array_tasks(task_template = example_task_template,
+                                        location_id = as.list(1:3))
+  wf <- jobmonr::add_tasks(wf, example_tasks)
+  # Jobmon's example names no cluster: nothing decides where its tasks run
+  expect_error(jobmonr::run(workflow = wf, resume = FALSE, seconds_until_timeout = 3600),
+               "no cluster is named for it", class = "jobmon_cluster_error")
+  jobmonr::set_default_cluster_name(example_tool, "multiprocess")
+  status <- suppressMessages(jobmonr::run(workflow = wf, resume = FALSE, seconds_until_timeout = 300))
+  expect_true(status == "D")
+})
