@@ -32,7 +32,7 @@ wf <- jobmonr::add_tasks(wf, c(locations, list(total)))
 ran_before <- file.exists(file.path(out, "1.txt"))
 status <- jobmonr::run(wf, resume = ran_before, seconds_until_timeout = 600)
 print(status)
-if (status != "DONE") {
+if (status != "D") {  # Jobmon's status letter (also equal to "DONE")
   print(jobmonr::get_errors(wf))
   quit(status = 1)
 }

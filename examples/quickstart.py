@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from jobmon_client import Tool
+from jobmon_client import Tool, WorkflowRunStatus
 
 EXAMPLES_DIR = Path(__file__).resolve().parent
 PYTHON = shlex.quote(sys.executable)
@@ -56,14 +56,14 @@ def main() -> int:
     agg = aggregate.create_task(name="aggregate", out=out, upstream_tasks=tasks)
     workflow.add_tasks(tasks + [agg])
 
-    result = workflow.run(resume=options.resume)
+    result = workflow.run(resume=options.resume)  # Jobmon's status letter, with the figures
 
-    print(f"workflow {result.workflow_id}: {result.final_status}")
+    print(f"workflow {result.workflow_id}: {result.workflow_status} (run status {result})")
     print(
         f"{result.done_count}/{result.total_tasks} tasks done, {result.failed_count} failed, "
         f"in {result.elapsed_time:.1f}s; results in {out}"
     )
-    if result.final_status != "DONE":
+    if result != WorkflowRunStatus.DONE:
         for task_id, entry in workflow.get_errors(limit=20).items():
             last = entry["errors"][-1]
             print(f"  task {task_id} {entry['task_name']}: {last['description'].strip()}")

@@ -35,7 +35,7 @@ query Workflow($id: Int!) {
   workflow(id: $id) {
     __typename
     ... on Workflow {
-      id name user toolName status description totalTasks created statusDate maxConcurrentlyRunning
+      id name user toolName status description totalTasks created statusDate maxConcurrentlyRunning attributes
       ${COUNTS}
       runs(first: 20) { items { id status user created statusDate } }
       templates {

@@ -170,6 +170,7 @@ def test_workflows_filter_by_tool_and_time_with_one_statement_per_field(
     stack: Stack, unique: str
 ) -> None:
     tool = Tool(name=f"filtered_{unique}", server_url=stack.url)
+    tool.set_default_cluster_name("multiprocess")
     template = tool.get_task_template(
         template_name="t", command_template="true {n}", node_args=["n"]
     )

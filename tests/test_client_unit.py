@@ -15,20 +15,24 @@ from typing import Any
 import pytest
 from jobmon_client import (
     CycleError,
+    DuplicateNodeArgsError,
     DuplicateTaskError,
     InvalidNameError,
     MissingUpstreamError,
+    NodeDependencyNotExistError,
+    TaskStatus,
     TemplateArgumentError,
     Tool,
     ValidationFailed,
     Workflow,
     WorkflowDefinitionError,
+    WorkflowRunStatus,
     binding,
     hashing,
     run,
 )
 from jobmon_client.dag import build_graph
-from jobmon_client.resources import SettingsResolver
+from jobmon_client.resources import ClusterUndecided, SettingsResolver
 from jobmon_client.task_template import TaskTemplate
 
 
@@ -95,7 +99,9 @@ class FakeServer:
 
 @pytest.fixture
 def tool() -> Tool:
-    return Tool(name="location_processor", server_url="http://127.0.0.1:9")
+    tool = Tool(name="location_processor", server_url="http://127.0.0.1:9")
+    tool.set_default_cluster_name("multiprocess")
+    return tool
 
 
 @pytest.fixture
@@ -148,7 +154,7 @@ def test_create_tasks_is_the_cross_product_of_iterable_node_args(tool: Tool) -> 
     }
     assert all(t.task_args == {"year": "2026"} for t in tasks)
     assert tasks[0].command == "run 0 male 2026 o"
-    assert tasks[0].name == "grid_location_id_0_sex_male"
+    assert tasks[0].name == "grid_location_id-0_sex-male"
 
 
 def test_create_tasks_does_not_expand_strings(tool: Tool) -> None:
@@ -254,9 +260,9 @@ def test_default_names_are_made_storable(tool: Tool) -> None:
         template_name="long", command_template="echo {value}", node_args=["value"]
     )
     first, second = template.create_tasks(value=["v" * 300 + "1", "v" * 300 + "2"])
-    assert len(first.name) == len(second.name) == 255
-    assert first.name != second.name
-    assert template.create_task(value="a\nb").name == "long_value_a_b"
+    # Jobmon's rule: cut at 249 characters (names need not be unique)
+    assert first.name == second.name == ("long_value-" + "v" * 300)[:249]
+    assert template.create_task(value="a\nb c/d").name == "long_value-a_b_c_d"
 
 
 # ---- the graph ----------------------------------------------------------------------
@@ -272,8 +278,8 @@ def test_three_cycle_names_a_task_and_the_path(tool: Tool, process: TaskTemplate
     with pytest.raises(CycleError) as error:
         workflow.bind()
     message = str(error.value)
-    assert "cycle through task 'process_location_location_id_" in message
-    names = re.findall(r"process_location_location_id_(\w)", message.split(":", 1)[1])
+    assert "cycle through task 'process_location_location_id-" in message
+    names = re.findall(r"process_location_location_id-(\w)", message.split(":", 1)[1])
     assert len(names) == 4 and names[0] == names[-1] and set(names) == {"a", "b", "c"}
     assert names[:3] in (["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"])
 
@@ -293,13 +299,20 @@ def test_long_chain_has_no_recursion_limit(tool: Tool, process: TaskTemplate) ->
         build_graph("chain", {t.node_key: t for t in tasks}, [])
 
 
-def test_identical_duplicates_are_one_task(tool: Tool, process: TaskTemplate) -> None:
+def test_equal_tasks_compare_equal_and_an_alias_upstream_is_one_task(
+    tool: Tool, process: TaskTemplate
+) -> None:
     server = FakeServer()
     first = process.create_task(location_id=1, year=2026, out="/o")
     again = process.create_task(location_id=1, year=2026, out="/o")
+    assert first == again and hash(first) == hash(again)
+    assert first != process.create_task(location_id=1, year=2027, out="/o")
+    one, one_again = (process.create_task(location_id=5, year=2026, out="/o") for _ in "12")
+    both = process.create_task(location_id=6, year=2026, out="/o", upstream_tasks=[one, one_again])
+    assert len(both.upstream_tasks) == 1
     down = process.create_task(location_id=2, year=2026, out="/o", upstream_tasks=[again])
     workflow = workflow_with(tool, server)
-    workflow.add_tasks([first, first, again, down])
+    workflow.add_tasks([first, down])
     assert len(workflow.tasks) == 2
     workflow.bind()
     assert again.task_id == first.task_id is not None
@@ -308,21 +321,40 @@ def test_identical_duplicates_are_one_task(tool: Tool, process: TaskTemplate) ->
     assert edges["downstreamTaskIds"] == [down.task_id]
 
 
+def test_adding_the_same_task_twice_is_an_error(tool: Tool, process: TaskTemplate) -> None:
+    first = process.create_task(location_id=1, year=2026, out="/o")
+    workflow = workflow_with(tool)
+    workflow.add_task(first)
+    with pytest.raises(DuplicateTaskError, match="'process_location_location_id-1'.*already"):
+        workflow.add_task(first)
+    with pytest.raises(ValueError, match="already"):  # Jobmon raises ValueError
+        workflow.add_task(process.create_task(location_id=1, year=2026, out="/o"))
+
+
 def test_duplicate_with_different_upstreams(tool: Tool, process: TaskTemplate) -> None:
     up = process.create_task(location_id=0, year=2026, out="/o")
     first = process.create_task(location_id=1, year=2026, out="/o")
     again = process.create_task(location_id=1, year=2026, out="/o", upstream_tasks=[up])
+    down = process.create_task(location_id=2, year=2026, out="/o", upstream_tasks=[again])
     workflow = workflow_with(tool)
-    workflow.add_tasks([up, first, again])
-    with pytest.raises(DuplicateTaskError, match=r"'process_location_location_id_1'.*upstream"):
+    workflow.add_tasks([up, first, down])
+    with pytest.raises(DuplicateTaskError, match=r"'process_location_location_id-1'.*upstream"):
         workflow.bind()
 
 
 def test_duplicate_with_different_task_args(tool: Tool, process: TaskTemplate) -> None:
     workflow = workflow_with(tool)
     workflow.add_task(process.create_task(location_id=1, year=2026, out="/o"))
-    workflow.add_task(process.create_task(location_id=1, year=2027, out="/o"))
-    with pytest.raises(DuplicateTaskError, match="different name|different command"):
+    with pytest.raises(DuplicateNodeArgsError, match="node args.*different task args"):
+        workflow.add_task(process.create_task(location_id=1, year=2027, out="/o"))
+
+
+def test_downstream_missing_from_the_workflow(tool: Tool, process: TaskTemplate) -> None:
+    up = process.create_task(location_id=0, year=2026, out="/o")
+    process.create_task(location_id=1, year=2026, out="/o", upstream_tasks=[up])
+    workflow = workflow_with(tool)
+    workflow.add_task(up)
+    with pytest.raises(NodeDependencyNotExistError, match="Downstream task"):
         workflow.bind()
 
 
@@ -331,13 +363,17 @@ def test_upstream_missing_from_the_workflow(tool: Tool, process: TaskTemplate) -
     down = process.create_task(location_id=1, year=2026, out="/o", upstream_tasks=[up])
     workflow = workflow_with(tool)
     workflow.add_task(down)
-    with pytest.raises(MissingUpstreamError, match=r"'process_location_location_id_0'.*add_task"):
+    with pytest.raises(
+        MissingUpstreamError, match=r"Upstream task 'process_location_location_id-0'"
+    ):
         workflow.bind()
 
 
 def test_empty_workflow_is_an_error(tool: Tool) -> None:
     with pytest.raises(WorkflowDefinitionError, match="no tasks"):
         workflow_with(tool).bind()
+    with pytest.raises(RuntimeError, match="no tasks"):  # Jobmon's test expects RuntimeError
+        workflow_with(tool).run()
 
 
 # ---- hashing ------------------------------------------------------------------------
@@ -413,9 +449,15 @@ def test_resource_and_cluster_precedence(tool: Tool) -> None:
     assert resolver.resolve(local).cluster_name == "local"
     assert resolver.resolve(local).resources == {"cores": 2, "memory": "4G"}
 
+    # the template's resources named "slurm", which became its default cluster (Jobmon's
+    # rule), so the workflow's default does not apply to its tasks
     by_workflow = SettingsResolver(workflow_cluster_name="local", workflow_max_attempts=2)
-    assert by_workflow.resolve(plain).cluster_name == "local"
+    assert by_workflow.resolve(plain).cluster_name == "slurm"
     assert by_workflow.resolve(plain).max_attempts == 2
+    unnamed = tool.get_task_template(
+        template_name="fit2", command_template="fit {x}", node_args=["x"]
+    )
+    assert SettingsResolver("local", None).resolve(unnamed.create_task(x=1)).cluster_name == "local"
     template.set_default_cluster_name("other")
     assert SettingsResolver("local", None).resolve(plain).cluster_name == "other"
 
@@ -429,6 +471,30 @@ def test_defaults_without_any_settings(tool: Tool, process: TaskTemplate) -> Non
         {},
         3,
     )
+
+
+def test_a_task_without_a_cluster_is_refused_at_bind() -> None:
+    tool = Tool(name="nowhere", server_url="http://127.0.0.1:9")
+    template = tool.get_task_template(
+        template_name="t", command_template="echo {x}", node_args=["x"]
+    )
+    workflow = tool.create_workflow("v1")
+    workflow.add_task(template.create_task(x=1))
+    with pytest.raises(ClusterUndecided, match=r"task 't_x-1'.*set_default_cluster_name"):
+        workflow.bind()
+
+
+def test_the_one_cluster_named_in_resources_is_the_default() -> None:
+    tool = Tool(name="slurm_only", server_url="http://127.0.0.1:9")
+    tool.set_default_compute_resources_from_dict("slurm", {"cores": 1, "queue": "all.q"})
+    template = tool.get_task_template(
+        template_name="t", command_template="echo {x}", node_args=["x"]
+    )
+    settings = SettingsResolver(None, None).resolve(template.create_task(x=1))
+    assert (settings.cluster_name, settings.resources) == ("slurm", {"cores": 1, "queue": "all.q"})
+    tool.set_default_compute_resources_from_dict("multiprocess", {"cores": 1})
+    with pytest.raises(ClusterUndecided, match="multiprocess, slurm"):
+        SettingsResolver(None, None).resolve(template.create_task(x=2))
 
 
 def test_resources_that_are_not_json(tool: Tool, process: TaskTemplate) -> None:
@@ -487,7 +553,7 @@ def test_bind_sends_columnar_chunks_and_sets_ids(
     ]
     assert second["tasks"]["resourceIndexes"] == [0, 1, 1, 1]
     assert [r["resources"] for r in second["tasks"]["resources"]] == [{"cores": 4}, {"cores": 1}]
-    assert last["tasks"]["names"] == ["process_location_location_id_8", "agg"]
+    assert last["tasks"]["names"] == ["process_location_location_id-8", "agg"]
     assert last["tasks"]["templateVersionIds"] == [10, 11]
     assert [t.task_id for t in tasks + [agg]] == list(range(1, 11))
     edges = server.sent("BindEdges")
@@ -585,6 +651,9 @@ def test_run_follows_until_done(
     assert (result.total_tasks, result.done_count, result.failed_count) == (3, 3, 0)
     assert result.failed_task_ids == [] and result.elapsed_time >= 0
     assert all(t.final_status == "DONE" for t in workflow.tasks)
+    # Jobmon's checks: the run's status letter and the constants
+    assert result == "D" and result == WorkflowRunStatus.DONE and result.final_status == "D"
+    assert all(t.final_status == TaskStatus.DONE for t in workflow.tasks)
 
 
 def test_run_detached_returns_after_start(
@@ -605,9 +674,19 @@ def test_run_timeout_stops_the_run(
     monkeypatch.setattr(run_module, "TIMEOUT_GRACE_SECONDS", 0.0)
     bound_server.on("StartWorkflowRun", lambda v: run_payload("RUNNING", "RUNNING", {}))
     bound_server.on("StopWorkflowRun", lambda v: run_payload("STOPPED", "HALTED", {"DONE": 1}))
+    bound_server.on("TaskStatuses", task_statuses_page({1: "DONE", 2: "QUEUED", 3: "QUEUED"}))
     result = three_tasks(tool, process, bound_server).run(seconds_until_timeout=0)
     assert bound_server.sent("StopWorkflowRun") == [{"workflowRunId": 9}]
     assert (result.final_status, result.run_status, result.done_count) == ("HALTED", "STOPPED", 1)
+    assert result == WorkflowRunStatus.STOPPED
+
+
+def task_statuses_page(statuses: dict[int, str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    items = [{"id": i, "status": s} for i, s in statuses.items()]
+    return lambda v: {
+        "__typename": "Workflow",
+        "tasks": {"items": items, "endCursor": None, "hasNextPage": False},
+    }
 
 
 def test_run_of_a_workflow_that_ran_before(
@@ -661,11 +740,15 @@ def test_failed_run_reports_failed_tasks_and_errors(
         "StartWorkflowRun",
         lambda v: run_payload("ERROR", "FAILED", {"DONE": 2, "ERROR_FATAL": 1}),
     )
+    bound_server.on("TaskStatuses", task_statuses_page({1: "ERROR_FATAL", 2: "DONE", 3: "DONE"}))
     workflow = three_tasks(tool, process, bound_server)
     result = workflow.run()
     assert result.final_status == "FAILED" and result.failed_count == 1
+    assert result == "E" and result == WorkflowRunStatus.ERROR
     assert result.failed_task_ids == [1]
     assert workflow.tasks[0].final_status == "ERROR_FATAL"
+    assert workflow.tasks[0].final_status == TaskStatus.ERROR_FATAL
+    assert [t.final_status for t in workflow.tasks] == ["F", "D", "D"]
 
     found = workflow.get_errors(limit=4)
     assert list(found) == [1, 2]

@@ -109,6 +109,7 @@ def test_the_workflows_page_filters_and_pages(server: EmbeddedServer, page: Any)
     shot(page, "workflows")
 
     other = Tool(name="other-tool", server_url=server.url)
+    other.set_default_cluster_name("multiprocess")
     lone = other.create_workflow(name="elsewhere", workflow_args=f"elsewhere-{time.time_ns()}")
     lone.add_task(other.get_task_template(template_name="t", command_template="true").create_task())
     lone.bind()
@@ -167,7 +168,7 @@ def test_the_workflow_page_shows_its_data_and_follows_it_live(
     page.locator("#errors button.link").first.click()
     group = page.locator("#group-errors")
     group.locator("tbody tr").first.wait_for()
-    assert f"{steps[1].task_id} step_n_1" in group.inner_text()
+    assert f"{steps[1].task_id} step_n-1" in group.inner_text()
     assert "location 7 has no data" in group.inner_text()
     shot(page, "workflow-running")
 
@@ -224,7 +225,7 @@ def test_a_large_workflow_draws_its_templates_and_searches_tasks_by_name(
         " cy.edges().map((e) => e.data('label'))]; })()"
     )
     assert graph == [["step", "summary"], ["250"]]  # 250 task edges drawn as one
-    page.fill("input[name='task-name']", "n_123")
+    page.fill("input[name='task-name']", "n-123")
     page.press("input[name='task-name']", "Enter")
     page.wait_for_function("document.querySelectorAll('#tasks tbody tr').length === 1")
     assert str(steps[123].task_id) in page.locator("#tasks tbody").inner_text()

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -31,6 +32,12 @@ WORKFLOW_TESTS = {
     "a_50_task_array_and_one_downstream_task_bind_in_one_batch_and_run",
     "a_failing_task_is_retried_fails_the_workflow_and_resumes_once_fixed",
     "a_run_that_outlives_seconds_until_timeout_is_halted_a_detached_run_goes_on_alone",
+    # Jobmon's documented R examples (test-jobmon-examples.R)
+    "the_Jobmon_R_quickstart_answers_D_equal_to_the_constants_and_the_names",
+    "array_tasks_takes_node_args_as_lists_as_in_the_Jobmon_fork_join_example",
+    "the_functions_of_the_Jobmon_R_reference_work_as_documented",
+    "the_Jobmon_R_health_example_runs_its_three_phases",
+    "the_Jobmon_R_create_tasks_example_is_refused_without_a_cluster_and_runs_with_one",
 }
 
 
@@ -69,7 +76,16 @@ def test_r_package_tests_pass_against_a_real_server(
         'load_package = "installed", stop_on_failure = FALSE, '
         f'reporter = testthat::JunitReporter$new(file = "{report}"))'
     )
-    result = rscript(r_library, ["-e", code], stack.url)
+    # Jobmon's R health example runs the Python task scripts of tests/compat
+    tasks_dir = Path(__file__).resolve().parent / "compat" / "quickstart_tasks"
+    result = rscript(
+        r_library,
+        ["-e", code],
+        stack.url,
+        JOBMON_TEST_PYTHON=sys.executable,
+        JOBMON_TEST_TASKS=str(tasks_dir),
+        JOBMON_TEST_DATA=str(tmp_path / "data"),
+    )
     assert report.exists(), result.stdout[-3000:] + result.stderr[-3000:]
     cases = ET.parse(report).getroot().iter("testcase")
     outcomes: dict[str, list[str]] = {}
@@ -112,6 +128,7 @@ def test_the_r_quickstart_example_runs_and_resumes(
 def test_python_and_r_bind_the_same_workflow(stack: Stack, r_library: Path, unique: str) -> None:
     """Same tool, workflow_args, tasks and edges from either client: one workflow."""
     tool = Tool(name="cross_language", server_url=stack.url)
+    tool.set_default_cluster_name("multiprocess")
     template = tool.get_task_template(
         template_name="model",
         command_template="echo {location_id} {year} {scale} {out}",
@@ -131,6 +148,7 @@ def test_python_and_r_bind_the_same_workflow(stack: Stack, r_library: Path, uniq
     code = f"""
     library(jobmonr)
     tool <- tool("cross_language")
+    set_default_cluster_name(tool, "multiprocess")
     model <- task_template(tool, "model", "echo {{location_id}} {{year}} {{scale}} {{out}}",
                            node_args = "location_id", task_args = c("year", "scale"),
                            op_args = "out")
@@ -162,6 +180,7 @@ def test_r_binds_with_a_token_on_a_shared_server(
     code = f"""
     library(jobmonr)
     tool <- tool("shared_r")
+    set_default_cluster_name(tool, "multiprocess")
     tt <- task_template(tool, "t", "echo {{x}}", node_args = "x")
     wf <- bind(add_tasks(workflow(tool, "shared_{unique}"), list(task(tt, x = 1))))
     cat(workflow_status(wf)$user, "\\n")

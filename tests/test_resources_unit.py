@@ -38,7 +38,9 @@ task_template_resources:
 
 @pytest.fixture
 def tool() -> Tool:
-    return Tool(name="location_processor", server_url="http://127.0.0.1:9")
+    tool = Tool(name="location_processor", server_url="http://127.0.0.1:9")
+    tool.set_default_cluster_name("multiprocess")
+    return tool
 
 
 @pytest.fixture
@@ -70,6 +72,8 @@ def test_every_known_key_is_accepted() -> None:
         "constraints": "avx2",
         "gpus": 0,
         "sbatch": ["--exclusive"],
+        "stdout": "/tmp/out",
+        "stderr": "/tmp/err",
     }
     checked = check_resources(resources, "task 'a'")
     assert checked == resources and checked is not resources
@@ -160,11 +164,11 @@ def test_an_unnamed_task_is_named_by_its_default_name(process: TaskTemplate) -> 
     with pytest.raises(WorkflowDefinitionError) as error:
         process.create_task(location_id=5, compute_resources={"memory": "8X"})
     assert str(error.value).startswith(
-        "task 'process_location_location_id_5' of template 'process_location': "
+        "task 'process_location_location_id-5' of template 'process_location': "
         "compute resource 'memory': memory '8X'"
     )
     task = process.create_task(location_id=5, compute_resources={"memory": "8G"})
-    assert task.name == "process_location_location_id_5"  # the name the message used
+    assert task.name == "process_location_location_id-5"  # the name the message used
 
 
 def test_create_tasks_names_the_node_args(process: TaskTemplate) -> None:
@@ -238,7 +242,8 @@ def test_get_task_template_reads_yaml_for_a_given_cluster(tool: Tool, resources_
     assert template.default_cluster_name == "multiprocess"
 
 
-def test_get_task_template_with_yaml_needs_a_cluster(tool: Tool, resources_file: str) -> None:
+def test_get_task_template_with_yaml_needs_a_cluster(resources_file: str) -> None:
+    tool = Tool(name="no_cluster", server_url="http://127.0.0.1:9")
     with pytest.raises(WorkflowDefinitionError, match="need a cluster.*default_cluster_name"):
         tool.get_task_template(
             template_name="aggregate", command_template="agg", yaml_file=resources_file

@@ -11,7 +11,21 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from jobmon_client import task_generator
+    from jobmon_client.attributes import add_task_attributes
+    from jobmon_client.exceptions import (
+        WorkflowAlreadyComplete,
+        WorkflowAlreadyExists,
+        WorkflowNotResumable,
+    )
+    from jobmon_client.logs import configure_client_logging
     from jobmon_client.run import WorkflowRunResult
+    from jobmon_client.statuses import (
+        StatusCode,
+        TaskInstanceStatus,
+        TaskStatus,
+        WorkflowRunStatus,
+        WorkflowStatus,
+    )
     from jobmon_client.task import Task
     from jobmon_client.task_generator import TaskGenerator
     from jobmon_client.task_template import TaskTemplate
@@ -27,9 +41,13 @@ if TYPE_CHECKING:
     )
     from jobmon_client.validation import (
         CycleError,
+        DuplicateNodeArgsError,
         DuplicateTaskError,
+        EmptyWorkflowError,
         InvalidNameError,
+        MissingDownstreamError,
         MissingUpstreamError,
+        NodeDependencyNotExistError,
         TemplateArgumentError,
         WorkflowDefinitionError,
     )
@@ -37,6 +55,20 @@ if TYPE_CHECKING:
 
 _WHERE = {
     "WorkflowRunResult": "run",
+    **dict.fromkeys(
+        ["TaskStatus", "TaskInstanceStatus", "WorkflowRunStatus", "WorkflowStatus", "StatusCode"],
+        "statuses",
+    ),
+    "add_task_attributes": "attributes",
+    "configure_client_logging": "logs",
+    **dict.fromkeys(
+        [
+            "WorkflowAlreadyExists",
+            "WorkflowAlreadyComplete",
+            "WorkflowNotResumable",
+        ],
+        "exceptions",
+    ),
     "Task": "task",
     "TaskGenerator": "task_generator",
     "TaskTemplate": "task_template",
@@ -57,9 +89,13 @@ _WHERE = {
     **dict.fromkeys(
         [
             "CycleError",
+            "DuplicateNodeArgsError",
             "DuplicateTaskError",
+            "EmptyWorkflowError",
             "InvalidNameError",
+            "MissingDownstreamError",
             "MissingUpstreamError",
+            "NodeDependencyNotExistError",
             "TemplateArgumentError",
             "WorkflowDefinitionError",
         ],
@@ -82,22 +118,36 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ConflictError",
     "CycleError",
+    "DuplicateNodeArgsError",
     "DuplicateTaskError",
+    "EmptyWorkflowError",
     "InvalidNameError",
     "JobmonError",
+    "MissingDownstreamError",
     "MissingUpstreamError",
+    "NodeDependencyNotExistError",
     "NotFoundError",
     "PermissionDeniedError",
     "ServerError",
     "ServerUnreachable",
+    "StatusCode",
     "Task",
     "TaskGenerator",
+    "TaskInstanceStatus",
+    "TaskStatus",
     "TaskTemplate",
     "TemplateArgumentError",
     "Tool",
     "ValidationFailed",
     "Workflow",
+    "WorkflowAlreadyComplete",
+    "WorkflowAlreadyExists",
     "WorkflowDefinitionError",
+    "WorkflowNotResumable",
     "WorkflowRunResult",
     "task_generator",
+    "WorkflowRunStatus",
+    "WorkflowStatus",
+    "add_task_attributes",
+    "configure_client_logging",
 ]

@@ -128,6 +128,7 @@ class WorkflowFields:
     workflow_args: str
     user: str
     max_concurrently_running: int
+    attributes: dict[str, str | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +188,7 @@ def bind(
         "user": fields.user,
         "maxConcurrentlyRunning": fields.max_concurrently_running,
         "bindDigest": digest,
+        **({"attributes": fields.attributes} if fields.attributes else {}),
     }
     bound = bind_workflow(client, workflow_input)
     all_tasks = list(tasks) + [alias for alias, _ in graph.aliases]
@@ -241,10 +243,17 @@ def _digest(
                 sort_keys=True,
                 default=str,
             )
-        lines.append(
+        line = (
             f"{keys[index]}\x1f{template_ids[task.template]}\x1f{task.name}\x1f"
             f"{task.command}\x1f{extra}"
         )
+        if task.task_attributes or task.compute_resources_callable is not None:
+            # only then, so that digests of workflows without them stay as they were
+            line += "\x1f" + json.dumps(
+                [task.task_attributes, task.compute_resources_callable is not None],
+                sort_keys=True,
+            )
+        lines.append(line)
     return hashing.bind_digest(lines, dag)
 
 
@@ -373,7 +382,7 @@ def task_batch(
                 spec["fallbackQueues"] = setting.fallback_queues
             resources.append(spec)
         indexes.append(index)
-    return {
+    batch: dict[str, list[Any]] = {
         "templateVersionIds": [template_ids[t.template] for t in tasks],
         "names": [t.name for t in tasks],
         "commands": [t.command for t in tasks],
@@ -383,6 +392,11 @@ def task_batch(
         "resourceIndexes": indexes,
         "resources": resources,
     }
+    if any(t.task_attributes for t in tasks):
+        batch["attributes"] = [t.task_attributes or None for t in tasks]
+    if any(t.compute_resources_callable is not None for t in tasks):
+        batch["dynamicResources"] = [t.compute_resources_callable is not None for t in tasks]
+    return batch
 
 
 def bind_edges(

@@ -10,7 +10,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from jobmon_client.task import Task
-from jobmon_client.validation import CycleError, DuplicateTaskError, MissingUpstreamError
+from jobmon_client.validation import (
+    CycleError,
+    DuplicateTaskError,
+    MissingDownstreamError,
+    MissingUpstreamError,
+)
 
 MAX_CYCLE_NAMES_SHOWN = 20
 
@@ -57,9 +62,17 @@ def build_graph(
     """
     distinct = list(tasks.values())
     index = {task.node_key: i for i, task in enumerate(distinct)}
-    aliases = dict.fromkeys(duplicates)
+    # keyed by identity: equal Task objects are still distinct aliases to give ids to
+    aliases = {id(t): t for t in duplicates}
     upstream: list[Sequence[int]] = []
     for task in distinct:
+        for down in task._downstream:
+            if down.node_key not in index:
+                raise MissingDownstreamError(
+                    f"Downstream task '{down.name}' of task '{task.name}' is not in workflow "
+                    f"'{workflow_name}'; add it with workflow.add_task() or add_tasks(), or "
+                    "create the tasks anew for this workflow"
+                )
         if not task._upstream:
             upstream.append(())
             continue
@@ -69,15 +82,15 @@ def build_graph(
             i = index.get(up.node_key)
             if i is None:
                 raise MissingUpstreamError(
-                    f"task '{task.name}' depends on task '{up.name}', which is not in workflow "
+                    f"Upstream task '{up.name}' of task '{task.name}' is not in workflow "
                     f"'{workflow_name}'; add it with workflow.add_task() or add_tasks()"
                 )
             if distinct[i] is not up:
-                aliases[up] = None
+                aliases[id(up)] = up
                 through_alias = True
             ups.append(i)
         upstream.append(list(dict.fromkeys(ups)) if through_alias else ups)
-    pairs = [(alias, index[alias.node_key]) for alias in aliases]
+    pairs = [(alias, index[alias.node_key]) for alias in aliases.values()]
     for alias, i in pairs:
         _check_same_task(distinct[i], alias)
     _check_acyclic(distinct, upstream)

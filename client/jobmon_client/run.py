@@ -7,17 +7,23 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from jobmon_client.progress import run_view
+from jobmon_client.statuses import (
+    TERMINAL_RUN_STATUSES,
+    StatusCode,
+    TaskStatus,
+    WorkflowRunStatus,
+    run_status_code,
+)
 from jobmon_client.transport import GraphQLClient, ServerUnreachable, ValidationFailed, unwrap
 
 log = logging.getLogger(__name__)
 
-TERMINAL_RUN_STATUSES = frozenset({"DONE", "ERROR", "STOPPED", "TERMINATED", "ABORTED"})
 POLL_INTERVAL_SECONDS = 0.5
 ERROR_PAGE_SIZE = 500
 
@@ -33,13 +39,15 @@ _RUN_FIELDS = """
 START_WORKFLOW_RUN = f"""
 mutation StartWorkflowRun(
   $workflowId: Int!, $user: String!, $resume: Boolean!, $resetRunningJobs: Boolean!,
-  $failFast: Boolean!, $secondsUntilTimeout: Int, $clientKey: String
+  $failFast: Boolean!, $secondsUntilTimeout: Int, $clientKey: String,
+  $dynamicResources: Boolean! = false
 ) {{
   startWorkflowRun(
     workflowId: $workflowId, user: $user, resume: $resume,
     resetRunningJobs: $resetRunningJobs, failFast: $failFast,
-    secondsUntilTimeout: $secondsUntilTimeout, clientKey: $clientKey
-  ) {{ {_RUN_FIELDS} }}
+    secondsUntilTimeout: $secondsUntilTimeout, clientKey: $clientKey,
+    dynamicResources: $dynamicResources
+  ) {{ {_RUN_FIELDS} ... on ValidationError {{ field }} }}
 }}
 """
 
@@ -104,26 +112,30 @@ class RunSnapshot:
 
     @property
     def done(self) -> int:
-        return self.count("DONE")
+        return self.count(TaskStatus.DONE.name)
 
     @property
     def running(self) -> int:
-        return self.count("LAUNCHED", "RUNNING")
+        return self.count(TaskStatus.LAUNCHED.name, TaskStatus.RUNNING.name)
 
     @property
     def failed(self) -> int:
-        return self.count("ERROR_FATAL")
+        return self.count(TaskStatus.ERROR_FATAL.name)
 
     @property
     def finished(self) -> bool:
         return self.run_status in TERMINAL_RUN_STATUSES
 
 
-@dataclass(frozen=True, slots=True)
-class WorkflowRunResult:
-    """How a run of ``Workflow.run`` ended. ``final_status`` is the workflow's status."""
+class WorkflowRunResult(StatusCode):
+    """How a run of ``Workflow.run`` ended.
 
-    final_status: str
+    It is the run's status as Jobmon reports it (``"D"`` when done, ``"E"`` on error, see
+    ``WorkflowRunStatus``), and also equals the run's and the workflow's status names, so
+    ``result == "D"``, ``result == WorkflowRunStatus.DONE`` and ``result == "DONE"`` all
+    hold. ``final_status`` is the same status; the figures are attributes.
+    """
+
     workflow_id: int
     workflow_run_id: int
     total_tasks: int
@@ -132,6 +144,57 @@ class WorkflowRunResult:
     failed_task_ids: list[int]
     elapsed_time: float
     run_status: str
+    workflow_status: str
+    _finals: dict[int, StatusCode] | Callable[[], dict[int, StatusCode]]
+
+    def __new__(
+        cls,
+        *,
+        run_status: str,
+        workflow_status: str,
+        workflow_id: int,
+        workflow_run_id: int,
+        total_tasks: int,
+        done_count: int,
+        failed_count: int,
+        failed_task_ids: list[int],
+        elapsed_time: float,
+        task_final_statuses: (
+            dict[int, StatusCode] | Callable[[], dict[int, StatusCode]] | None
+        ) = None,
+    ) -> WorkflowRunResult:
+        result = super().__new__(cls, WorkflowRunStatus.from_name(run_status), workflow_status)
+        result.run_status = run_status
+        result.workflow_status = workflow_status
+        result.workflow_id = workflow_id
+        result.workflow_run_id = workflow_run_id
+        result.total_tasks = total_tasks
+        result.done_count = done_count
+        result.failed_count = failed_count
+        result.failed_task_ids = failed_task_ids
+        result.elapsed_time = elapsed_time
+        result._finals = task_final_statuses or {}
+        return result
+
+    @property
+    def task_final_statuses(self) -> dict[int, StatusCode]:
+        """Each task's final status by task id (read when first asked for)."""
+        if callable(self._finals):
+            self._finals = self._finals()
+        return self._finals
+
+    @property
+    def final_status(self) -> StatusCode:
+        """The run's status (equal to ``"D"`` and ``"DONE"``, or ``"E"``, ``"ERROR"`` and
+        ``"FAILED"``, ...)."""
+        return run_status_code(self.run_status, self.workflow_status)
+
+    def __repr__(self) -> str:
+        return (
+            f"WorkflowRunResult({str.__str__(self)!r}, workflow {self.workflow_id} "
+            f"{self.workflow_status}, run {self.workflow_run_id} {self.run_status}, "
+            f"{self.done_count}/{self.total_tasks} done, {self.failed_count} failed)"
+        )
 
 
 def start_run(
@@ -144,8 +207,10 @@ def start_run(
     reset_running_jobs: bool,
     fail_fast: bool,
     seconds_until_timeout: int,
+    dynamic_resources: bool = False,
 ) -> RunSnapshot:
     variables = {
+        "dynamicResources": dynamic_resources,
         "workflowId": workflow_id,
         "user": user,
         "resume": resume,
@@ -155,10 +220,15 @@ def start_run(
         # The same key on a resend (after a timeout, say) gets the run the first one made.
         "clientKey": uuid.uuid4().hex,
     }
+    result = client.execute(START_WORKFLOW_RUN, variables)
+    refused = result.get("startWorkflowRun") or {}
     try:
-        payload = unwrap(client.execute(START_WORKFLOW_RUN, variables), "startWorkflowRun")
+        payload = unwrap(result, "startWorkflowRun")
     except ValidationFailed as exc:
-        raise ValidationFailed(
+        from jobmon_client.exceptions import WorkflowAlreadyExists
+
+        kind = WorkflowAlreadyExists if refused.get("field") == "resume" else ValidationFailed
+        raise kind(
             f"cannot start a run of workflow {workflow_id} '{workflow_name}': {exc}"
         ) from None
     snapshot = RunSnapshot.from_payload(payload)
@@ -192,11 +262,14 @@ def follow_run(
     started: RunSnapshot,
     seconds_until_timeout: float,
     show_progress: bool,
+    on_update: Callable[[int], Any] | None = None,
 ) -> RunSnapshot:
     """Follow the run until it ends: over a subscription, or by polling if that fails.
 
     The server stops a run whose ``seconds_until_timeout`` passed; the client stops it
-    itself only if the server has not done so a grace period later.
+    itself only if the server has not done so a grace period later. ``on_update`` is
+    called with the run's id at the start and after every update while it runs (it gives
+    dynamic tasks their resources).
     """
     deadline = time.monotonic() + seconds_until_timeout + TIMEOUT_GRACE_SECONDS
     snapshot = started
@@ -212,6 +285,8 @@ def follow_run(
                     log.warning("workflow %s: %s", snapshot.workflow_id, said)
             if snapshot.finished:
                 return snapshot
+            if on_update is not None:
+                on_update(snapshot.workflow_run_id)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 snapshot = _stop_overdue(client, snapshot, seconds_until_timeout)
@@ -281,6 +356,16 @@ def _stop_overdue(
         return read_run(client, snapshot.workflow_run_id)
 
 
+def stop_run(client: GraphQLClient, workflow_run_id: int) -> RunSnapshot:
+    """Stop a run (its workflow becomes HALTED); a run that ended meanwhile is left so."""
+    try:
+        return _run_request(
+            client, STOP_WORKFLOW_RUN, {"workflowRunId": workflow_run_id}, "stopWorkflowRun"
+        )
+    except ValidationFailed:
+        return read_run(client, workflow_run_id)
+
+
 def read_run(client: GraphQLClient, workflow_run_id: int) -> RunSnapshot:
     """A workflow run as it is now."""
     return _run_request(client, WORKFLOW_RUN, {"id": workflow_run_id}, "workflowRun")
@@ -344,3 +429,32 @@ def failed_task_ids(client: GraphQLClient, workflow_id: int) -> list[int]:
 def _parse_time(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+TASK_STATUSES = """
+query TaskStatuses($id: Int!, $after: String) {
+  workflow(id: $id) {
+    __typename
+    ... on Workflow {
+      tasks(first: 1000, after: $after) { items { id status } endCursor hasNextPage }
+    }
+    ... on Error { message }
+  }
+}
+"""
+
+
+def task_statuses(client: GraphQLClient, workflow_id: int) -> dict[int, str]:
+    """Every task's status by id, a page at a time (read once, when a run that did not
+    finish DONE ends)."""
+    statuses: dict[int, str] = {}
+    after: str | None = None
+    while True:
+        payload = unwrap(
+            client.execute(TASK_STATUSES, {"id": workflow_id, "after": after}), "workflow"
+        )
+        page = payload["tasks"]
+        statuses.update((int(item["id"]), str(item["status"])) for item in page["items"])
+        if not page["hasNextPage"]:
+            return statuses
+        after = page["endCursor"]

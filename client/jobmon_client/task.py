@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from jobmon_client.validation import CycleError
+from jobmon_client.validation import CycleError, WorkflowDefinitionError
 
 if TYPE_CHECKING:
     from jobmon_client.resources import Resources
     from jobmon_client.retry_policy import RetryPolicy
+    from jobmon_client.statuses import StatusCode
     from jobmon_client.task_template import TaskTemplate
 
 
@@ -17,7 +18,8 @@ class Task:
     """A node of the workflow's DAG. Create tasks with ``TaskTemplate.create_task``.
 
     ``node_key`` is the task's identity within a workflow (its template version and node
-    args): two tasks with the same key are the same task.
+    args): two tasks with the same key are the same task. Tasks compare equal, as in
+    Jobmon, when they have the same node and the same task args.
     """
 
     __slots__ = (
@@ -34,6 +36,9 @@ class Task:
         "_task_id",
         "_ids",
         "final_status",
+        "task_attributes",
+        "compute_resources_callable",
+        "_hash",
         "_upstream",
         "_downstream",
     )
@@ -50,6 +55,8 @@ class Task:
         compute_resources: Resources | None = None,
         max_attempts: int | None = None,
         retry_policy: RetryPolicy | None = None,
+        task_attributes: dict[str, str | None] | None = None,
+        compute_resources_callable: Callable[..., Mapping[str, Any]] | None = None,
     ) -> None:
         self.template = template
         self.name = name
@@ -63,7 +70,10 @@ class Task:
         self.retry_policy = retry_policy
         self._task_id: int | None = None
         self._ids: Any = None  # reads the ids of a workflow bound before, when first asked
-        self.final_status: str | None = None
+        self.final_status: StatusCode | None = None
+        self.task_attributes: dict[str, str | None] = task_attributes or {}
+        self.compute_resources_callable = compute_resources_callable
+        self._hash: int | None = None
         self._upstream: set[Task] = set()
         self._downstream: set[Task] = set()
 
@@ -85,17 +95,89 @@ class Task:
         self._task_id = None
         self._ids = ids
 
-    def resource_usage(self) -> dict[str, Any]:
-        """What this task's finished attempts used: count, min/median/max memory (bytes) and
-        runtime (seconds), and suggested resources. The task must be bound."""
-        from jobmon_client.usage import task_usage
-        from jobmon_client.validation import WorkflowDefinitionError
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Task):
+            return NotImplemented
+        return (
+            self is other
+            or self.node_key == other.node_key
+            and list(self.task_args.items()) == list(other.task_args.items())
+        )
 
+    def __hash__(self) -> int:
+        # equal tasks have equal node keys; the key alone keeps hashing cheap
+        if self._hash is None:
+            self._hash = hash(self.node_key)
+        return self._hash
+
+    def __lt__(self, other: Task) -> bool:
+        return (self.node_key, tuple(self.task_args.items())) < (
+            other.node_key,
+            tuple(other.task_args.items()),
+        )
+
+    def add_attribute(self, attribute: str, value: object) -> None:
+        """Record a piece of metadata with the task (stored when it is bound)."""
+        from jobmon_client.attributes import check_attributes
+
+        self.task_attributes.update(
+            check_attributes({attribute: value}, f"task '{self.name}' attributes")
+        )
+
+    def resource_usage(self) -> dict[str, Any]:
+        """What this task's finished attempts used.
+
+        Jobmon's keys: ``num_attempts``, ``nodename``, ``runtime`` (seconds) and ``memory``
+        (bytes) of the latest attempt that finished DONE; and this client's: count,
+        min/median/max memory and runtime, and suggested resources. The task must be bound.
+        """
+        from jobmon_client.usage import task_usage
+
+        return task_usage(self.template.tool.client, self._bound_id("resource_usage"))
+
+    def get_errors(self) -> dict[str, Any] | None:
+        """The errors of the task's latest attempt that failed, in Jobmon's shape:
+        ``{"task_instance_id": ..., "error_log": [{"task_instance_error_log_id",
+        "error_time", "description"}]}``; None when no attempt failed."""
+        from jobmon_client.usage import task_errors
+
+        return task_errors(self.template.tool.client, self._bound_id("get_errors"))
+
+    def _bound_id(self, what: str) -> int:
         if self.task_id is None:
             raise WorkflowDefinitionError(
-                f"task '{self.name}' is not bound yet; bind or run its workflow first"
+                f"task '{self.name}' is not bound yet; bind or run its workflow before {what}()"
             )
-        return task_usage(self.template.tool.client, self.task_id)
+        return self.task_id
+
+    def update_compute_resources(self, **kwargs: Any) -> None:
+        """Change some of the task's own compute resources, keeping the others."""
+        from jobmon_client.resources import check_resources
+
+        merged = {**(self.compute_resources or {}), **kwargs}
+        self.compute_resources = check_resources(merged, f"task '{self.name}'")
+
+    def update_resource_scales(self, **kwargs: Any) -> None:
+        """Change some of the task's resource scales, keeping the others."""
+        from jobmon_client.retry_policy import RetryPolicy
+
+        what = f"task '{self.name}'"
+        current = dict(self.retry_policy.resource_scales or {}) if self.retry_policy else {}
+        fallback = self.retry_policy.fallback_queues if self.retry_policy else None
+        self.retry_policy = RetryPolicy.checked({**current, **kwargs}, fallback, what)
+
+    def set_compute_resources_from_yaml(self, cluster_name: str, yaml_file: str) -> None:
+        """The task's own resources from ``task_template_resources`` of a resources file,
+        for its template and ``cluster_name``; the task then runs on that cluster."""
+        from jobmon_client.resources import read_resources_yaml
+        from jobmon_client.validation import check_name
+
+        what = f"task '{self.name}'"
+        cluster = check_name(cluster_name, f"{what} cluster")
+        self.compute_resources = read_resources_yaml(
+            yaml_file, ("task_template_resources", self.template.template_name, cluster), what
+        )
+        self.cluster_name = cluster
 
     @property
     def upstream_tasks(self) -> frozenset[Task]:
@@ -125,6 +207,10 @@ class Task:
     def add_upstreams(self, tasks: Iterable[Task]) -> None:
         for task in tasks:
             self.add_upstream(task)
+
+    def add_downstreams(self, tasks: Iterable[Task]) -> None:
+        for task in tasks:
+            self.add_downstream(task)
 
     def __repr__(self) -> str:
         id_part = f", task_id={self._task_id}" if self._task_id is not None else ""

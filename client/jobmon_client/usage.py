@@ -16,14 +16,34 @@ TASK_USAGE = f"""
 query TaskUsage($id: Int!) {{
   task(id: $id) {{
     __typename
-    ... on Task {{ resourceUsage {{ {_USAGE} }} }}
+    ... on Task {{
+      numAttempts
+      resourceUsage {{ {_USAGE} }}
+      instances(first: 1000) {{ items {{ status hostname wallclockSeconds maxRssBytes }} }}
+    }}
     ... on Error {{ message }}
   }}
 }}
 """
+TASK_ERRORS = """
+query TaskErrors($id: Int!) {
+  task(id: $id) {
+    __typename
+    ... on Task { instances(first: 1000) { items { id status errorMessage finished } } }
+    ... on Error { message }
+  }
+}
+"""
+FAILED_INSTANCE_STATUSES = frozenset(
+    {"ERROR", "RESOURCE_ERROR", "UNKNOWN_ERROR", "NO_HEARTBEAT", "NO_DISTRIBUTOR_ID", "ERROR_FATAL"}
+)
 TEMPLATE_USAGE = f"""
-query TemplateUsage($tool: String!, $template: String!, $workflowIds: [Int!]) {{
-  templateResourceUsage(toolName: $tool, templateName: $template, workflowIds: $workflowIds) {{
+query TemplateUsage(
+  $tool: String!, $template: String!, $workflowIds: [Int!], $nodeArgs: JSON
+) {{
+  templateResourceUsage(
+    toolName: $tool, templateName: $template, workflowIds: $workflowIds, nodeArgs: $nodeArgs
+  ) {{
     {_USAGE}
   }}
 }}
@@ -34,6 +54,7 @@ def as_dict(usage: dict[str, Any]) -> dict[str, Any]:
     """Jobmon's shape: counts, then memory (bytes) and runtime (seconds) ranges."""
     memory, runtime = usage["memoryBytes"], usage["runtimeSeconds"]
     return {
+        "num_tasks": usage["numInstances"],
         "num_instances": usage["numInstances"],
         "min_mem": memory["min"],
         "median_mem": memory["median"],
@@ -46,12 +67,50 @@ def as_dict(usage: dict[str, Any]) -> dict[str, Any]:
 
 
 def task_usage(client: GraphQLClient, task_id: int) -> dict[str, Any]:
+    """Jobmon's keys (``num_attempts``, ``nodename``, ``runtime``, ``memory``: those of the
+    latest attempt that finished DONE), then this client's ranges."""
     task = unwrap(client.execute(TASK_USAGE, {"id": task_id}), "task")
-    return as_dict(task["resourceUsage"])
+    done = [i for i in task["instances"]["items"] if i["status"] == "DONE"]
+    latest = done[-1] if done else {}
+    return {
+        "num_attempts": task["numAttempts"],
+        "nodename": latest.get("hostname"),
+        "runtime": latest.get("wallclockSeconds"),
+        "memory": latest.get("maxRssBytes"),
+        **as_dict(task["resourceUsage"]),
+    }
+
+
+def task_errors(client: GraphQLClient, task_id: int) -> dict[str, Any] | None:
+    """The errors of a task's latest failed attempt, in Jobmon's shape."""
+    task = unwrap(client.execute(TASK_ERRORS, {"id": task_id}), "task")
+    failed = [i for i in task["instances"]["items"] if i["status"] in FAILED_INSTANCE_STATUSES]
+    if not failed:
+        return None
+    latest = failed[-1]
+    return {
+        "task_instance_id": latest["id"],
+        "error_log": [
+            {
+                "task_instance_error_log_id": latest["id"],
+                "error_time": latest["finished"],
+                "description": latest["errorMessage"] or "",
+            }
+        ],
+    }
 
 
 def template_usage(
-    client: GraphQLClient, tool_name: str, template_name: str, workflow_ids: list[int] | None
+    client: GraphQLClient,
+    tool_name: str,
+    template_name: str,
+    workflow_ids: list[int] | None,
+    node_args: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
-    variables = {"tool": tool_name, "template": template_name, "workflowIds": workflow_ids}
+    variables = {
+        "tool": tool_name,
+        "template": template_name,
+        "workflowIds": workflow_ids,
+        "nodeArgs": node_args,
+    }
     return as_dict(client.execute(TEMPLATE_USAGE, variables)["templateResourceUsage"])

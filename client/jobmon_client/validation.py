@@ -12,7 +12,7 @@ from jobmon_client.hashing import sha1_hex
 
 MAX_NAME_LENGTH = 255
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class WorkflowDefinitionError(ValueError):
@@ -28,15 +28,40 @@ class InvalidNameError(WorkflowDefinitionError):
 
 
 class DuplicateTaskError(WorkflowDefinitionError):
-    """The same task (template version and node args) added twice, defined differently."""
+    """The same task (template version and node args) added twice."""
 
 
-class MissingUpstreamError(WorkflowDefinitionError):
+class DuplicateNodeArgsError(DuplicateTaskError):
+    """Two tasks of one template with the same node args but different task args
+    (Jobmon's name)."""
+
+
+class NodeDependencyNotExistError(WorkflowDefinitionError):
+    """A task depends on, or is depended on by, a task not added to the workflow
+    (Jobmon's name)."""
+
+
+class MissingUpstreamError(NodeDependencyNotExistError):
     """A task depends on a task that was not added to the workflow."""
+
+
+class MissingDownstreamError(NodeDependencyNotExistError):
+    """A task of the workflow has a downstream task that was not added to it."""
 
 
 class CycleError(WorkflowDefinitionError):
     """The task dependencies form a cycle."""
+
+
+CyclicGraphError = CycleError  # Jobmon's name
+
+
+class EmptyWorkflowError(WorkflowDefinitionError, RuntimeError):
+    """A workflow without tasks was bound or run (a RuntimeError too, as in Jobmon)."""
+
+
+class CallableReturnedInvalidObject(WorkflowDefinitionError):
+    """A compute_resources_callable did not return a dict."""
 
 
 def check_name(name: object, what: str) -> str:
@@ -48,7 +73,7 @@ def check_name(name: object, what: str) -> str:
             f"{what}: the name is {len(name)} characters long ({name[:40]!r}...); "
             f"use at most {MAX_NAME_LENGTH}"
         )
-    if _CONTROL_CHARACTERS.search(name):
+    if CONTROL_CHARACTERS.search(name):
         raise InvalidNameError(
             f"{what}: the name {name!r} contains control characters; remove them"
         )
@@ -68,8 +93,8 @@ def storable_name(name: str) -> str:
     A cut name ends with a short digest of the full name, so distinct long names stay
     distinct.
     """
-    if _CONTROL_CHARACTERS.search(name):
-        name = _CONTROL_CHARACTERS.sub("_", name)
+    if CONTROL_CHARACTERS.search(name):
+        name = CONTROL_CHARACTERS.sub("_", name)
     if len(name) > MAX_NAME_LENGTH:
         name = name[: MAX_NAME_LENGTH - 9] + "_" + sha1_hex(name)[:8]
     return name

@@ -33,6 +33,10 @@ def task_batch(value: Any) -> TaskBatch:
         max_attempts=_list(batch, "maxAttempts", _int),
         resource_indexes=_list(batch, "resourceIndexes", _int),
         resources=resources,
+        attributes=_list(batch, "attributes", _attributes) if "attributes" in batch else None,
+        dynamic_resources=(
+            _list(batch, "dynamicResources", _bool) if "dynamicResources" in batch else None
+        ),
     )
 
 
@@ -79,6 +83,19 @@ def _whole(value: Any, label: str, field: str) -> int:
 def _str(value: Any, key: str, index: int) -> str:
     if not isinstance(value, str):
         raise ValidationFailed(f"{key}[{index}] must be a string, not {value!r:.40}", key)
+    return value
+
+
+def _attributes(value: Any, key: str, index: int) -> dict[str, Any] | None:
+    """A task's attributes: an object (checked further by ``attributes.checked``) or null."""
+    if value is not None and not isinstance(value, dict):
+        raise ValidationFailed(f"{key}[{index}] must be an object of attributes or null", key)
+    return value
+
+
+def _bool(value: Any, key: str, index: int) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationFailed(f"{key}[{index}] must be true or false, not {value!r:.60}", key)
     return value
 
 

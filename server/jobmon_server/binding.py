@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from jobmon_server import clusters
 from jobmon_server import resources as res
+from jobmon_server.attributes import checked as checked_attributes
+from jobmon_server.attributes import merged as merged_attributes
 from jobmon_server.db import models
 from jobmon_server.db.statements import chunks, insert_ignore
 from jobmon_server.errors import NotFoundError, ValidationFailed
@@ -128,6 +130,7 @@ class WorkflowSpec:
     user: str
     max_concurrently_running: int
     bind_digest: str | None = None
+    attributes: dict[str, Any] | None = None
 
 
 def bind_workflow(session: Session, spec: WorkflowSpec) -> tuple[models.Workflow, bool]:
@@ -154,8 +157,12 @@ def bind_workflow(session: Session, spec: WorkflowSpec) -> tuple[models.Workflow
         "workflow_args_hash": sha1(spec.workflow_args),
         "task_hash": spec.task_hash,
     }
+    attributes = checked_attributes(spec.attributes, f"workflow '{spec.name}'")
     existing = _find_workflow(session, identity)
     if existing is not None:
+        if attributes and existing.user == spec.user:
+            # a resumed workflow takes the attributes its script names now, and keeps the rest
+            existing.attributes = merged_attributes(existing.attributes, attributes)
         return existing, False
     insert_ignore(
         session,
@@ -174,6 +181,7 @@ def bind_workflow(session: Session, spec: WorkflowSpec) -> tuple[models.Workflow
                 "pending_counted": True,
                 "created": now,
                 "status_date": now,
+                "attributes": attributes,
             }
         ],
     )
@@ -196,6 +204,8 @@ class TaskBatch:
     max_attempts: list[int]
     resource_indexes: list[int]
     resources: list[ResourceSpec]
+    attributes: list[dict[str, Any] | None] | None = None
+    dynamic_resources: list[bool] | None = None
 
 
 def bind_tasks(session: Session, workflow_id: int, batch: TaskBatch) -> list[int]:
@@ -246,6 +256,8 @@ def bind_tasks(session: Session, workflow_id: int, batch: TaskBatch) -> list[int
             "task_args": batch.task_args[i],
             "max_attempts": batch.max_attempts[i],
             "task_resources_id": resource_ids[batch.resource_indexes[i]],
+            "attributes": batch.attributes[i] if batch.attributes else None,
+            "dynamic_resources": bool(batch.dynamic_resources and batch.dynamic_resources[i]),
         }
         if node_id in existing:
             changed.append({"tid": existing[node_id], **row})
@@ -267,7 +279,13 @@ def bind_tasks(session: Session, workflow_id: int, batch: TaskBatch) -> list[int
         insert_ignore(session, models.Task.__table__, new_rows)  # type: ignore[arg-type]
         _count_new_tasks(session, workflow, new_rows)
     if changed:
-        _update_unfinished(session, changed)
+        # tasks bound again without attributes keep those they have
+        with_attributes = [r for r in changed if r["attributes"] is not None]
+        without = [r for r in changed if r["attributes"] is None]
+        if with_attributes:
+            _update_unfinished(session, with_attributes, attributes=True)
+        if without:
+            _update_unfinished(session, without, attributes=False)
     ids = _task_ids_by_node(session, workflow_id, list(node_ids.values()))
     return [ids[node_ids[k]] for k in keys]
 
@@ -282,6 +300,10 @@ def _check_batch(batch: TaskBatch) -> int:
         "maxAttempts": batch.max_attempts,
         "resourceIndexes": batch.resource_indexes,
     }
+    if batch.attributes is not None:
+        columns["attributes"] = batch.attributes
+    if batch.dynamic_resources is not None:
+        columns["dynamicResources"] = batch.dynamic_resources
     for field, column in columns.items():
         if len(column) != n:
             raise ValidationFailed(
@@ -312,6 +334,8 @@ def _check_batch(batch: TaskBatch) -> int:
                 f"{batch.resource_indexes[i]}, which is not in the batch",
                 "resourceIndexes",
             )
+        if batch.attributes is not None:
+            checked_attributes(batch.attributes[i], f"task '{batch.names[i]}'")
         for label, args in (("node", batch.node_args[i]), ("task", batch.task_args[i])):
             if not isinstance(args, dict):
                 raise ValidationFailed(
@@ -455,18 +479,24 @@ def _task_ids_by_node(session: Session, workflow_id: int, node_ids: list[int]) -
     return out
 
 
-def _update_unfinished(session: Session, rows: list[dict[str, Any]]) -> None:
+def _update_unfinished(session: Session, rows: list[dict[str, Any]], *, attributes: bool) -> None:
     task = models.Task
+    values: dict[str, Any] = {
+        "name": bindparam("name"),
+        "command": bindparam("command"),
+        "task_args": bindparam("task_args"),
+        "max_attempts": bindparam("max_attempts"),
+        "task_resources_id": bindparam("task_resources_id"),
+        "dynamic_resources": bindparam("dynamic_resources"),
+    }
+    if attributes:
+        values["attributes"] = bindparam("attributes")
+    else:
+        rows = [{k: v for k, v in r.items() if k != "attributes"} for r in rows]
     session.execute(
         update(task.__table__)
         .where(task.id == bindparam("tid"), task.status != TaskStatus.DONE)
-        .values(
-            name=bindparam("name"),
-            command=bindparam("command"),
-            task_args=bindparam("task_args"),
-            max_attempts=bindparam("max_attempts"),
-            task_resources_id=bindparam("task_resources_id"),
-        )
+        .values(**values)
         .execution_options(synchronize_session=False),
         rows,
     )

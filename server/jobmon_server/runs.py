@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
+from jobmon_server.dynamic import hold_dynamic_tasks
 from jobmon_server.errors import NotFoundError, PermissionDeniedError, ValidationFailed
 from jobmon_server.scheduling import (
     TASK_COLUMNS,
@@ -32,6 +33,7 @@ def start_run(
     resume: bool = False,
     reset_running_jobs: bool = True,
     fail_fast: bool = False,
+    dynamic_resources: bool = False,
     seconds_until_timeout: int | None = None,
     admin: bool = False,
     client_key: str | None = None,
@@ -85,6 +87,7 @@ def start_run(
         client_key=client_key,
         status=WR.REGISTERED,
         fail_fast=fail_fast,
+        dynamic_resources=dynamic_resources,
         deadline=now + timedelta(seconds=seconds_until_timeout) if seconds_until_timeout else None,
         created=now,
         status_date=now,
@@ -96,9 +99,11 @@ def start_run(
     set_status(session, workflow, WORKFLOW, W.QUEUED, now)
     set_status(session, workflow, WORKFLOW, W.RUNNING, now)
     _reset_unfinished(session, workflow_id, now, keep_active=not reset_running_jobs)
-    if not workflow.pending_counted:  # a workflow from before counts were kept, or edited
+    recounted = not workflow.pending_counted
+    if recounted:  # a workflow from before counts were kept, or edited
         recount_pending(session, workflow_id)
         workflow.pending_counted = True
+    hold_dynamic_tasks(session, workflow_id, recounted=recounted, hold=dynamic_resources)
     fill_capacity(session, workflow, now)
     settle(session, workflow, now)
     return run

@@ -503,6 +503,10 @@ def settle(session: Session, workflow: models.Workflow, now: datetime) -> None:
             note="fail_fast: a task failed",
         )
     elif not any(counts[s] for s in TASK_IN_FLIGHT) and not _kills_pending(session, workflow.id):
+        from jobmon_server.dynamic import awaiting_resources  # dynamic builds on this module
+
+        if awaiting_resources(session, run):
+            return  # its client is computing a task's resources
         set_status(session, run, RUN, WR.ERROR, now)
         set_status(session, workflow, WORKFLOW, W.FAILED, now)
 

@@ -150,6 +150,9 @@ def update_task_statuses(
                 .values(num_attempts=0)
                 .execution_options(synchronize_session=False)
             )
+        if rows and workflow.status == W.DONE:
+            # Jobmon reopens a DONE workflow whose tasks are set to rerun: it can be resumed
+            set_status(session, workflow, WORKFLOW, W.REGISTERING, now, note)
     return sorted(r.id for r in rows)
 
 

@@ -121,9 +121,14 @@ def task_usage(session: Session, task_id: int) -> ResourceUsage:
 
 
 def template_usage(
-    session: Session, tool_name: str, template_name: str, workflow_ids: list[int]
+    session: Session,
+    tool_name: str,
+    template_name: str,
+    workflow_ids: list[int],
+    node_args: dict[str, list[str]] | None = None,
 ) -> ResourceUsage:
-    """Usage of a template's tasks across all its versions, or within some workflows."""
+    """Usage of a template's tasks across all its versions, or within some workflows; with
+    ``node_args`` (arg to allowed values), only of the tasks whose node args match."""
     array, ttv, tt = models.Array, models.TaskTemplateVersion, models.TaskTemplate
     arrays = (
         select(array.id)
@@ -135,7 +140,18 @@ def template_usage(
     )
     if workflow_ids:
         arrays = arrays.where(array.workflow_id.in_(workflow_ids))
-    return _usage(session, models.TaskInstance.array_id.in_(arrays))
+    if not node_args:
+        return _usage(session, models.TaskInstance.array_id.in_(arrays))
+    node = models.Node
+    tasks = (
+        select(models.Task.id)
+        .join(node, node.id == models.Task.node_id)
+        .where(
+            models.Task.array_id.in_(arrays),
+            *(node.node_args[arg].as_string().in_(values) for arg, values in node_args.items()),
+        )
+    )
+    return _usage(session, models.TaskInstance.task_id.in_(tasks))
 
 
 def _usage(session: Session, condition: Any) -> ResourceUsage:

@@ -238,3 +238,8 @@ def requested(resources: dict[str, Any] | None) -> str:
 def chunked(ids: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
+
+
+def attributes_text(attributes: dict[str, Any]) -> str:
+    """Workflow or task attributes on one line: ``release_id=3, model=2.1``."""
+    return ", ".join(f"{k}={'' if v is None else v}" for k, v in attributes.items())

@@ -12,6 +12,7 @@ from jobmon_client.cli.output import (
     ServerOption,
     UsageError,
     WorkflowOption,
+    attributes_text,
     chunked,
     connect,
     current_user,
@@ -25,11 +26,14 @@ from jobmon_client.cli.output import (
     status_style,
     when,
 )
+from jobmon_client.statuses import TaskStatus
 from jobmon_client.transport import NotFoundError
 
 app = typer.Typer(help="Tasks: attempts, dependencies, errors, and marking them done or to rerun.")
 
-TaskIdsOption = Annotated[list[int], typer.Option("--task-id", "-t", help="Task id (repeatable).")]
+TaskIdsOption = Annotated[
+    list[int], typer.Option("--task-id", "--task-ids", "-t", help="Task id (repeatable).")
+]
 MAX_TASKS_PER_REQUEST = 50
 
 _INSTANCE_FIELDS = """
@@ -45,7 +49,7 @@ def _task_status_document(count: int) -> str:
         f"""  t{i}: task(id: $id{i}) {{
     __typename
     ... on Task {{
-      id name status workflowId templateName numAttempts maxAttempts
+      id name status workflowId templateName numAttempts maxAttempts attributes
       instances(first: 1000) {{ items {{ {_INSTANCE_FIELDS} }} }}
     }}
     ... on Error {{ message }}
@@ -134,6 +138,7 @@ def status(
         title = (
             f"task {t['id']} {t['name']} (workflow {t['workflowId']}): {t['status']}, "
             f"{t['numAttempts']} of {t['maxAttempts']} attempts"
+            + (f"; attributes: {attributes_text(t['attributes'])}" if t["attributes"] else "")
         )
         empty = "no attempts yet" if not t["instances"]["items"] else "no attempts match"
         show(mine, columns, as_json=False, title=title, empty=f"{title}: {empty}")
@@ -147,6 +152,7 @@ def _by_task(tasks: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[di
             "status": t["status"],
             "workflow_id": t["workflowId"],
             "template": t["templateName"],
+            "attributes": t["attributes"] or {},
             "attempts": [r for r in rows if r["task_id"] == t["id"]],
         }
         for t in tasks
@@ -256,7 +262,10 @@ mutation UpdateTasks(
 """
 
 # Jobmon's one-letter statuses for update_task_status.
-STATUS_LETTERS = {"D": "DONE", "G": "REGISTERING"}
+STATUS_LETTERS = {
+    TaskStatus.DONE.value: TaskStatus.DONE.name,
+    TaskStatus.REGISTERING.value: TaskStatus.REGISTERING.name,
+}
 
 
 @app.command("update")
@@ -269,7 +278,9 @@ def update(
     recursive: Annotated[
         bool,
         typer.Option(
-            help="DONE: mark upstream tasks done too; REGISTERING: rerun downstream tasks too."
+            "--recursive",
+            "-r",
+            help="DONE: mark upstream tasks done too; REGISTERING: rerun downstream tasks too.",
         ),
     ] = False,
     server: ServerOption = None,
@@ -277,6 +288,38 @@ def update(
 ) -> None:
     """Mark tasks DONE, or REGISTERING so that the next resume reruns them. Only the
     workflow's owner may, and not while it runs."""
+    _update(workflow_id, task_id, status, recursive, server, as_json)
+
+
+def update_as_jobmon(
+    workflow_id: WorkflowOption,
+    task_id: TaskIdsOption,
+    status: Annotated[
+        str, typer.Option("--new-status", "-s", help="D (DONE) or G (REGISTERING, to rerun).")
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Accepted: with -r, apply it recursively.")
+    ] = False,
+    recursive: Annotated[
+        bool, typer.Option("--recursive", "-r", help="D: mark upstream tasks done too.")
+    ] = False,
+    server: ServerOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Jobmon's update_task_status: G reruns the tasks and every task downstream of them
+    (and reopens a DONE workflow); D marks them done (with -r, their upstream too)."""
+    new_status = STATUS_LETTERS.get(status.upper(), status.upper())
+    _update(workflow_id, task_id, status, recursive or new_status == "REGISTERING", server, as_json)
+
+
+def _update(
+    workflow_id: int,
+    task_id: list[int],
+    status: str,
+    recursive: bool,
+    server: str | None,
+    as_json: bool,
+) -> None:
     new_status = STATUS_LETTERS.get(status.upper(), status.upper())
     if new_status not in STATUS_LETTERS.values():
         raise UsageError(f"tasks can be set to DONE (D) or REGISTERING (G), not '{status}'")

@@ -54,7 +54,11 @@ def resources(
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write the suggested resources as YAML for the next run."
+            "--output",
+            "-o",
+            "--print-file",
+            "-p",
+            help="Write the suggested resources as YAML for the next run.",
         ),
     ] = None,
     server: ServerOption = None,

@@ -12,6 +12,7 @@ from jobmon_client.cli.output import (
     ServerOption,
     UsageError,
     WorkflowOption,
+    attributes_text,
     connect,
     current_user,
     expand_statuses,
@@ -30,7 +31,7 @@ WORKFLOW_STATUS = """
 query WorkflowStatus($ids: [Int!], $users: [String!], $first: Int!) {
   workflows(ids: $ids, users: $users, first: $first) {
     items {
-      id name status user totalTasks created
+      id name status user totalTasks created attributes
       taskCounts { status count }
       latestRun { id status created waitingFor }
     }
@@ -82,6 +83,7 @@ def status(
                 "started": run and run["created"],
                 "created": wf["created"],
                 "waiting_for": run and run.get("waitingFor"),
+                "attributes": wf["attributes"] or {},
             }
         )
     columns = [
@@ -106,6 +108,13 @@ def status(
         for row in rows:
             if row["waiting_for"]:
                 typer.echo(f"workflow {row['workflow_id']}: {row['waiting_for']}", err=True)
+            if row["attributes"]:
+                print_line(
+                    f"workflow {row['workflow_id']} attributes: "
+                    + attributes_text(row["attributes"]),
+                    as_json=False,
+                    data=None,
+                )
 
 
 WORKFLOW_TASKS = """
@@ -197,22 +206,30 @@ query WorkflowInstances($id: Int!, $template: String, $first: Int!, $after: Stri
 
 
 @app.command("filepaths")
+@app.command("logs", hidden=True)  # Jobmon's grouped name
 def filepaths(
     workflow_id: WorkflowOption,
     array: Annotated[
         str | None,
         typer.Option("--array", "-a", help="Only attempts of this template (job array)."),
     ] = None,
+    job: Annotated[
+        str | None,
+        typer.Option("--job", "-j", help="Only attempts of tasks with this name (job name)."),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-l", help="At most this many attempts.")] = 5,
     server: ServerOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Where the attempts of a workflow's tasks wrote stdout and stderr."""
-    variables = {"id": workflow_id, "template": array}
+    variables = {"id": workflow_id, "template": array or None}
     with connect(server) as client:
-        items, more = paged(
-            client, WORKFLOW_INSTANCES, variables, ("workflow", "taskInstances"), limit
-        )
+        if job:
+            items, more = _instances_of_job(client, variables, job, limit)
+        else:
+            items, more = paged(
+                client, WORKFLOW_INSTANCES, variables, ("workflow", "taskInstances"), limit
+            )
     rows = [
         {
             "task_id": i["taskId"],
@@ -239,6 +256,29 @@ def filepaths(
         empty=f"workflow {workflow_id} has no attempts yet",
         more=f"showing the first {len(rows)}; use --limit to see more" if more else None,
     )
+
+
+# How many attempts `get_filepaths -j` reads at most to find those of one job name.
+MAX_SCANNED_FOR_JOB = 100_000
+
+
+def _instances_of_job(
+    client: Any, variables: dict[str, Any], job: str, limit: int
+) -> tuple[list[dict[str, Any]], bool]:
+    found: list[dict[str, Any]] = []
+    after: str | None = None
+    scanned = 0
+    while scanned < MAX_SCANNED_FOR_JOB:
+        page_vars = {**variables, "first": 1000, "after": after}
+        page = query(client, WORKFLOW_INSTANCES, page_vars, "workflow")["taskInstances"]
+        scanned += len(page["items"])
+        found += [i for i in page["items"] if i["taskName"] == job]
+        if len(found) > limit:
+            return found[:limit], True
+        if not page["hasNextPage"]:
+            return found, False
+        after = page["endCursor"]
+    return found[:limit], True
 
 
 _RUN_RESULT = """
@@ -272,17 +312,84 @@ def resume(
         bool,
         typer.Option(
             "--reset-running-jobs",
+            "--reset-running",
             help="Cold resume: kill what still runs and rerun it (default: hot, adopt it).",
         ),
     ] = False,
     seconds_until_timeout: Annotated[
-        int | None, typer.Option(help="Stop the run after this many seconds.")
+        int | None,
+        typer.Option(
+            "--seconds-until-timeout",
+            "--execution-timeout",
+            help="Stop the run after this many seconds.",
+        ),
     ] = None,
     wait: Annotated[bool, typer.Option(help="Follow the run until it ends.")] = False,
     server: ServerOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Resume a workflow: rerun what is not DONE; a worker of its cluster runs it."""
+    _resume(workflow_id, reset_running_jobs, seconds_until_timeout, wait, server, as_json)
+
+
+def resume_as_jobmon(
+    workflow_id: WorkflowOption,
+    cluster: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster-name",
+            "-c",
+            help="Accepted: tasks run on the cluster they were bound to.",
+        ),
+    ] = None,
+    reset_running_jobs: Annotated[
+        bool,
+        typer.Option("--reset-running-jobs", help="Cold resume: kill what still runs."),
+    ] = False,
+    timeout: Annotated[
+        int,
+        typer.Option(
+            "--timeout",
+            "-t",
+            help="Seconds to wait for the workflow to become resumable (it is at once here).",
+        ),
+    ] = 180,
+    seconds_until_timeout: Annotated[
+        int, typer.Option(help="Stop the run after this many seconds.")
+    ] = 36000,
+    increase_resource: Annotated[
+        bool,
+        typer.Option(
+            "--increase-resource",
+            help="Accepted: tasks that ran out of memory or runtime retry with more anyway.",
+        ),
+    ] = False,
+    use_original_resources: Annotated[
+        bool, typer.Option("--use-original-resources", help="Not supported.")
+    ] = False,
+    wait: Annotated[bool, typer.Option(help="Follow the run until it ends (default).")] = True,
+    server: ServerOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Jobmon's workflow_resume: resume and, by default, wait for the run to end."""
+    if use_original_resources:
+        raise UsageError(
+            "--use-original-resources is not supported: a resumed task keeps the resources "
+            "its retries reached; bind the workflow again with the resources you want"
+        )
+    if timeout < 0:
+        raise UsageError(f"--timeout must be at least 0, got {timeout}")
+    _resume(workflow_id, reset_running_jobs, seconds_until_timeout, wait, server, as_json)
+
+
+def _resume(
+    workflow_id: int,
+    reset_running_jobs: bool,
+    seconds_until_timeout: int | None,
+    wait: bool,
+    server: str | None,
+    as_json: bool,
+) -> None:
     variables = {
         "id": workflow_id,
         "user": current_user(),
@@ -331,10 +438,23 @@ mutation Reset($id: Int!, $user: String!) {
 
 @app.command("reset")
 def reset(
-    workflow_id: WorkflowOption, server: ServerOption = None, as_json: JsonOption = False
+    workflow_id: WorkflowOption,
+    partial_reset: Annotated[
+        bool,
+        typer.Option(
+            "--partial-reset", "--partial", "-p", help="Not supported: every task is reset."
+        ),
+    ] = False,
+    server: ServerOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Put a workflow that is not running back to REGISTERING, every task with it, so that
     its script's run() starts it afresh. Only its owner may."""
+    if partial_reset:
+        raise UsageError(
+            "--partial-reset is not supported: a reset puts every task back to REGISTERING. To "
+            "rerun some tasks only, use 'jobmon update_task_status -w ID -t TASK ... -s G'"
+        )
     with connect(server) as client:
         wf = query(client, RESET, {"id": workflow_id, "user": current_user()}, "resetWorkflow")
     print_line(

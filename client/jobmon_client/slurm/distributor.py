@@ -32,6 +32,7 @@ from jobmon_client.distributor import (
     Launched,
     QueueSpec,
 )
+from jobmon_client.log_paths import attempt_log_paths
 from jobmon_client.slurm import accounting, partitions, runner, submit
 from jobmon_client.slurm.errors import Run, SlurmError, output_of, run_command
 
@@ -237,15 +238,12 @@ class SlurmDistributor:
         batch_dir = directory / "slurm"
         batch_dir.mkdir(parents=True, exist_ok=True)
         stem = batch_dir / f"array{array_id}-{items[0].id}"
-        entries: list[dict[str, Any]] = [
-            {
-                "id": item.id,
-                "command": item.command,
-                "stdout": str(directory / f"{_file_name(item.name)}.{item.id}.out"),
-                "stderr": str(directory / f"{_file_name(item.name)}.{item.id}.err"),
-            }
-            for item in items
-        ]
+        entries: list[dict[str, Any]] = []
+        for item in items:
+            out, err = attempt_log_paths(
+                directory, item.resources, f"{_file_name(item.name)}.{item.id}"
+            )
+            entries.append({"id": item.id, "command": item.command, "stdout": out, "stderr": err})
         manifest = {
             "graphql_url": self.context.server_url,
             "worker_id": self.context.worker_id,

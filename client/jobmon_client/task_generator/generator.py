@@ -491,7 +491,7 @@ class TaskGenerator:
         fallback_queues: Iterable[str] | None,
     ) -> Task:
         name = self._task_name(chosen)
-        args = {self._holes[p]: written.token for p, written in chosen.items()}
+        args: dict[str, Any] = {self._holes[p]: written.token for p, written in chosen.items()}
         args[EXECUTABLE_ARG] = executable
         if resource_scales is None:
             resource_scales = self._default_resource_scales or self._yaml_scales

@@ -36,6 +36,7 @@ from jobmon_client.distributor import (
     Launched,
     QueueSpec,
 )
+from jobmon_client.log_paths import attempt_log_paths
 from jobmon_client.worker import guardian
 from jobmon_client.worker.limits import runtime_limit, slots_needed
 from jobmon_client.worker.process import ProcessResult, TaskProcess, stderr_tail
@@ -387,10 +388,12 @@ class LocalDistributor:
         self._ended.append(Ended(orphan.instance_id, orphan.status, error_message=orphan.message))
 
     def _spawn(self, instance: ClaimedInstance) -> TaskProcess:
-        stem = (
-            f"{self._workflow_dir(instance.workflow_id)}/{_file_name(instance.name)}.{instance.id}"
+        out, err = attempt_log_paths(
+            self._workflow_dir(instance.workflow_id),
+            instance.resources,
+            f"{_file_name(instance.name)}.{instance.id}",
         )
-        return TaskProcess.spawn(instance.command, stem + ".out", stem + ".err")
+        return TaskProcess.spawn(instance.command, out, err)
 
     def _schedule(self, when: float, instance_id: int, action: str) -> None:
         heapq.heappush(self._deadlines, (when, next(self._seq), instance_id, action))

@@ -144,6 +144,10 @@ class Workflow(Base):
     pending_counted: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created: Mapped[datetime]
     status_date: Mapped[datetime]
+    # Jobmon's workflow attributes: metadata, name to string (or null).
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), nullable=True
+    )
 
 
 class Array(Base):
@@ -181,6 +185,14 @@ class Task(Base):
     num_upstreams_pending: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(STATUS)
     status_date: Mapped[datetime]
+    # Jobmon's task attributes: metadata, name to string (or null).
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), nullable=True
+    )
+    # Its resources come from the client once its upstream tasks are done (see dynamic.py).
+    dynamic_resources: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # It counts one more pending upstream while it waits for those resources.
+    resources_held: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class TaskEdge(Base):
@@ -212,6 +224,8 @@ class WorkflowRun(Base):
     user: Mapped[str] = mapped_column(String(150))
     status: Mapped[str] = mapped_column(STATUS, index=True)
     fail_fast: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The client that started the run gives dynamic tasks their resources (see dynamic.py).
+    dynamic_resources: Mapped[bool] = mapped_column(Boolean, server_default=false())
     deadline: Mapped[datetime | None]
     # The starting client's key: a resent start finds the run the first one made.
     client_key: Mapped[str | None] = mapped_column(String(64))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import strawberry
+from strawberry.scalars import JSON
 
 from jobmon_server import binding
 from jobmon_server.clusters import QueueLimits
@@ -45,6 +48,13 @@ class WorkflowInput:
             "When a bound workflow has the same, upToDate answers that nothing needs sending."
         ),
     )
+    attributes: JSON | None = strawberry.field(
+        default=None,
+        description=(
+            'Metadata, name to string or null: {"release_id": "3"}. Bound again, the names '
+            "given take these values and the others are kept."
+        ),
+    )
 
     def to_spec(self) -> binding.WorkflowSpec:
         return binding.WorkflowSpec(
@@ -57,6 +67,7 @@ class WorkflowInput:
             self.user,
             self.max_concurrently_running,
             self.bind_digest,
+            cast(dict[str, Any] | None, self.attributes),
         )
 
 

@@ -23,11 +23,13 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from jobmon_server import attributes as attributes_of
 from jobmon_server import (
     batches,
     binding,
     claims,
     clusters,
+    dynamic,
     presence,
     reads,
     runs,
@@ -77,6 +79,14 @@ UpdateTasksResult = Annotated[
     strawberry.union("UpdateTasksResult"),
 ]
 TaskResult = Annotated[t.Task | t.NotFound, strawberry.union("TaskResult")]
+QueuedTasksResult = Annotated[
+    t.QueuedTasks | t.NotFound | t.ValidationError | t.PermissionDenied,
+    strawberry.union("QueuedTasksResult"),
+]
+TaskAttributesResult = Annotated[
+    t.Task | t.NotFound | t.ValidationError | t.PermissionDenied,
+    strawberry.union("TaskAttributesResult"),
+]
 ToolVersionResult = Annotated[
     t.ToolVersion | t.ValidationError, strawberry.union("ToolVersionResult")
 ]
@@ -185,9 +195,23 @@ class Query:
         tool_name: str,
         template_name: str,
         workflow_ids: list[int] | None = None,
+        node_args: Annotated[
+            JSON | None,
+            strawberry.argument(
+                description='Only tasks with these node arg values: {"location_id": ["1", "2"]}.'
+            ),
+        ] = None,
     ) -> t.ResourceUsage:
+        wanted = None
+        if node_args is not None:
+            if not isinstance(node_args, dict):
+                raise GraphQLError('nodeArgs must be an object such as {"location_id": ["1"]}')
+            wanted = {
+                str(arg): [str(v) for v in (vals if isinstance(vals, list) else [vals])]
+                for arg, vals in node_args.items()
+            }
         found = await services(info).read(
-            usage.template_usage, tool_name, template_name, list(workflow_ids or [])
+            usage.template_usage, tool_name, template_name, list(workflow_ids or []), wanted
         )
         return t.ResourceUsage.from_row(found)
 
@@ -373,6 +397,40 @@ class Mutation:
 
     @strawberry.mutation(
         description=(
+            "Add metadata to a workflow: name to string or null, merged into what it has. "
+            "Only the owner may."
+        )
+    )
+    async def add_workflow_attributes(
+        self, info: Info, workflow_id: int, attributes: JSON, user: str | None = None
+    ) -> WorkflowResult:
+        who = actor(info, user)
+        return await expected(
+            _workflow(info, attributes_of.add_workflow_attributes, workflow_id, attributes, who)
+        )
+
+    @strawberry.mutation(
+        description=(
+            "Add metadata to a task: name to string or null, merged into what it has. Only "
+            "its workflow's owner may."
+        )
+    )
+    async def add_task_attributes(
+        self, info: Info, task_id: int, attributes: JSON, user: str | None = None
+    ) -> TaskAttributesResult:
+        who = actor(info, user)
+
+        async def work() -> t.Task:
+            def change_and_read(session: Any) -> Any:
+                attributes_of.add_task_attributes(session, task_id, attributes, who)
+                return reads.task(session, task_id)
+
+            return t.Task.from_row(await services(info).write(change_and_read))
+
+        return await expected(work())
+
+    @strawberry.mutation(
+        description=(
             "Stop the workflow's running run: what is queued or running is cancelled and the "
             "workflow becomes HALTED. Only the owner may."
         )
@@ -448,6 +506,15 @@ class Mutation:
                 )
             ),
         ] = None,
+        dynamic_resources: Annotated[
+            bool,
+            strawberry.argument(
+                description=(
+                    "The client gives dynamic tasks their resources when they are ready "
+                    "(see giveTaskResources); otherwise they run with those bound."
+                )
+            ),
+        ] = False,
     ) -> WorkflowRunResult:
         who = actor(info, user)
 
@@ -462,8 +529,38 @@ class Mutation:
                 seconds_until_timeout=seconds_until_timeout,
                 admin=who.admin,
                 client_key=client_key,
+                dynamic_resources=dynamic_resources,
             )
             return t.WorkflowRun.from_row(run)
+
+        return await expected(work())
+
+    @strawberry.mutation(
+        description=(
+            "Give tasks waiting for their dynamic resources (Workflow.tasksAwaitingResources) "
+            "their resources, merged over those bound, and queue them. Only the owner may."
+        )
+    )
+    async def give_task_resources(
+        self,
+        info: Info,
+        workflow_run_id: int,
+        task_ids: list[int],
+        resources: list[JSON],
+        user: str | None = None,
+    ) -> QueuedTasksResult:
+        who = actor(info, user)
+
+        async def work() -> t.QueuedTasks:
+            queued = await services(info).write(
+                dynamic.give_resources,
+                workflow_run_id,
+                list(task_ids),
+                list(resources),
+                who,
+                utcnow(),
+            )
+            return t.QueuedTasks(task_ids=queued)
 
         return await expected(work())
 

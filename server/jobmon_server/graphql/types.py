@@ -14,7 +14,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from jobmon_server import error_groups, presence, reads, statuses, usage
+from jobmon_server import dynamic, error_groups, presence, reads, statuses, usage
 from jobmon_server.context import Services
 from jobmon_server.db import models
 from jobmon_server.graphql.loaders import Loaders
@@ -232,6 +232,9 @@ class Workflow:
     total_tasks: int
     created: datetime
     status_date: datetime
+    attributes: JSON | None = strawberry.field(
+        default=None, description="Metadata stored with the workflow: name to string or null."
+    )
 
     @strawberry.field(description="Tasks per status, kept current as tasks change.")
     async def task_counts(self, info: Info) -> list[StatusCount]:
@@ -293,6 +296,17 @@ class Workflow:
             TaskNodePage,
             page,
             lambda r: TaskNode(id=r[0], template_version_id=r[1], node_args_hash=r[2]),
+        )
+
+    @strawberry.field(
+        description=(
+            "Tasks of the running run waiting for their client to give their dynamic "
+            "resources (their upstream tasks are done), in id order."
+        )
+    )
+    async def tasks_awaiting_resources(self, info: Info, first: int = 1000) -> list[int]:
+        return await services(info).read(  # type: ignore[no-any-return]
+            dynamic.tasks_awaiting_resources, self.id, _first(info, first)
         )
 
     @strawberry.field(
@@ -374,6 +388,7 @@ class Workflow:
             total_tasks=wf.total_tasks,
             created=aware(wf.created),  # type: ignore[arg-type]
             status_date=aware(wf.status_date),
+            attributes=wf.attributes,  # type: ignore[arg-type]
         )  # type: ignore[arg-type]
 
 
@@ -394,6 +409,9 @@ class Task:
     status_date: datetime
     latest_exit_code: int | None = strawberry.field(
         description="Exit code of the latest attempt, if it reported one."
+    )
+    attributes: JSON | None = strawberry.field(
+        default=None, description="Metadata stored with the task: name to string or null."
     )
 
     @strawberry.field(description="Attempts of this task, oldest first.")
@@ -439,6 +457,7 @@ class Task:
             cluster_name=cluster_name,
             compute_resources=requested,
             status_date=aware(t.status_date),
+            attributes=t.attributes,
         )  # type: ignore[arg-type]
 
 
@@ -627,6 +646,11 @@ class ErrorGroup:
 
 @strawberry.type
 class UpdatedTasks:
+    task_ids: list[int]
+
+
+@strawberry.type(description="Tasks given their dynamic resources; those queued.")
+class QueuedTasks:
     task_ids: list[int]
 
 

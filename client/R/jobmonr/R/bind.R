@@ -35,7 +35,10 @@ bind <- function(workflow) {
   distinct <- !duplicated(template_keys)
   template_ids <- bind_task_templates(tool_version_id, templates[distinct])
   names(template_ids) <- template_keys[distinct]
-  bound <- unwrap(graphql(bind_workflow_document, list(input = list(
+  attributes <- if (length(workflow$attributes)) {
+    list(attributes = json_object(lapply(workflow$attributes, scalar)))
+  }
+  bound <- unwrap(graphql(bind_workflow_document, list(input = c(list(
     toolVersionId = scalar(tool_version_id),
     name = scalar(workflow$name),
     description = scalar(workflow$description),
@@ -44,7 +47,7 @@ bind <- function(workflow) {
     dagHash = scalar(dag_hash(keys[graph$up], keys[graph$down])),
     user = scalar(workflow$user),
     maxConcurrentlyRunning = scalar(workflow$max_concurrently_running)
-  ))), "bindWorkflow")
+  ), attributes))), "bindWorkflow")
   workflow_id <- as.integer(bound$workflow$id)
   task_ids <- bind_tasks(workflow_id, tasks, unname(template_ids[template_keys]), settings)
   bind_edges(workflow_id, task_ids[graph$up], task_ids[graph$down])
@@ -115,7 +118,7 @@ task_batch <- function(tasks, template_ids, settings, rows) {
   used <- settings$index[rows]
   specs <- settings$spec_keys[used]
   kinds <- unique(specs)
-  list(
+  batch <- list(
     templateVersionIds = template_ids,
     names = vapply(tasks, function(t) t$name, ""),
     commands = vapply(tasks, function(t) t$command, ""),
@@ -130,6 +133,12 @@ task_batch <- function(tasks, template_ids, settings, rows) {
       spec
     })
   )
+  if (any(vapply(tasks, function(t) length(t$attributes) > 0L, TRUE))) {
+    batch$attributes <- lapply(tasks, function(t) {
+      if (length(t$attributes)) json_object(lapply(t$attributes, scalar)) else NULL
+    })
+  }
+  batch
 }
 
 # A JSON array with each task's args as an object, made by jsonlite in one pass: a data
@@ -178,10 +187,12 @@ resolve_one <- function(workflow, task) {
   tool <- template$tool
   options <- task$options
   cluster <- options$cluster_name %||% template$default_cluster_name %||%
-    workflow$default_cluster_name %||% tool$default_cluster_name %||% default_cluster_name
+    workflow$default_cluster_name %||% tool$default_cluster_name %||%
+    cluster_of_resources(workflow, task)
   list(
     cluster_name = cluster,
     resources = merge_resources(tool$default_compute_resources[[cluster]],
+                                workflow$default_compute_resources[[cluster]],
                                 template$default_resources_any,
                                 template$default_compute_resources[[cluster]],
                                 options$compute_resources),
@@ -195,4 +206,22 @@ resolve_one <- function(workflow, task) {
 
 check_aligned <- function(mutation, sent, received) {
   if (sent != received) server_error(sprintf("%s answered %d ids for %d inputs", mutation, received, sent))
+}
+
+# A task whose cluster is named nowhere: the one cluster its defaults are for, else an error.
+cluster_of_resources <- function(workflow, task) {
+  template <- task$template
+  candidates <- sort(unique(c(names(template$default_compute_resources),
+                              names(workflow$default_compute_resources),
+                              names(template$tool$default_compute_resources))))
+  if (length(candidates) == 1L) return(candidates)
+  found <- if (length(candidates)) {
+    paste0("default resources name the clusters ", paste(candidates, collapse = ", "))
+  } else {
+    "no cluster is named for it"
+  }
+  definition_error(sprintf("task '%s' (template '%s'): %s, so where it should run is not decided; ",
+                           task$name, template$template_name, found),
+                   "call set_default_cluster_name(tool, \"slurm\") (or the cluster you mean), or ",
+                   "pass cluster_name to task() or array_tasks()", kind = "cluster")
 }

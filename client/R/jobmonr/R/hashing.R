@@ -35,6 +35,10 @@ dag_hash <- function(upstream_keys, downstream_keys) {
 # (0.1 + 0.2 is "0.30000000000000004", as Python's float repr). Logicals are refused:
 # R's TRUE and Python's True would make different commands and hashes.
 arg_strings <- function(value, what) {
+  # Jobmon's R examples give node args as lists: location_id = as.list(1:5)
+  if (is.list(value) && length(value) && all(vapply(value, function(v) is.atomic(v) && length(v) == 1L, TRUE))) {
+    value <- unlist(value, use.names = FALSE)
+  }
   if (is.factor(value)) value <- as.character(value)
   if (is.null(value) || !is.atomic(value) || !length(value)) {
     definition_error(what, ": needs a value (a string or a number), got ",

@@ -1,12 +1,18 @@
 # Compute resources: where a task runs, with what, and how many attempts it gets.
 #
-# Precedence, first set wins: task, then template, then workflow, then tool. Resources are
-# merged key by key for the task's cluster: the tool's defaults for that cluster, then the
-# template's defaults for any cluster, then the template's for that cluster, then the task's.
+# Precedence, first set wins: task, then template, then workflow, then tool. A task whose
+# cluster is named nowhere runs on the one cluster its template or tool has default
+# resources for; with none, or several, it is refused at bind (it never runs where its
+# author did not ask). Resources are merged key by key for the task's cluster: the tool's
+# defaults for that cluster, then the template's defaults for any cluster, then the
+# template's for that cluster, then the task's.
 
-default_cluster_name <- "multiprocess"
 default_max_attempts <- 3L
-resource_keys <- c("cores", "memory", "runtime", "queue", "project", "constraints", "gpus", "sbatch")
+resource_keys <- c("cores", "memory", "runtime", "queue", "project", "constraints", "gpus",
+                   "sbatch", "stdout", "stderr")
+# Jobmon's older names of compute resources, taken as today's.
+legacy_resource_names <- c(num_cores = "cores", m_mem_free = "memory",
+                           max_runtime_seconds = "runtime")
 
 # Returns `resources` as a named list if every key is known and every value usable.
 # Memory and runtime strings ("1G", "10m", "01:30:00") are parsed by the server, which
@@ -17,6 +23,13 @@ check_resources <- function(resources, what) {
                                                     any(!nzchar(names(resources)))))) {
     definition_error(what, ": compute resources must be a named list, such as ",
                      "list(cores = 1, memory = \"1G\", runtime = \"10m\")")
+  }
+  legacy <- names(resources) %in% names(legacy_resource_names)
+  names(resources)[legacy] <- legacy_resource_names[names(resources)[legacy]]
+  if (anyDuplicated(names(resources))) {
+    definition_error(what, ": compute resources give '", names(resources)[anyDuplicated(names(resources))],
+                     "' twice (num_cores, m_mem_free and max_runtime_seconds are Jobmon's older ",
+                     "names of cores, memory and runtime); keep one")
   }
   for (key in names(resources)) {
     value <- resources[[key]]
@@ -29,7 +42,7 @@ check_resources <- function(resources, what) {
     label <- paste0(what, ": compute resource '", key, "'")
     if (key == "cores") resources[[key]] <- check_whole(value, label, 1)
     if (key == "gpus") resources[[key]] <- check_whole(value, label, 0)
-    if (key %in% c("queue", "project", "constraints") &&
+    if (key %in% c("queue", "project", "constraints", "stdout", "stderr") &&
         !(is.character(value) && length(value) == 1L && !is.na(value) && nzchar(trimws(value)))) {
       definition_error(label, " must be a non-empty string, got ", paste(deparse(value), collapse = " "))
     }

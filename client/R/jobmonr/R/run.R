@@ -22,9 +22,12 @@ run_fields <- "__typename
 #' @param reset_running_jobs With `resume`, kill what still runs from an earlier run
 #'   (`TRUE`, cold) or adopt it (`FALSE`, hot).
 #' @param detach Return as soon as the run has started; it goes on without the script.
-#' @return The workflow's status: `"DONE"`, `"FAILED"`, `"HALTED"`, or, when detached,
-#'   its status at the start. The run's figures are in its attributes (`workflow_id`,
-#'   `workflow_run_id`, `total_tasks`, `done`, `failed`, `elapsed`).
+#' @return The run's status as Jobmon writes it: `"D"` when done, `"E"` on error, `"S"`
+#'   when stopped (see [WorkflowRunStatus]). It also compares equal to the run's and the
+#'   workflow's status names, so `status == "D"`, `status == "DONE"` and, for a failed run,
+#'   `status == "FAILED"` hold. The names and the run's figures are in its attributes
+#'   (`run_status`, `workflow_status`, `workflow_id`, `workflow_run_id`, `total_tasks`,
+#'   `done`, `failed`, `elapsed`).
 #' @export
 run <- function(workflow, resume = FALSE, seconds_until_timeout = 36000, fail_fast = FALSE,
                 reset_running_jobs = TRUE, detach = FALSE) {
@@ -83,15 +86,37 @@ start_run <- function(workflow_id, name, user, resume, seconds_until_timeout, fa
 # Follows the run unless detached; answers the workflow's status with the run's figures.
 run_outcome <- function(snapshot, detach, seconds_until_timeout, started) {
   if (!isTRUE(detach)) snapshot <- follow_run(snapshot, seconds_until_timeout)
-  structure(snapshot$workflow_status, class = c("jobmon_run_status", "character"),
+  structure(unname(WorkflowRunStatus[[snapshot$run_status]]),
+            class = c("jobmon_run_status", "character"),
+            run_status = snapshot$run_status, workflow_status = snapshot$workflow_status,
             workflow_id = snapshot$workflow_id, workflow_run_id = snapshot$run_id,
             total_tasks = snapshot$total, done = snapshot$done, failed = snapshot$failed,
             elapsed = as.numeric(difftime(Sys.time(), started, units = "secs")))
 }
 
 #' @export
+Ops.jobmon_run_status <- function(e1, e2) {
+  names_of <- function(x) {
+    if (inherits(x, "jobmon_run_status")) {
+      c(as.character(unclass(x)), attr(x, "run_status"), attr(x, "workflow_status"))
+    } else {
+      as.character(x)
+    }
+  }
+  if (!.Generic %in% c("==", "!=")) {
+    return(get(.Generic)(as.character(unclass(e1)), as.character(unclass(e2))))
+  }
+  equal <- any(names_of(e1) %in% names_of(e2))
+  if (.Generic == "==") equal else !equal
+}
+
+#' @export
+as.character.jobmon_run_status <- function(x, ...) as.character(unclass(x))
+
+#' @export
 print.jobmon_run_status <- function(x, ...) {
-  print(as.character(unclass(x)))
+  print(sprintf("%s (%s, workflow %s)", as.character(unclass(x)), attr(x, "run_status"),
+                attr(x, "workflow_status")))
   cat(sprintf("workflow %d, run %d: %d of %d tasks done, %d failed, %.1f s\n",
               attr(x, "workflow_id"), attr(x, "workflow_run_id"), attr(x, "done"),
               attr(x, "total_tasks"), attr(x, "failed"), attr(x, "elapsed")))

@@ -16,6 +16,8 @@
 #'   values of the retries in order (`list(runtime = c("2h", "4h"))`).
 #' @param fallback_queues Queues to move to, in order, when a request exceeds its queue's
 #'   limits.
+#' @param task_attributes A named list of metadata stored with the task (values become
+#'   strings), as Jobmon's `task_attributes`.
 #' @param ... The args, by name: `message = "Hello"`.
 #' @return A task.
 #' @examples
@@ -26,7 +28,7 @@
 #' @export
 task <- function(task_template, ..., name = NULL, upstream_tasks = list(), max_attempts = NULL,
                  compute_resources = NULL, cluster_name = NULL, resource_scales = NULL,
-                 fallback_queues = NULL) {
+                 fallback_queues = NULL, task_attributes = list()) {
   check_template(task_template)
   args <- list(...)
   what <- sprintf("task %sof template '%s'",
@@ -40,7 +42,9 @@ task <- function(task_template, ..., name = NULL, upstream_tasks = list(), max_a
   }
   options <- task_options(what, cluster_name, compute_resources, max_attempts, resource_scales,
                           fallback_queues)
-  make_tasks(task_template, values, 1L, name, options, as_task_list(upstream_tasks, what))[[1]]
+  made <- make_tasks(task_template, values, 1L, name, options, as_task_list(upstream_tasks, what))[[1]]
+  made$attributes <- check_attributes(task_attributes, what)
+  made
 }
 
 #' Many tasks of one template at once
@@ -61,7 +65,7 @@ task <- function(task_template, ..., name = NULL, upstream_tasks = list(), max_a
 #' @export
 array_tasks <- function(task_template, ..., upstream_tasks = list(), max_attempts = NULL,
                         compute_resources = NULL, cluster_name = NULL, resource_scales = NULL,
-                        fallback_queues = NULL) {
+                        fallback_queues = NULL, task_attributes = list()) {
   check_template(task_template)
   args <- list(...)
   what <- sprintf("tasks of template '%s'", task_template$template_name)
@@ -83,7 +87,40 @@ array_tasks <- function(task_template, ..., upstream_tasks = list(), max_attempt
     n <- nrow(grid)
     values[node] <- as.list(grid)[node]
   }
-  make_tasks(task_template, values, n, NULL, options, as_task_list(upstream_tasks, what))
+  made <- make_tasks(task_template, values, n, NULL, options, as_task_list(upstream_tasks, what))
+  attributes <- check_attributes(task_attributes, what)
+  if (length(attributes)) for (t in made) t$attributes <- attributes
+  made
+}
+
+#' The tasks of a workflow with some node arg values
+#'
+#' As Jobmon's `get_tasks_by_node_args`: the tasks added to `workflow` from the template
+#' named `task_template_name` whose node args have the values given in `...`.
+#'
+#' @param workflow A workflow.
+#' @param task_template_name The template's name.
+#' @param ... Node args and their values: `location_id = 1`.
+#' @return A list of tasks.
+#' @export
+get_tasks_by_node_args <- function(workflow, task_template_name, ...) {
+  check_workflow(workflow)
+  wanted <- list(...)
+  values <- lapply(names(wanted), function(arg) arg_strings(wanted[[arg]], arg))
+  names(values) <- names(wanted)
+  Filter(function(t) {
+    identical(t$template$template_name, task_template_name) &&
+      all(vapply(names(values), function(arg) identical(unname(t$node_args[arg]), values[[arg]]), TRUE))
+  }, added_tasks(workflow)$tasks)
+}
+
+# Attributes as stored: a named list of strings.
+check_attributes <- function(attributes, what) {
+  if (!length(attributes)) return(list())
+  if (!is.list(attributes) || is.null(names(attributes)) || any(!nzchar(names(attributes)))) {
+    definition_error(what, ": attributes must be a named list, such as list(release_id = 3)")
+  }
+  lapply(attributes, function(v) arg_strings(v, paste(what, "attribute")))
 }
 
 #' Add dependencies to a task
@@ -180,8 +217,8 @@ make_tasks <- function(template, values, n, name, options, upstream) {
   task_values <- values[template$task_args]
   node_canonical <- canonical_args(node, n)
   if (is.null(name)) {
-    name <- if (!length(node)) rep(template$template_name, n) else {
-      pairs <- lapply(names(node), function(arg) paste0(arg, "_", node[[arg]]))
+    name <- if (!length(node)) rep(paste0(template$template_name, "_"), n) else {
+      pairs <- lapply(names(node), function(arg) paste0(arg, "-", node[[arg]]))
       storable_names(paste0(template$template_name, "_", do.call(paste, c(pairs, sep = "_"))))
     }
   }

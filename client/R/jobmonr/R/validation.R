@@ -29,14 +29,12 @@ check_whole <- function(value, what, minimum = 1) {
   as.integer(value)
 }
 
-# Generated names: control characters become "_"; long names are cut and end with a short
-# digest of the full name, so distinct long names stay distinct.
+# Default task names as Jobmon makes them: /, \\, ', " and spaces (and control characters)
+# become "_", and names are cut at 249 characters.
 storable_names <- function(names) {
   names <- gsub(control_characters, "_", names, perl = TRUE)
-  long <- nchar(names, type = "chars") > max_name_length
-  if (any(long)) {
-    names[long] <- paste0(substr(names[long], 1, max_name_length - 9L), "_",
-                          substr(sha1_hex(names[long]), 1, 8))
-  }
+  names <- gsub("[/\\\\'\" ]", "_", names, perl = TRUE)
+  long <- nchar(names, type = "chars") > 249L
+  names[long] <- substr(names[long], 1L, 249L)
   names
 }

@@ -12,12 +12,14 @@
 #' @param max_concurrently_running How many of its tasks may run at once.
 #' @param default_cluster_name,default_max_attempts Defaults for its tasks, between the
 #'   template's and the tool's.
+#' @param workflow_attributes A named list of metadata stored with the workflow (values
+#'   become strings), as Jobmon's `workflow_attributes`.
 #' @return A workflow (an environment: [add_tasks()] and [bind()] change it in place and
 #'   also return it).
 #' @export
 workflow <- function(tool, workflow_args = NULL, name = NULL, description = "",
                      max_concurrently_running = 10000L, default_cluster_name = NULL,
-                     default_max_attempts = NULL) {
+                     default_max_attempts = NULL, workflow_attributes = list()) {
   if (!inherits(tool, "jobmon_tool")) definition_error("workflow: `tool` must come from jobmonr::tool()")
   if (is.null(workflow_args) || !nzchar(workflow_args)) {
     workflow_args <- random_uuid()
@@ -36,9 +38,15 @@ workflow <- function(tool, workflow_args = NULL, name = NULL, description = "",
   this$max_concurrently_running <- check_whole(max_concurrently_running,
                                                sprintf("workflow '%s': max_concurrently_running", this$name))
   this$default_cluster_name <- NULL
+  this$default_compute_resources <- list()
   this$default_max_attempts <- NULL
   if (!is.null(default_cluster_name)) set_default_cluster_name(this, default_cluster_name)
   if (!is.null(default_max_attempts)) set_default_max_attempts(this, default_max_attempts)
+  if (length(workflow_attributes) && (is.null(names(workflow_attributes)) ||
+                                      any(!nzchar(names(workflow_attributes))))) {
+    definition_error(sprintf("workflow '%s': workflow_attributes must be a named list", this$name))
+  }
+  this$attributes <- check_attributes(workflow_attributes, sprintf("workflow '%s'", this$name))
   this$user <- current_user()
   this$chunks <- list()  # what add_tasks() was given, joined at bind (appending is quadratic)
   this$workflow_id <- NULL

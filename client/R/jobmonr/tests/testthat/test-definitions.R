@@ -1,6 +1,7 @@
 # Refusals made before anything is sent: each names what is wrong and how to fix it.
 
 tool <- jobmonr::tool(name = "definitions")
+jobmonr::set_default_cluster_name(tool, "multiprocess")
 
 test_that("a command template and its declared args must agree", {
   expect_error(task_template(tool, "t1", "echo {a} {b}", node_args = "a"),
@@ -18,7 +19,7 @@ test_that("literal braces are written doubled, and tasks fill the holes", {
   tt <- task_template(tool, "braces", "awk '{{print ${col}}}' {path}", node_args = "col", op_args = "path")
   t <- task(tt, col = 2, path = "/tmp/x")
   expect_equal(t$command, "awk '{print $2}' /tmp/x")
-  expect_equal(t$name, "braces_col_2")
+  expect_equal(t$name, "braces_col-2")
   expect_identical(task_template(tool, "braces", "awk '{{print ${col}}}' {path}",
                                  node_args = "col", op_args = "path"), tt)
 })
@@ -31,7 +32,7 @@ test_that("args named like task()'s own arguments are args", {
   expect_length(array_tasks(tt, n = 1:2, max = 3, res = "x", max_attempts = 4), 2)
   single <- array_tasks(task_template(tool, "no_args", "true"))
   expect_length(single, 1)
-  expect_equal(single[[1]]$name, "no_args")
+  expect_equal(single[[1]]$name, "no_args_")
 })
 
 test_that("a task needs every arg by name and one value each", {
@@ -49,7 +50,7 @@ test_that("array_tasks makes one task per combination of node args", {
   expect_length(tasks, 6)
   expect_setequal(vapply(tasks, function(t) t$command, ""),
                   as.vector(outer(1:3, c("f", "m"), function(l, s) paste("run", l, s, "2026"))))
-  expect_equal(tasks[[1]]$name, "grid_loc_1_sex_f")
+  expect_equal(tasks[[1]]$name, "grid_loc-1_sex-f")
 })
 
 test_that("resources are checked where they are given", {
@@ -76,13 +77,13 @@ test_that("the graph is checked at bind, before anything is sent", {
   add_upstream(a, c)
   wf <- add_tasks(workflow(tool, "cycle"), list(a, b, c))
   err <- expect_error(bind(wf), "the task dependencies form a cycle through task", class = "jobmon_cycle_error")
-  rotations <- c("graph_x_a -> graph_x_b -> graph_x_c -> graph_x_a", "graph_x_b -> graph_x_c -> graph_x_a -> graph_x_b",
-                 "graph_x_c -> graph_x_a -> graph_x_b -> graph_x_c")
+  rotations <- c("graph_x-a -> graph_x-b -> graph_x-c -> graph_x-a", "graph_x-b -> graph_x-c -> graph_x-a -> graph_x-b",
+                 "graph_x-c -> graph_x-a -> graph_x-b -> graph_x-c")
   expect_true(any(vapply(rotations, grepl, TRUE, x = conditionMessage(err), fixed = TRUE)))
 
   lone <- task(tt, x = "lone", upstream_tasks = list(task(tt, x = "elsewhere")))
   expect_error(bind(add_tasks(workflow(tool, "missing"), list(lone))),
-               "depends on task 'graph_x_elsewhere', which is not in workflow 'missing'",
+               "depends on task 'graph_x-elsewhere', which is not in workflow 'missing'",
                class = "jobmon_missing_upstream_error")
 
   twice <- add_tasks(workflow(tool, "twice"), list(task(tt, x = "d", name = "one"), task(tt, x = "d", name = "two")))
@@ -132,7 +133,7 @@ test_that("a batch of tasks has the JSON shape the server takes, one task or man
   one <- shape(list(task(tt, loc = 1, year = 2026, fallback_queues = "long",
                          resource_scales = list(memory = "4G"), compute_resources = list(cores = 2))))
   expect_equal(one$templateVersionIds, list(1L))
-  expect_equal(one$names, list("shaped_loc_1"))
+  expect_equal(one$names, list("shaped_loc-1"))
   expect_equal(one$nodeArgs, list(list(loc = "1")))
   expect_equal(one$taskArgs, list(list(year = "2026")))
   expect_equal(one$resourceIndexes, list(0L))
@@ -146,4 +147,16 @@ test_that("a batch of tasks has the JSON shape the server takes, one task or man
   many <- shape(lapply(1:50, function(i) task(tt, loc = i, year = 2026, compute_resources = list(cores = 2))))
   expect_length(many$resources, 1)
   expect_equal(unique(unlist(many$resourceIndexes)), 0L)
+})
+
+test_that("a task whose cluster is named nowhere runs on the one its resources are for", {
+  lone <- jobmonr::tool(name = "slurm_only")
+  tt <- task_template(lone, "t", "echo {x}", node_args = "x")
+  wf <- add_tasks(workflow(lone, "nowhere"), list(task(tt, x = 1)))
+  expect_error(jobmonr:::resolve_settings(wf, list(task(tt, x = 1))),
+               "task 't_x-1' \\(template 't'\\): no cluster is named for it", class = "jobmon_cluster_error")
+  set_default_compute_resources(lone, "slurm", list(queue = "all.q", num_cores = 2))
+  settings <- jobmonr:::resolve_settings(wf, list(task(tt, x = 1)))
+  expect_equal(settings$entries[[1]]$cluster_name, "slurm")
+  expect_equal(settings$entries[[1]]$resources, list(queue = "all.q", cores = 2L))
 })
