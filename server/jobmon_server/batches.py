@@ -182,8 +182,10 @@ def _report(item: Any, index: int) -> Report:
         elif kind is int:
             value = _whole(value, f"{where}.{key}", key)
         else:
-            if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                0 <= value < 1e18
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not (0 <= value < 1e18)
             ):
                 raise ValidationFailed(f"{where}.{key} must be a number from 0 up", key)
             value = int(value) if column == "max_rss_bytes" else float(value)

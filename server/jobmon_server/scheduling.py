@@ -95,11 +95,11 @@ class InstanceRow(NamedTuple):
 
 
 def task_rows(session: Session, stmt: Any) -> list[TaskRow]:
-    return [TaskRow(*r) for r in session.execute(stmt).all()]
+    return [TaskRow(*r) for r in session.connection().execute(stmt).all()]
 
 
 def instance_rows(session: Session, stmt: Any) -> list[InstanceRow]:
-    return [InstanceRow(*r) for r in session.execute(stmt).all()]
+    return [InstanceRow(*r) for r in session.connection().execute(stmt).all()]
 
 
 def wake(session: Session, cluster_ids: Iterable[int]) -> None:
@@ -160,11 +160,15 @@ def running_run(session: Session, workflow_id: int) -> models.WorkflowRun | None
 
 
 def task_counts(session: Session, workflow_id: int) -> Counter[str]:
-    rows = session.execute(
-        select(models.TaskStatusCount.status, func.sum(models.TaskStatusCount.count))
-        .where(models.TaskStatusCount.workflow_id == workflow_id)
-        .group_by(models.TaskStatusCount.status)
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            select(models.TaskStatusCount.status, func.sum(models.TaskStatusCount.count))
+            .where(models.TaskStatusCount.workflow_id == workflow_id)
+            .group_by(models.TaskStatusCount.status)
+        )
+        .all()
+    )
     return Counter({status: int(n or 0) for status, n in rows})
 
 
@@ -210,12 +214,14 @@ def fill_capacity(session: Session, workflow: models.Workflow, now: datetime) ->
     if free <= 0:
         return 0
     limited: dict[int, int] = dict(
-        session.execute(  # type: ignore[arg-type]  # NULL limits are filtered out
+        session.connection()
+        .execute(  # type: ignore[arg-type]  # NULL limits are filtered out
             select(models.Array.id, models.Array.max_concurrently_running).where(
                 models.Array.workflow_id == workflow.id,
                 models.Array.max_concurrently_running.is_not(None),
             )
-        ).all()
+        )
+        .all()
     )
     picked: list[QueuedTask] = []
     if not limited:
@@ -270,18 +276,23 @@ def _waiting(session: Session, workflow_id: int, where: Any, limit: int) -> list
 
 def _queued(session: Session, stmt: Any) -> list[QueuedTask]:
     return [
-        QueuedTask(*r) for r in session.execute(stmt.with_for_update(of=Task, key_share=True)).all()
+        QueuedTask(*r)
+        for r in session.connection().execute(stmt.with_for_update(of=Task, key_share=True)).all()
     ]
 
 
 def _counts_by_array(session: Session, workflow_id: int) -> dict[tuple[int, str], int]:
-    rows = session.execute(
-        select(
-            models.TaskStatusCount.array_id,
-            models.TaskStatusCount.status,
-            models.TaskStatusCount.count,
-        ).where(models.TaskStatusCount.workflow_id == workflow_id)
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                models.TaskStatusCount.array_id,
+                models.TaskStatusCount.status,
+                models.TaskStatusCount.count,
+            ).where(models.TaskStatusCount.workflow_id == workflow_id)
+        )
+        .all()
+    )
     return {(a, s): n for a, s, n in rows}
 
 
@@ -298,7 +309,7 @@ def create_instances(session: Session, tasks: Sequence[Any], now: datetime) -> N
     run = running_run(session, tasks[0].workflow_id)
     assert run is not None, "instances are only created for a running workflow run"
     move(session, TASK, tasks, T.INSTANTIATING, now=now)
-    session.execute(
+    session.connection().execute(
         update(Task.__table__)
         .where(Task.id == bindparam("tid"))
         .values(num_attempts=Task.num_attempts + 1)
@@ -319,12 +330,16 @@ def create_instances(session: Session, tasks: Sequence[Any], now: datetime) -> N
         }
         for t in tasks
     ]
-    created = session.execute(
-        insert(TaskInstance).returning(
-            TaskInstance.id, TaskInstance.workflow_id, sort_by_parameter_order=True
-        ),
-        rows,
-    ).all()
+    created = (
+        session.connection()
+        .execute(
+            insert(TaskInstance).returning(
+                TaskInstance.id, TaskInstance.workflow_id, sort_by_parameter_order=True
+            ),
+            rows,
+        )
+        .all()
+    )
     write_events(
         session,
         (
@@ -358,15 +373,19 @@ def release_downstream(session: Session, done_ids: Sequence[int], now: datetime)
     edge = models.TaskEdge
     decrements: Counter[int] = Counter()
     for part in chunks(list(done_ids)):
-        for downstream_id, n in session.execute(
-            select(edge.downstream_task_id, func.count())
-            .where(edge.upstream_task_id.in_(part))
-            .group_by(edge.downstream_task_id)
-        ).all():
+        for downstream_id, n in (
+            session.connection()
+            .execute(
+                select(edge.downstream_task_id, func.count())
+                .where(edge.upstream_task_id.in_(part))
+                .group_by(edge.downstream_task_id)
+            )
+            .all()
+        ):
             decrements[downstream_id] += n
     if not decrements:
         return
-    session.execute(
+    session.connection().execute(
         update(Task.__table__)
         .where(Task.id == bindparam("tid"))
         .values(num_upstreams_pending=Task.num_upstreams_pending - bindparam("n"))
@@ -432,7 +451,7 @@ def _scale_resources(session: Session, rows: Sequence[Any], kinds: dict[int, str
                 session, old.cluster_id, placed, old.scales, old.fallback_queues
             )
         updates.append({"tid": task.id, "rid": new_ids[key]})
-    session.execute(
+    session.connection().execute(
         update(Task.__table__)
         .where(Task.id == bindparam("tid"))
         .values(task_resources_id=bindparam("rid"))
@@ -475,9 +494,11 @@ def resources_id(
             }
         ],
     )
-    return session.scalars(
-        select(models.TaskResources.id).where(models.TaskResources.hash == digest)
-    ).one()
+    return (
+        session.connection()
+        .scalars(select(models.TaskResources.id).where(models.TaskResources.hash == digest))
+        .one()
+    )
 
 
 # --- runs ----------------------------------------------------------------------------
@@ -514,7 +535,7 @@ def settle(session: Session, workflow: models.Workflow, now: datetime) -> None:
 def _kills_pending(session: Session, workflow_id: int) -> bool:
     """Whether attempts told to die still hold their tasks back (they run again after)."""
     return (
-        session.scalar(
+        session.connection().scalar(
             select(TaskInstance.id)
             .where(TaskInstance.workflow_id == workflow_id, TaskInstance.status == TI.KILL_SELF)
             .limit(1)
@@ -588,7 +609,7 @@ def confirm_kills(session: Session, rows: Sequence[Any], now: datetime) -> None:
 def _add_pending(session: Session, deltas: Counter[int]) -> None:
     params = [{"tid": tid, "n": n} for tid, n in sorted(deltas.items()) if n]
     if params:
-        session.execute(
+        session.connection().execute(
             update(Task.__table__)
             .where(Task.id == bindparam("tid"))
             .values(num_upstreams_pending=Task.num_upstreams_pending + bindparam("n"))
@@ -606,36 +627,42 @@ def recount_pending(session: Session, workflow_id: int) -> None:
     edge = models.TaskEdge
     upstream = Task.__table__.alias("upstream")
     downstream = Task.__table__.alias("downstream")
-    session.execute(
+    session.connection().execute(
         update(Task)
         .where(Task.workflow_id == workflow_id, Task.status == T.REGISTERING)
         .values(num_upstreams_pending=0)
         .execution_options(synchronize_session=False)
     )
-    pending = session.execute(
-        select(edge.downstream_task_id, func.count())
-        .join(upstream, upstream.c.id == edge.upstream_task_id)
-        .join(downstream, downstream.c.id == edge.downstream_task_id)
-        .where(
-            edge.workflow_id == workflow_id,
-            upstream.c.status != T.DONE,
-            downstream.c.status == T.REGISTERING,
+    pending = (
+        session.connection()
+        .execute(
+            select(edge.downstream_task_id, func.count())
+            .join(upstream, upstream.c.id == edge.upstream_task_id)
+            .join(downstream, downstream.c.id == edge.downstream_task_id)
+            .where(
+                edge.workflow_id == workflow_id,
+                upstream.c.status != T.DONE,
+                downstream.c.status == T.REGISTERING,
+            )
+            .group_by(edge.downstream_task_id)
         )
-        .group_by(edge.downstream_task_id)
-    ).all()
+        .all()
+    )
     counts: Counter[int] = Counter(dict(pending))  # type: ignore[arg-type]
     # An attempt still being killed holds its task back like an unfinished upstream task.
     counts.update(
         dict(
-            session.execute(  # type: ignore[arg-type]
+            session.connection()
+            .execute(  # type: ignore[arg-type]
                 select(TaskInstance.task_id, func.count())
                 .where(TaskInstance.workflow_id == workflow_id, TaskInstance.status == TI.KILL_SELF)
                 .group_by(TaskInstance.task_id)
-            ).all()
+            )
+            .all()
         )
     )
     if counts:
-        session.execute(
+        session.connection().execute(
             update(Task.__table__)
             .where(Task.id == bindparam("tid"), Task.status == T.REGISTERING)
             .values(num_upstreams_pending=bindparam("n"))

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
-from jobmon_server.db.statements import chunks
+from jobmon_server.db.statements import bulk_insert, chunks
 from jobmon_server.notify import mark_events_written
 from jobmon_server.statuses import TI, WR, T, W
 
@@ -137,19 +137,23 @@ def move(
     values: dict[str, Any] | None = None,
     note: str | None = None,
     strict: bool = True,
+    through: Sequence[str] = (),
 ) -> Moved:
-    """Move ``rows`` (already locked by the caller) to ``to_status``.
+    """Move ``rows`` (already locked by the caller) to ``to_status``, by way of the
+    statuses ``through`` when given (each step checked and recorded as an event; the rows
+    are updated once).
 
     A row whose status is terminal lost a race (its report came after another path ended
     it): it is recorded as an ignored event and left alone. Any other move the table does
     not allow raises ``IllegalTransition`` when ``strict``, and is skipped otherwise.
     """
     now = now or utcnow()
+    path = [*through, to_status]
     moved: list[Any] = []
     late: list[Any] = []
     illegal: list[Any] = []
     for row in rows:
-        if to_status in machine.transitions.get(row.status, ()):
+        if _legal(machine, row.status, path):
             moved.append(row)
         elif machine.is_terminal(row.status):
             late.append(row)
@@ -158,9 +162,9 @@ def move(
     if illegal and strict:
         sample = ", ".join(f"{r.id} ({r.status})" for r in illegal[:5])
         raise IllegalTransition(
-            f"cannot move {machine.entity} {sample} to {to_status}: the transition table "
-            f"allows {to_status} only from "
-            + ", ".join(sorted(s for s, to in machine.transitions.items() if to_status in to))
+            f"cannot move {machine.entity} {sample} to {' then '.join(path)}: the transition "
+            f"table allows {path[0]} only from "
+            + ", ".join(sorted(s for s, to in machine.transitions.items() if path[0] in to))
         )
     by_status: dict[str, list[int]] = defaultdict(list)
     for row in moved:
@@ -169,7 +173,7 @@ def move(
     assignments = {"status": to_status, "status_date": now, **(values or {})}
     for from_status, ids in by_status.items():
         for part in chunks(ids):
-            result = session.execute(
+            result = session.connection().execute(
                 update(table)
                 .where(table.c.id.in_(part), table.c.status == from_status)
                 .values(assignments)
@@ -180,20 +184,37 @@ def move(
                     f"{machine.entity} rows changed status concurrently while moving to "
                     f"{to_status}; retry the request"
                 )
-    events = [_event(machine, r, to_status, now, note) for r in moved]
-    events += [_event(machine, r, to_status, now, f"ignored: already {r.status}") for r in late]
+    events = []
+    for row in moved:
+        before = row.status
+        for status in path:
+            events.append(_event(machine, row, before, status, now, note))
+            before = status
+    events += [
+        _event(machine, r, r.status, to_status, now, f"ignored: already {r.status}") for r in late
+    ]
     write_events(session, events)
     if machine.counted and moved:
         _count(session, moved, to_status)
     return Moved(moved, late)
 
 
-def _event(machine: Machine, row: Any, to_status: str, now: datetime, note: str | None) -> dict:
+def _legal(machine: Machine, status: str, path: Sequence[str]) -> bool:
+    for step in path:
+        if step not in machine.transitions.get(status, ()):
+            return False
+        status = step
+    return True
+
+
+def _event(
+    machine: Machine, row: Any, from_status: str, to_status: str, now: datetime, note: str | None
+) -> dict:
     return {
         "workflow_id": row.workflow_id,
         "entity": machine.entity,
         "entity_id": row.id,
-        "from_status": row.status,
+        "from_status": from_status,
         "to_status": to_status,
         "note": note,
         "time": now,
@@ -202,8 +223,7 @@ def _event(machine: Machine, row: Any, to_status: str, now: datetime, note: str 
 
 def write_events(session: Session, events: Iterable[dict[str, Any]]) -> None:
     events = list(events)
-    for part in chunks(events, 5000):
-        session.execute(insert(models.Event), list(part))
+    bulk_insert(session, models.Event.__table__, events)
     if events:
         mark_events_written(session)
 
@@ -222,7 +242,7 @@ def add_counts(session: Session, deltas: Mapping[tuple[int, str], int]) -> None:
     if not params:
         return
     table = models.TaskStatusCount.__table__
-    session.execute(
+    session.connection().execute(
         update(table)
         .where(table.c.array_id == bindparam("a"), table.c.status == bindparam("s"))
         .values(count=table.c.count + bindparam("d"))

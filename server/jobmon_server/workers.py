@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
-from jobmon_server.db.statements import chunks
+from jobmon_server.db.statements import bulk_insert, chunks
 from jobmon_server.error_groups import signature
 from jobmon_server.errors import NotFoundError, ValidationFailed
 from jobmon_server.scheduling import (
@@ -32,6 +32,7 @@ from jobmon_server.scheduling import (
     lock_instances,
     lock_tasks,
     lock_workflow,
+    release_downstream,
     settle,
     tasks_done,
     tasks_failed,
@@ -67,10 +68,12 @@ DETAIL_COLUMNS = (
 
 
 def cluster_id(session: Session, name: str) -> int:
-    found = session.scalar(select(models.Cluster.id).where(models.Cluster.name == name))
+    found = session.connection().scalar(
+        select(models.Cluster.id).where(models.Cluster.name == name)
+    )
     if found is None:
         known = ", ".join(
-            session.scalars(select(models.Cluster.name).order_by(models.Cluster.name))
+            session.connection().scalars(select(models.Cluster.name).order_by(models.Cluster.name))
         )
         raise NotFoundError(f"unknown cluster '{name}'; known clusters: {known}")
     return found
@@ -114,29 +117,33 @@ def claim(
             },
         )
         task, resources = models.Task, models.TaskResources
-        details = session.execute(
-            select(
-                TaskInstance.id,
-                TaskInstance.task_id,
-                TaskInstance.workflow_id,
-                TaskInstance.workflow_run_id,
-                task.name,
-                task.command,
-                resources.requested,
-                TaskInstance.array_id,
-                models.Array.max_concurrently_running.label("array_limit"),
-                models.Workflow.max_concurrently_running.label("workflow_limit"),
+        details = (
+            session.connection()
+            .execute(
+                select(
+                    TaskInstance.id,
+                    TaskInstance.task_id,
+                    TaskInstance.workflow_id,
+                    TaskInstance.workflow_run_id,
+                    task.name,
+                    task.command,
+                    resources.requested,
+                    TaskInstance.array_id,
+                    models.Array.max_concurrently_running.label("array_limit"),
+                    models.Workflow.max_concurrently_running.label("workflow_limit"),
+                )
+                .join(task, task.id == TaskInstance.task_id)
+                .join(resources, resources.id == TaskInstance.task_resources_id)
+                .join(models.Array, models.Array.id == TaskInstance.array_id)
+                .join(models.Workflow, models.Workflow.id == TaskInstance.workflow_id)
+                .where(TaskInstance.id.in_([r.id for r in rows]))
+                .order_by(TaskInstance.id)
             )
-            .join(task, task.id == TaskInstance.task_id)
-            .join(resources, resources.id == TaskInstance.task_resources_id)
-            .join(models.Array, models.Array.id == TaskInstance.array_id)
-            .join(models.Workflow, models.Workflow.id == TaskInstance.workflow_id)
-            .where(TaskInstance.id.in_([r.id for r in rows]))
-            .order_by(TaskInstance.id)
-        ).all()
+            .all()
+        )
         instances = [dict(r._mapping) for r in details]
     kill_ids = list(
-        session.scalars(
+        session.connection().scalars(
             select(TaskInstance.id).where(
                 TaskInstance.worker_id == worker_id, TaskInstance.status == TI.KILL_SELF
             )
@@ -207,7 +214,7 @@ def report(session: Session, worker_id: str, reports: Sequence[Report]) -> Repor
     now = utcnow()
     workflow_ids = sorted(
         set(
-            session.scalars(
+            session.connection().scalars(
                 select(TaskInstance.workflow_id).where(
                     TaskInstance.id.in_({r.task_instance_id for r in reports})
                 )
@@ -216,7 +223,7 @@ def report(session: Session, worker_id: str, reports: Sequence[Report]) -> Repor
     )
     workflows = [lock_workflow(session, w) for w in workflow_ids]
     instances = {r.id: r for r in lock_instances(session, [r.task_instance_id for r in reports])}
-    phases: dict[int, list[Report]] = defaultdict(list)
+    by_instance: dict[int, list[Report]] = defaultdict(list)
     for r in reports:
         row = instances.get(r.task_instance_id)
         if row is None:
@@ -229,7 +236,25 @@ def report(session: Session, worker_id: str, reports: Sequence[Report]) -> Repor
                 )
             )
         else:
-            phases[REPORT_ORDER.get(r.status, 2)].append(r)
+            by_instance[row.id].append(r)
+    paths: dict[tuple[str, tuple[str, ...]], list[tuple[InstanceRow, list[Report]]]] = defaultdict(
+        list
+    )
+    phases: dict[int, list[Report]] = defaultdict(list)
+    for instance_id, mine in by_instance.items():
+        mine.sort(key=lambda r: REPORT_ORDER.get(r.status, 2))
+        row = instances[instance_id]
+        path = _path(row.status, mine)
+        if path is None:  # anything unusual goes step by step
+            for r in mine:
+                phases[REPORT_ORDER.get(r.status, 2)].append(r)
+            continue
+        applied = [r for r in mine if r.status in path]
+        outcome.ignored += [row.id] * (len(mine) - len(applied))
+        if applied:
+            paths[(row.status, path)].append((row, applied))
+    for (_, path), group in paths.items():
+        _apply_path(session, path, group, instances, outcome, now)
     for phase in sorted(phases):
         _apply(session, phases[phase], instances, outcome, now)
     for workflow in workflows:
@@ -260,6 +285,96 @@ def sync(
     made ready is claimed in the same round trip."""
     outcome = report(session, worker_id, reports) if reports else ReportOutcome()
     return Synced(outcome, claim(session, cluster, worker_id, claim_limit, report_within))
+
+
+def _path(status: str, reports: list[Report]) -> tuple[str, ...] | None:
+    """The statuses an instance goes through for its reports in one step, leaving out
+    those it has passed already (reports sent again); None when that is not a plain walk
+    along the transition table (told to die, ended, two final reports, ...)."""
+    if status == TI.KILL_SELF or INSTANCE.is_terminal(status):
+        return None
+    path: list[str] = []
+    current = status
+    for r in reports:
+        if r.status in FINAL_REPORTS and path and path[-1] in FINAL_REPORTS:
+            return None
+        if PROGRESS.get(r.status, 99) <= PROGRESS.get(current, -1):
+            continue  # already applied
+        if r.status not in INSTANCE.transitions.get(current, ()):
+            return None
+        path.append(r.status)
+        current = r.status
+    return tuple(path)
+
+
+# How far along a task is while its instance runs: its statuses that follow the instance's.
+TASK_PROGRESS: dict[str, int] = {T.INSTANTIATING: 0, T.LAUNCHED: 1, T.RUNNING: 2}
+
+
+def _apply_path(
+    session: Session,
+    path: tuple[str, ...],
+    group: list[tuple[InstanceRow, list[Report]]],
+    instances: dict[int, InstanceRow],
+    outcome: ReportOutcome,
+    now: datetime,
+) -> None:
+    """Instances that start at one status and go along one path: one update of the
+    instances and of their tasks, every step recorded as an event."""
+    final = path[-1]
+    values: dict[str, Any] = {}
+    if TI.RUNNING in path:
+        values["started_date"] = now
+    if final in FINAL_REPORTS:
+        values["finished_date"] = now
+    rows = [row for row, _ in group]
+    move(session, INSTANCE, rows, final, now=now, values=values, through=path[:-1])
+    outcome.accepted += sum(len(applied) for _, applied in group)
+    merged = [_merged(applied) for _, applied in group]
+    _store_details(session, merged)
+    for row in rows:
+        instances[row.id] = row._replace(status=final)
+    tasks = lock_tasks(session, [row.task_id for row in rows])
+    follows = [TASK_FOLLOWS[s] for s in path if s in TASK_FOLLOWS]
+    if final == TI.DONE:
+        follows.append(T.DONE)
+    by_path: dict[tuple[str, ...], list[Any]] = defaultdict(list)
+    for task in tasks:
+        ahead = tuple(
+            s
+            for s in follows
+            if s == T.DONE or TASK_PROGRESS.get(s, 99) > TASK_PROGRESS.get(task.status, -1)
+        )
+        if ahead:
+            by_path[ahead].append(task)
+    moved_tasks: dict[int, Any] = {t.id: t for t in tasks}
+    for task_path, task_rows in by_path.items():
+        result = move(
+            session, TASK, task_rows, task_path[-1], now=now, strict=False, through=task_path[:-1]
+        )
+        for task in result.moved:
+            moved_tasks[task.id] = task._replace(status=task_path[-1])
+        if task_path[-1] == T.DONE:
+            release_downstream(session, [t.id for t in result.moved], now)
+    if final in INSTANCE_FAILED:
+        log_errors(session, merged, instances, now)
+        kinds = {
+            instances[r.task_instance_id].task_id: r.resource_kind
+            for r in merged
+            if r.status == TI.RESOURCE_ERROR and r.resource_kind
+        }
+        tasks_failed(session, list(moved_tasks.values()), now, kinds)
+
+
+def _merged(applied: list[Report]) -> Report:
+    """One instance's reports as one: the last status, every detail given."""
+    details: dict[str, Any] = {}
+    for r in applied:
+        details.update({k: v for k, v in r.details.items() if v is not None})
+    last = applied[-1]
+    return Report(
+        last.task_instance_id, last.status, details, last.error_message, last.resource_kind
+    )
 
 
 def _apply(
@@ -328,7 +443,7 @@ def _store_details(session: Session, reports: list[Report]) -> None:
                 {"iid": r.task_instance_id, **{f"v_{c}": r.details[c] for c in cols}}
             )
     for cols, params in by_columns.items():
-        session.execute(
+        session.connection().execute(
             update(TaskInstance.__table__)
             .where(TaskInstance.id == bindparam("iid"))
             .values({c: bindparam(f"v_{c}") for c in cols})
@@ -381,8 +496,7 @@ def log_errors(
                 "time": now,
             }
         )
-    for part in chunks(rows, 2000):
-        session.execute(insert(models.TaskInstanceErrorLog), list(part))
+    bulk_insert(session, models.TaskInstanceErrorLog.__table__, rows)
 
 
 def _default_error(r: Report) -> str:
@@ -400,7 +514,7 @@ def heartbeat(
     deadline = now + timedelta(seconds=report_within)
     kill: list[int] = []
     for part in chunks(sorted(set(ids))):
-        session.execute(
+        session.connection().execute(
             update(TaskInstance)
             .where(
                 TaskInstance.id.in_(part),
@@ -410,7 +524,7 @@ def heartbeat(
             .values(report_by_date=deadline)
             .execution_options(synchronize_session=False)
         )
-        kill += session.scalars(
+        kill += session.connection().scalars(
             select(TaskInstance.id).where(
                 TaskInstance.id.in_(part), TaskInstance.status.not_in(INSTANCE_HELD)
             )
@@ -462,7 +576,7 @@ def adopt(
     live = instance_rows(session, query)
     ids = [r.id for r in live]
     for part in chunks(ids):
-        session.execute(
+        session.connection().execute(
             update(TaskInstance)
             .where(TaskInstance.id.in_(part))
             .values(worker_id=worker_id, report_by_date=now + timedelta(seconds=report_within))
@@ -472,20 +586,24 @@ def adopt(
         return []
     found: list[Any] = []
     for part in chunks(ids):
-        found += session.execute(
-            select(
-                TaskInstance.id,
-                TaskInstance.task_id,
-                TaskInstance.workflow_id,
-                TaskInstance.status,
-                TaskInstance.distributor_id,
-                TaskInstance.hostname,
-                TaskInstance.stdout_path,
-                TaskInstance.stderr_path,
+        found += (
+            session.connection()
+            .execute(
+                select(
+                    TaskInstance.id,
+                    TaskInstance.task_id,
+                    TaskInstance.workflow_id,
+                    TaskInstance.status,
+                    TaskInstance.distributor_id,
+                    TaskInstance.hostname,
+                    TaskInstance.stdout_path,
+                    TaskInstance.stderr_path,
+                )
+                .where(TaskInstance.id.in_(part))
+                .order_by(TaskInstance.id)
             )
-            .where(TaskInstance.id.in_(part))
-            .order_by(TaskInstance.id)
-        ).all()
+            .all()
+        )
     return [Adopted(*row) for row in found]
 
 
@@ -497,7 +615,7 @@ def reap_lost(session: Session, now: datetime, grace: float, limit: int = 1000) 
     """
     cutoff = now - timedelta(seconds=grace)
     ids = list(
-        session.scalars(
+        session.connection().scalars(
             select(TaskInstance.id)
             .where(
                 TaskInstance.status.in_(INSTANCE_HELD | {TI.KILL_SELF}),
@@ -510,7 +628,11 @@ def reap_lost(session: Session, now: datetime, grace: float, limit: int = 1000) 
     if not ids:
         return 0
     workflow_ids = sorted(
-        set(session.scalars(select(TaskInstance.workflow_id).where(TaskInstance.id.in_(ids))))
+        set(
+            session.connection().scalars(
+                select(TaskInstance.workflow_id).where(TaskInstance.id.in_(ids))
+            )
+        )
     )
     workflows = [lock_workflow(session, w) for w in workflow_ids]
     locked = lock_instances(session, ids)
@@ -548,7 +670,7 @@ def reap_lost(session: Session, now: datetime, grace: float, limit: int = 1000) 
 def extend_leases(session: Session, now: datetime, report_within: float) -> int:
     """After the server could not reap (it or its database was down), give every lease that
     ran out meanwhile a fresh one: its worker could not renew it either."""
-    result = session.execute(
+    result = session.connection().execute(
         update(TaskInstance)
         .where(
             TaskInstance.status.in_(INSTANCE_HELD | {TI.KILL_SELF}),

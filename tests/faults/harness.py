@@ -306,7 +306,7 @@ wf.add_tasks([template.create_task(label=label, command=command)
 result = wf.run(resume=spec.get("resume", False),
                 reset_running_jobs=spec.get("cold", True),
                 seconds_until_timeout=spec.get("timeout", 300))
-print("RESULT", result.final_status, result.workflow_id, flush=True)
+print("RESULT", result.workflow_status, result.workflow_id, flush=True)
 '''
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, Table
+from sqlalchemy import JSON, DateTime, Table
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,18 +22,25 @@ def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
 
 
 def insert_ignore(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> None:
-    """Insert rows, skipping those that collide with a unique key (idempotent binds).
+    """Insert rows, skipping those that collide with a unique key (idempotent binds)."""
+    _insert(session, table, list(rows), ignore=True)
 
-    Rows with the same keys go to the driver's executemany as plain tuples (JSON columns
-    encoded here): for the hundreds of thousands of rows of a large bind, building
-    SQLAlchemy parameters row by row costs more than the database does.
-    """
-    rows = list(rows)
+
+def bulk_insert(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert rows (events, error logs) without the ORM."""
+    _insert(session, table, list(rows), ignore=False)
+
+
+def _insert(session: Session, table: Table, rows: list[dict[str, Any]], *, ignore: bool) -> None:
+    """Rows with the same keys go to the driver's executemany as plain tuples (JSON columns
+    encoded here): for the hundreds of thousands of rows of a large bind, or the events of
+    every report, building SQLAlchemy parameters row by row costs more than the database
+    does."""
     if not rows:
         return
     keys = rows[0].keys()
     if any(row.keys() != keys for row in rows):
-        _insert_ignore_rows(session, table, rows)
+        _insert_rows(session, table, rows, ignore)
         return
     columns = list(keys)
     dialect = session.get_bind().dialect
@@ -42,11 +49,13 @@ def insert_ignore(session: Session, table: Table, rows: Iterable[dict[str, Any]]
     names = ", ".join(quote(c) for c in columns)
     values = ", ".join(marker for _ in columns)
     target = quote(table.name)
-    if dialect.name in ("mysql", "mariadb"):
+    if not ignore:
+        sql = f"INSERT INTO {target} ({names}) VALUES ({values})"
+    elif dialect.name in ("mysql", "mariadb"):
         sql = f"INSERT IGNORE INTO {target} ({names}) VALUES ({values})"
     else:
         sql = f"INSERT INTO {target} ({names}) VALUES ({values}) ON CONFLICT DO NOTHING"
-    encoders = [_encoder(table.c[c].type) for c in columns]
+    encoders = [_encoder(table.c[c].type, dialect.name) for c in columns]
     connection = session.connection()
     for part in chunks(rows, 5000):
         params = [
@@ -56,20 +65,29 @@ def insert_ignore(session: Session, table: Table, rows: Iterable[dict[str, Any]]
             )
             for row in part
         ]
-        connection.exec_driver_sql(sql, params)
+        if len(params) == 1:
+            connection.exec_driver_sql(sql, params[0])
+        else:
+            connection.exec_driver_sql(sql, params)
 
 
-def _encoder(column_type: Any) -> Any:
+def _encoder(column_type: Any, dialect: str) -> Any:
+    """How a value goes to the driver as SQLAlchemy would have sent it (None: as it is)."""
     if isinstance(column_type, JSON):
-        return lambda value: json.dumps(value)
+        return json.dumps
+    if isinstance(column_type, DateTime) and dialect == "sqlite":
+        # SQLAlchemy's text form, so that times compare as stored ones do.
+        return lambda value: value.strftime("%Y-%m-%d %H:%M:%S.%f")
     return None
 
 
-def _insert_ignore_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+def _insert_rows(session: Session, table: Table, rows: list[dict[str, Any]], ignore: bool) -> None:
     """Rows of differing keys, through SQLAlchemy."""
     dialect = session.get_bind().dialect.name
     stmt: Any
-    if dialect == "postgresql":
+    if not ignore:
+        stmt = table.insert()
+    elif dialect == "postgresql":
         stmt = postgresql.insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":
         stmt = sqlite.insert(table).on_conflict_do_nothing()
