@@ -17,6 +17,17 @@ from jobmon_server import presence, workers
 from jobmon_server.context import Services
 from jobmon_server.wakeup import wait_for
 
+_cluster_ids: dict[tuple[int, str], int] = {}
+
+
+async def cluster_id(services: Services, name: str) -> int:
+    """A cluster's id by name, remembered (clusters are never renamed or removed)."""
+    key = (id(services), name)
+    found = _cluster_ids.get(key)
+    if found is None:
+        found = _cluster_ids[key] = await services.read(workers.cluster_id, name)
+    return found
+
 
 async def claim_waiting(
     services: Services,

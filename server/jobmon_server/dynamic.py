@@ -74,7 +74,7 @@ def _awaiting(workflow_id: int) -> Any:
     )
 
 
-def awaiting_resources(session: Session, run: models.WorkflowRun) -> bool:
+def awaiting_resources(session: Session, run: Any) -> bool:
     """Whether a task of the run's workflow waits for its client to give its resources."""
     if not run.dynamic_resources:
         return False

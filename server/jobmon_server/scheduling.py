@@ -11,14 +11,17 @@ import hashlib
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from jobmon_server import clusters, resources
 from jobmon_server.db import models
+from jobmon_server.db.raw import marks, raw
 from jobmon_server.db.statements import chunks, insert_ignore
 from jobmon_server.statuses import (
     INSTANCE_HELD,
@@ -54,6 +57,13 @@ INSTANCE_COLUMNS = (
     TaskInstance.worker_id,
     TaskInstance.task_resources_id,
     TaskInstance.claimed_by,
+)
+
+
+# The same columns as SQL text, for the statements of the hot path (db/raw.py).
+TASK_SQL = "id, status, workflow_id, array_id, num_attempts, max_attempts, task_resources_id"
+INSTANCE_SQL = (
+    "id, status, workflow_id, task_id, cluster_id, worker_id, task_resources_id, claimed_by"
 )
 
 
@@ -124,50 +134,88 @@ def lock_workflow(session: Session, workflow_id: int) -> models.Workflow | None:
 
 
 def lock_tasks(session: Session, ids: Sequence[int]) -> list[TaskRow]:
+    db = raw(session)
     rows: list[TaskRow] = []
     for part in chunks(sorted(set(ids))):
-        rows += task_rows(
-            session,
-            select(*TASK_COLUMNS)
-            .where(Task.id.in_(part))
-            .order_by(Task.id)
-            .with_for_update(key_share=True),
-        )
+        rows += [
+            TaskRow(*r)
+            for r in db.rows(
+                f"SELECT {TASK_SQL} FROM task WHERE id IN ({marks(len(part))}) ORDER BY id"
+                + db.lock(),
+                part,
+            )
+        ]
     return rows
 
 
 def lock_instances(session: Session, ids: Sequence[int]) -> list[InstanceRow]:
+    db = raw(session)
     rows: list[InstanceRow] = []
     for part in chunks(sorted(set(ids))):
-        rows += instance_rows(
-            session,
-            select(*INSTANCE_COLUMNS)
-            .where(TaskInstance.id.in_(part))
-            .order_by(TaskInstance.id)
-            .with_for_update(key_share=True),
-        )
+        rows += [
+            InstanceRow(*r)
+            for r in db.rows(
+                f"SELECT {INSTANCE_SQL} FROM task_instance WHERE id IN ({marks(len(part))}) "
+                "ORDER BY id" + db.lock(),
+                part,
+            )
+        ]
     return rows
 
 
-def running_run(session: Session, workflow_id: int) -> models.WorkflowRun | None:
-    return session.scalars(
-        select(models.WorkflowRun)
-        .where(
-            models.WorkflowRun.workflow_id == workflow_id, models.WorkflowRun.status == WR.RUNNING
-        )
-        .order_by(models.WorkflowRun.id.desc())
-    ).first()
+@dataclass
+class RunState:
+    """What the scheduler needs of a workflow run (read without the ORM)."""
+
+    id: int
+    workflow_id: int
+    status: str
+    fail_fast: bool
+    dynamic_resources: bool
+
+
+def running_run(session: Session, workflow_id: int) -> RunState | None:
+    rows = raw(session).rows(
+        "SELECT id, workflow_id, status, fail_fast, dynamic_resources FROM workflow_run "
+        "WHERE workflow_id = ? AND status = ? ORDER BY id DESC LIMIT 1",
+        [workflow_id, WR.RUNNING.value],
+    )
+    if not rows:
+        return None
+    run_id, wf_id, status, fail_fast, dynamic = rows[0]
+    return RunState(run_id, wf_id, status, bool(fail_fast), bool(dynamic))
+
+
+@dataclass
+class WorkflowState:
+    """What the scheduler needs of a workflow (read without the ORM)."""
+
+    id: int
+    status: str
+    max_concurrently_running: int
+    total_tasks: int
+
+
+# The ORM objects or the plain states: the scheduler reads only what both have.
+AnyWorkflow = models.Workflow | WorkflowState
+AnyRun = models.WorkflowRun | RunState
+
+
+def lock_workflow_state(session: Session, workflow_id: int) -> WorkflowState | None:
+    """``lock_workflow`` for the hot path: the same lock, a plain row."""
+    db = raw(session)
+    rows = db.rows(
+        "SELECT id, status, max_concurrently_running, total_tasks FROM workflow WHERE id = ?"
+        + db.lock(),
+        [workflow_id],
+    )
+    return WorkflowState(*rows[0]) if rows else None
 
 
 def task_counts(session: Session, workflow_id: int) -> Counter[str]:
-    rows = (
-        session.connection()
-        .execute(
-            select(models.TaskStatusCount.status, func.sum(models.TaskStatusCount.count))
-            .where(models.TaskStatusCount.workflow_id == workflow_id)
-            .group_by(models.TaskStatusCount.status)
-        )
-        .all()
+    rows = raw(session).rows(
+        "SELECT status, SUM(count) FROM task_status_count WHERE workflow_id = ? GROUP BY status",
+        [workflow_id],
     )
     return Counter({status: int(n or 0) for status, n in rows})
 
@@ -175,19 +223,25 @@ def task_counts(session: Session, workflow_id: int) -> Counter[str]:
 def set_status(
     session: Session, obj: Any, machine: Any, to_status: str, now: datetime, note: str | None = None
 ) -> None:
-    """Move one ORM object (a workflow or a run) through the transition table."""
+    """Move one workflow or run (an ORM object or a plain state) through the transition
+    table. ``move`` writes the row; an ORM object learns its new status as committed, so
+    that flushing it never writes an older one back over a later change."""
     if obj.status == to_status:
         return
     move(session, machine, [_Row(obj)], to_status, now=now, note=note)
-    obj.status = to_status
-    obj.status_date = now
+    if hasattr(obj, "_sa_instance_state"):
+        set_committed_value(obj, "status", to_status)
+        set_committed_value(obj, "status_date", now)
+    else:
+        obj.status = to_status
 
 
 class _Row:
     def __init__(self, obj: Any) -> None:
         self.id = obj.id
         self.status = obj.status
-        self.workflow_id = obj.id if isinstance(obj, models.Workflow) else obj.workflow_id
+        is_workflow = isinstance(obj, models.Workflow | WorkflowState)
+        self.workflow_id = obj.id if is_workflow else obj.workflow_id
 
 
 # --- queuing -------------------------------------------------------------------------
@@ -199,7 +253,7 @@ def queue_tasks(session: Session, rows: Sequence[Any], now: datetime) -> None:
         move(session, TASK, rows, T.QUEUED, now=now)
 
 
-def fill_capacity(session: Session, workflow: models.Workflow, now: datetime) -> int:
+def fill_capacity(session: Session, workflow: AnyWorkflow, now: datetime) -> int:
     """Create instances for waiting tasks while the concurrency limits allow; return how many.
 
     Waiting tasks are those QUEUED (retries) and then the ready ones: REGISTERING with no
@@ -214,18 +268,15 @@ def fill_capacity(session: Session, workflow: models.Workflow, now: datetime) ->
     if free <= 0:
         return 0
     limited: dict[int, int] = dict(
-        session.connection()
-        .execute(  # type: ignore[arg-type]  # NULL limits are filtered out
-            select(models.Array.id, models.Array.max_concurrently_running).where(
-                models.Array.workflow_id == workflow.id,
-                models.Array.max_concurrently_running.is_not(None),
-            )
+        raw(session).rows(  # type: ignore[arg-type]
+            'SELECT id, max_concurrently_running FROM "array" '
+            "WHERE workflow_id = ? AND max_concurrently_running IS NOT NULL",
+            [workflow.id],
         )
-        .all()
     )
     picked: list[QueuedTask] = []
     if not limited:
-        picked = _waiting(session, workflow.id, None, free)
+        picked = _waiting(session, workflow.id, "", [], free)
     else:
         for array_id, limit in sorted(limited.items()):
             room = min(
@@ -236,10 +287,13 @@ def fill_capacity(session: Session, workflow: models.Workflow, now: datetime) ->
                 ),
             )
             if room > 0:
-                picked += _waiting(session, workflow.id, Task.array_id == array_id, room)
+                picked += _waiting(session, workflow.id, " AND t.array_id = ?", [array_id], room)
         room = free - len(picked)
         if room > 0:
-            picked += _waiting(session, workflow.id, Task.array_id.not_in(list(limited)), room)
+            others = sorted(limited)
+            picked += _waiting(
+                session, workflow.id, f" AND t.array_id NOT IN ({marks(len(others))})", others, room
+            )
     if not picked:
         return 0
     ready = [t for t in picked if t.status == T.REGISTERING]
@@ -250,48 +304,40 @@ def fill_capacity(session: Session, workflow: models.Workflow, now: datetime) ->
     return len(picked)
 
 
-def _waiting(session: Session, workflow_id: int, where: Any, limit: int) -> list[QueuedTask]:
-    """Up to ``limit`` tasks to instantiate: QUEUED ones first, then ready ones."""
+def _waiting(
+    session: Session, workflow_id: int, where: str, params: list[Any], limit: int
+) -> list[QueuedTask]:
+    """Up to ``limit`` tasks to instantiate: QUEUED ones first, then ready ones (through
+    the index of ready tasks), each set in id order and locked."""
+    db = raw(session)
+    columns = ", ".join(f"t.{c.strip()}" for c in TASK_SQL.split(","))
     base = (
-        select(*TASK_COLUMNS, models.TaskResources.cluster_id)
-        .join(models.TaskResources, models.TaskResources.id == Task.task_resources_id)
-        .order_by(Task.id)
+        f"SELECT {columns}, r.cluster_id FROM task t "
+        "JOIN task_resources r ON r.id = t.task_resources_id WHERE t.workflow_id = ?"
     )
-    if where is not None:
-        base = base.where(where)
-    picked = _queued(
-        session, base.where(Task.workflow_id == workflow_id, Task.status == T.QUEUED).limit(limit)
-    )
-    if len(picked) < limit:
-        picked += _queued(
-            session,
-            base.where(
-                Task.workflow_id == workflow_id,
-                Task.status == T.REGISTERING,
-                Task.num_upstreams_pending == 0,
-            ).limit(limit - len(picked)),
+    picked = [
+        QueuedTask(*r)
+        for r in db.rows(
+            f"{base} AND t.status = ?{where} ORDER BY t.id LIMIT ?" + db.lock(of="t"),
+            [workflow_id, T.QUEUED.value, *params, limit],
         )
+    ]
+    if len(picked) < limit:
+        picked += [
+            QueuedTask(*r)
+            for r in db.rows(
+                f"{base} AND t.status = ? AND t.num_upstreams_pending = 0{where} "
+                "ORDER BY t.id LIMIT ?" + db.lock(of="t"),
+                [workflow_id, T.REGISTERING.value, *params, limit - len(picked)],
+            )
+        ]
     return picked
 
 
-def _queued(session: Session, stmt: Any) -> list[QueuedTask]:
-    return [
-        QueuedTask(*r)
-        for r in session.connection().execute(stmt.with_for_update(of=Task, key_share=True)).all()
-    ]
-
-
 def _counts_by_array(session: Session, workflow_id: int) -> dict[tuple[int, str], int]:
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                models.TaskStatusCount.array_id,
-                models.TaskStatusCount.status,
-                models.TaskStatusCount.count,
-            ).where(models.TaskStatusCount.workflow_id == workflow_id)
-        )
-        .all()
+    rows = raw(session).rows(
+        "SELECT array_id, status, count FROM task_status_count WHERE workflow_id = ?",
+        [workflow_id],
     )
     return {(a, s): n for a, s, n in rows}
 
@@ -309,50 +355,47 @@ def create_instances(session: Session, tasks: Sequence[Any], now: datetime) -> N
     run = running_run(session, tasks[0].workflow_id)
     assert run is not None, "instances are only created for a running workflow run"
     move(session, TASK, tasks, T.INSTANTIATING, now=now)
-    session.connection().execute(
-        update(Task.__table__)
-        .where(Task.id == bindparam("tid"))
-        .values(num_attempts=Task.num_attempts + 1)
-        .execution_options(synchronize_session=False),
-        [{"tid": t.id} for t in tasks],
+    db = raw(session)
+    db.executemany(
+        "UPDATE task SET num_attempts = num_attempts + 1 WHERE id = ?", [(t.id,) for t in tasks]
     )
-    rows = [
-        {
-            "workflow_run_id": run.id,
-            "task_id": t.id,
-            "workflow_id": t.workflow_id,
-            "array_id": t.array_id,
-            "cluster_id": t.cluster_id,
-            "task_resources_id": t.task_resources_id,
-            "status": TI.QUEUED,
-            "created": now,
-            "status_date": now,
-        }
-        for t in tasks
-    ]
-    created = (
-        session.connection()
-        .execute(
-            insert(TaskInstance).returning(
-                TaskInstance.id, TaskInstance.workflow_id, sort_by_parameter_order=True
-            ),
-            rows,
+    created: list[tuple[Any, ...]] = []
+    row = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    for part in chunks(list(tasks), 1000):
+        created += db.rows(
+            "INSERT INTO task_instance (workflow_run_id, task_id, workflow_id, array_id, "
+            "cluster_id, task_resources_id, status, created, status_date) VALUES "
+            + ", ".join([row] * len(part))
+            + " RETURNING id, workflow_id",
+            [
+                value
+                for t in part
+                for value in (
+                    run.id,
+                    t.id,
+                    t.workflow_id,
+                    t.array_id,
+                    t.cluster_id,
+                    t.task_resources_id,
+                    TI.QUEUED.value,
+                    now,
+                    now,
+                )
+            ],
         )
-        .all()
-    )
     write_events(
         session,
         (
             {
-                "workflow_id": c.workflow_id,
+                "workflow_id": workflow_id,
                 "entity": INSTANCE.entity,
-                "entity_id": c.id,
+                "entity_id": instance_id,
                 "from_status": None,
                 "to_status": TI.QUEUED,
                 "note": None,
                 "time": now,
             }
-            for c in created
+            for instance_id, workflow_id in sorted(created)
         ),
     )
     wake(session, {t.cluster_id for t in tasks})
@@ -370,27 +413,18 @@ def tasks_done(session: Session, task_rows: Sequence[Any], now: datetime) -> Non
 def release_downstream(session: Session, done_ids: Sequence[int], now: datetime) -> None:
     if not done_ids:
         return
-    edge = models.TaskEdge
+    db = raw(session)
     decrements: Counter[int] = Counter()
     for part in chunks(list(done_ids)):
-        for downstream_id, n in (
-            session.connection()
-            .execute(
-                select(edge.downstream_task_id, func.count())
-                .where(edge.upstream_task_id.in_(part))
-                .group_by(edge.downstream_task_id)
-            )
-            .all()
+        for downstream_id, n in db.rows(
+            "SELECT downstream_task_id, COUNT(*) FROM task_edge "
+            f"WHERE upstream_task_id IN ({marks(len(part))}) GROUP BY downstream_task_id",
+            part,
         ):
             decrements[downstream_id] += n
-    if not decrements:
-        return
-    session.connection().execute(
-        update(Task.__table__)
-        .where(Task.id == bindparam("tid"))
-        .values(num_upstreams_pending=Task.num_upstreams_pending - bindparam("n"))
-        .execution_options(synchronize_session=False),
-        [{"tid": tid, "n": n} for tid, n in sorted(decrements.items())],
+    db.executemany(
+        "UPDATE task SET num_upstreams_pending = num_upstreams_pending - ? WHERE id = ?",
+        [(n, tid) for tid, n in sorted(decrements.items())],
     )
     # Those that reach zero are ready: the caller's fill_capacity instantiates them.
 
@@ -504,7 +538,7 @@ def resources_id(
 # --- runs ----------------------------------------------------------------------------
 
 
-def settle(session: Session, workflow: models.Workflow, now: datetime) -> None:
+def settle(session: Session, workflow: AnyWorkflow, now: datetime) -> None:
     """End the running run when nothing more can happen, or when fail_fast says so."""
     run = running_run(session, workflow.id)
     if run is None:
@@ -534,20 +568,18 @@ def settle(session: Session, workflow: models.Workflow, now: datetime) -> None:
 
 def _kills_pending(session: Session, workflow_id: int) -> bool:
     """Whether attempts told to die still hold their tasks back (they run again after)."""
-    return (
-        session.connection().scalar(
-            select(TaskInstance.id)
-            .where(TaskInstance.workflow_id == workflow_id, TaskInstance.status == TI.KILL_SELF)
-            .limit(1)
+    return bool(
+        raw(session).rows(
+            "SELECT id FROM task_instance WHERE workflow_id = ? AND status = ? LIMIT 1",
+            [workflow_id, TI.KILL_SELF.value],
         )
-        is not None
     )
 
 
 def stop_run(
     session: Session,
-    workflow: models.Workflow,
-    run: models.WorkflowRun,
+    workflow: AnyWorkflow,
+    run: AnyRun,
     now: datetime,
     *,
     run_status: str,
@@ -607,15 +639,10 @@ def confirm_kills(session: Session, rows: Sequence[Any], now: datetime) -> None:
 
 
 def _add_pending(session: Session, deltas: Counter[int]) -> None:
-    params = [{"tid": tid, "n": n} for tid, n in sorted(deltas.items()) if n]
-    if params:
-        session.connection().execute(
-            update(Task.__table__)
-            .where(Task.id == bindparam("tid"))
-            .values(num_upstreams_pending=Task.num_upstreams_pending + bindparam("n"))
-            .execution_options(synchronize_session=False),
-            params,
-        )
+    raw(session).executemany(
+        "UPDATE task SET num_upstreams_pending = num_upstreams_pending + ? WHERE id = ?",
+        [(n, tid) for tid, n in sorted(deltas.items()) if n],
+    )
 
 
 def recount_pending(session: Session, workflow_id: int) -> None:

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Table, bindparam, update
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
+from jobmon_server.db.raw import marks, raw
 from jobmon_server.db.statements import bulk_insert, chunks
 from jobmon_server.notify import mark_events_written
 from jobmon_server.statuses import TI, WR, T, W
@@ -169,17 +170,17 @@ def move(
     by_status: dict[str, list[int]] = defaultdict(list)
     for row in moved:
         by_status[row.status].append(row.id)
-    table = machine.table
     assignments = {"status": to_status, "status_date": now, **(values or {})}
+    sets = ", ".join(f'"{column}" = ?' for column in assignments)
+    db = raw(session)
     for from_status, ids in by_status.items():
         for part in chunks(ids):
-            result = session.connection().execute(
-                update(table)
-                .where(table.c.id.in_(part), table.c.status == from_status)
-                .values(assignments)
-                .execution_options(synchronize_session=False)
+            changed = db.execute(
+                f'UPDATE "{machine.table.name}" SET {sets} '
+                f"WHERE id IN ({marks(len(part))}) AND status = ?",
+                [*assignments.values(), *part, from_status],
             )
-            if result.rowcount != len(part):  # type: ignore[attr-defined]
+            if changed != len(part):
                 raise IllegalTransition(
                     f"{machine.entity} rows changed status concurrently while moving to "
                     f"{to_status}; retry the request"
@@ -238,14 +239,8 @@ def _count(session: Session, rows: Sequence[Any], to_status: str) -> None:
 
 def add_counts(session: Session, deltas: Mapping[tuple[int, str], int]) -> None:
     """Apply count deltas per (array, status), in key order so that writers never deadlock."""
-    params = [{"a": a, "s": s, "d": d} for (a, s), d in sorted(deltas.items()) if d]
-    if not params:
-        return
-    table = models.TaskStatusCount.__table__
-    session.connection().execute(
-        update(table)
-        .where(table.c.array_id == bindparam("a"), table.c.status == bindparam("s"))
-        .values(count=table.c.count + bindparam("d"))
-        .execution_options(synchronize_session=False),
+    params = [(d, a, s) for (a, s), d in sorted(deltas.items()) if d]
+    raw(session).executemany(
+        "UPDATE task_status_count SET count = count + ? WHERE array_id = ? AND status = ?",
         params,
     )

@@ -10,8 +10,9 @@ Reports are idempotent: one sent again is recorded and ignored, never applied tw
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,18 +21,20 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
+from jobmon_server.db.raw import marks, raw
 from jobmon_server.db.statements import bulk_insert, chunks
 from jobmon_server.error_groups import signature
 from jobmon_server.errors import NotFoundError, ValidationFailed
 from jobmon_server.scheduling import (
     INSTANCE_COLUMNS,
+    INSTANCE_SQL,
     InstanceRow,
     confirm_kills,
     fill_capacity,
     instance_rows,
     lock_instances,
     lock_tasks,
-    lock_workflow,
+    lock_workflow_state,
     release_downstream,
     settle,
     tasks_done,
@@ -79,6 +82,21 @@ def cluster_id(session: Session, name: str) -> int:
     return found
 
 
+def workflows_of(session: Session, instance_ids: Iterable[int]) -> list[int]:
+    """The workflows of some instances, in id order (the order they are locked in)."""
+    db = raw(session)
+    found: set[int] = set()
+    for part in chunks(sorted(set(instance_ids))):
+        found.update(
+            r[0]
+            for r in db.rows(
+                f"SELECT DISTINCT workflow_id FROM task_instance WHERE id IN ({marks(len(part))})",
+                part,
+            )
+        )
+    return sorted(found)
+
+
 @dataclass
 class Claimed:
     instances: list[dict[str, Any]]
@@ -90,15 +108,16 @@ def claim(
 ) -> Claimed:
     """Claim up to ``limit`` queued instances; rows locked by another claimer are skipped."""
     now = utcnow()
+    db = raw(session)
     rows = (
-        instance_rows(
-            session,
-            select(*INSTANCE_COLUMNS)
-            .where(TaskInstance.cluster_id == cluster, TaskInstance.status == TI.QUEUED)
-            .order_by(TaskInstance.id)
-            .limit(max(0, limit))
-            .with_for_update(skip_locked=True, key_share=True),
-        )
+        [
+            InstanceRow(*r)
+            for r in db.rows(
+                f"SELECT {INSTANCE_SQL} FROM task_instance WHERE cluster_id = ? AND status = ? "
+                "ORDER BY id LIMIT ?" + db.lock(skip_locked=True),
+                [cluster, TI.QUEUED.value, limit],
+            )
+        ]
         if limit > 0
         else []
     )
@@ -116,40 +135,46 @@ def claim(
                 "report_by_date": now + timedelta(seconds=report_within),
             },
         )
-        task, resources = models.Task, models.TaskResources
-        details = (
-            session.connection()
-            .execute(
-                select(
-                    TaskInstance.id,
-                    TaskInstance.task_id,
-                    TaskInstance.workflow_id,
-                    TaskInstance.workflow_run_id,
-                    task.name,
-                    task.command,
-                    resources.requested,
-                    TaskInstance.array_id,
-                    models.Array.max_concurrently_running.label("array_limit"),
-                    models.Workflow.max_concurrently_running.label("workflow_limit"),
+        for part in chunks([r.id for r in rows]):
+            instances += [
+                dict(zip(CLAIMED_COLUMNS, row, strict=True))
+                for row in db.rows(
+                    "SELECT i.id, i.task_id, i.workflow_id, i.workflow_run_id, t.name, t.command, "
+                    "r.requested, i.array_id, a.max_concurrently_running, "
+                    "w.max_concurrently_running FROM task_instance i "
+                    "JOIN task t ON t.id = i.task_id "
+                    "JOIN task_resources r ON r.id = i.task_resources_id "
+                    'JOIN "array" a ON a.id = i.array_id '
+                    "JOIN workflow w ON w.id = i.workflow_id "
+                    f"WHERE i.id IN ({marks(len(part))}) ORDER BY i.id",
+                    part,
                 )
-                .join(task, task.id == TaskInstance.task_id)
-                .join(resources, resources.id == TaskInstance.task_resources_id)
-                .join(models.Array, models.Array.id == TaskInstance.array_id)
-                .join(models.Workflow, models.Workflow.id == TaskInstance.workflow_id)
-                .where(TaskInstance.id.in_([r.id for r in rows]))
-                .order_by(TaskInstance.id)
-            )
-            .all()
+            ]
+        for instance in instances:
+            if isinstance(instance["requested"], str):
+                instance["requested"] = json.loads(instance["requested"])
+    kill_ids = [
+        r[0]
+        for r in db.rows(
+            "SELECT id FROM task_instance WHERE worker_id = ? AND status = ?",
+            [worker_id, TI.KILL_SELF.value],
         )
-        instances = [dict(r._mapping) for r in details]
-    kill_ids = list(
-        session.connection().scalars(
-            select(TaskInstance.id).where(
-                TaskInstance.worker_id == worker_id, TaskInstance.status == TI.KILL_SELF
-            )
-        )
-    )
+    ]
     return Claimed(instances, kill_ids)
+
+
+CLAIMED_COLUMNS = (
+    "id",
+    "task_id",
+    "workflow_id",
+    "workflow_run_id",
+    "name",
+    "command",
+    "requested",
+    "array_id",
+    "array_limit",
+    "workflow_limit",
+)
 
 
 def wire_instances(claimed: Claimed, cluster_name: str) -> list[dict[str, Any]]:
@@ -212,16 +237,10 @@ def report(session: Session, worker_id: str, reports: Sequence[Report]) -> Repor
     if not reports:
         return outcome
     now = utcnow()
-    workflow_ids = sorted(
-        set(
-            session.connection().scalars(
-                select(TaskInstance.workflow_id).where(
-                    TaskInstance.id.in_({r.task_instance_id for r in reports})
-                )
-            )
-        )
-    )
-    workflows = [lock_workflow(session, w) for w in workflow_ids]
+    workflows = [
+        lock_workflow_state(session, w)
+        for w in workflows_of(session, {r.task_instance_id for r in reports})
+    ]
     instances = {r.id: r for r in lock_instances(session, [r.task_instance_id for r in reports])}
     by_instance: dict[int, list[Report]] = defaultdict(list)
     for r in reports:
@@ -627,14 +646,7 @@ def reap_lost(session: Session, now: datetime, grace: float, limit: int = 1000) 
     )
     if not ids:
         return 0
-    workflow_ids = sorted(
-        set(
-            session.connection().scalars(
-                select(TaskInstance.workflow_id).where(TaskInstance.id.in_(ids))
-            )
-        )
-    )
-    workflows = [lock_workflow(session, w) for w in workflow_ids]
+    workflows = [lock_workflow_state(session, w) for w in workflows_of(session, ids)]
     locked = lock_instances(session, ids)
     killed = [r for r in locked if r.status == TI.KILL_SELF]
     move(

@@ -10,6 +10,8 @@ from sqlalchemy import JSON, DateTime, Table
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from jobmon_server.db.raw import raw
+
 T = TypeVar("T")
 
 # Ids per IN (...) list: well under every backend's parameter limit.
@@ -45,9 +47,8 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]], *, ignor
     columns = list(keys)
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
     names = ", ".join(quote(c) for c in columns)
-    values = ", ".join(marker for _ in columns)
+    values = ", ".join("?" for _ in columns)
     target = quote(table.name)
     if not ignore:
         sql = f"INSERT INTO {target} ({names}) VALUES ({values})"
@@ -56,19 +57,18 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]], *, ignor
     else:
         sql = f"INSERT INTO {target} ({names}) VALUES ({values}) ON CONFLICT DO NOTHING"
     encoders = [_encoder(table.c[c].type, dialect.name) for c in columns]
-    connection = session.connection()
+    db = raw(session)
     for part in chunks(rows, 5000):
-        params = [
-            tuple(
-                row[c] if e is None or row[c] is None else e(row[c])
-                for c, e in zip(columns, encoders, strict=True)
-            )
-            for row in part
-        ]
-        if len(params) == 1:
-            connection.exec_driver_sql(sql, params[0])
-        else:
-            connection.exec_driver_sql(sql, params)
+        db.executemany(
+            sql,
+            (
+                tuple(
+                    row[c] if e is None or row[c] is None else e(row[c])
+                    for c, e in zip(columns, encoders, strict=True)
+                )
+                for row in part
+            ),
+        )
 
 
 def _encoder(column_type: Any, dialect: str) -> Any:

@@ -672,7 +672,7 @@ class Mutation:
         self, info: Info, cluster_name: str, worker_id: str, limit: int, wait_seconds: float = 0.0
     ) -> t.ClaimResult:
         svc = services(info)
-        cluster_id = await svc.read(workers.cluster_id, cluster_name)
+        cluster_id = await claims.cluster_id(svc, cluster_name)
         synced = await claims.claim_waiting(
             svc,
             info.context.get("request"),
@@ -727,7 +727,7 @@ class Mutation:
         svc = services(info)
         parsed = batches.reports(reports)
         limit = max(0, min(claim_limit, workers.MAX_CLAIM))
-        cluster_id = await svc.read(workers.cluster_id, cluster_name)
+        cluster_id = await claims.cluster_id(svc, cluster_name)
         synced = await claims.claim_waiting(
             svc,
             info.context.get("request"),

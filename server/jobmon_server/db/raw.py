@@ -1,0 +1,105 @@
+"""SQL on the driver's cursor, for the statements every report and claim runs.
+
+A worker's round trip runs a few dozen small statements; built as SQLAlchemy expressions,
+compiled and wrapped in results, they cost several times what the database does. These
+are written once as SQL text, in the transaction the session opened (its connection),
+with ``?`` placeholders (turned into the driver's style) and double-quoted identifiers
+(backticks on MariaDB). Values are passed as parameters, never formatted into the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+
+class Raw:
+    """The driver's cursor of a session's transaction."""
+
+    __slots__ = ("dialect", "_dbapi", "_pyformat", "_sqlite")
+
+    def __init__(self, session: Session) -> None:
+        connection = session.connection()
+        self.dialect = connection.dialect.name
+        self._dbapi = connection.connection.dbapi_connection
+        self._pyformat = connection.dialect.paramstyle != "qmark"
+        self._sqlite = self.dialect == "sqlite"
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        cursor = self._dbapi.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(_text(sql, self.dialect), self._params(params))
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = self._dbapi.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(_text(sql, self.dialect), self._params(params))
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
+        batch = [self._params(p) for p in params]
+        if not batch:
+            return
+        cursor = self._dbapi.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(_text(sql, self.dialect), batch)
+        finally:
+            cursor.close()
+
+    def lock(self, skip_locked: bool = False, of: str | None = None) -> str:
+        """The row-lock clause ending a SELECT: FOR NO KEY UPDATE on PostgreSQL (an insert
+        that references a locked row does not wait), FOR UPDATE on MariaDB, nothing on
+        SQLite (its writers are one at a time). ``of``: only that table's rows (PostgreSQL)."""
+        if self._sqlite:
+            return ""
+        if self.dialect == "postgresql":
+            clause = " FOR NO KEY UPDATE" + (f' OF "{of}"' if of else "")
+        else:
+            clause = " FOR UPDATE"
+        return clause + (" SKIP LOCKED" if skip_locked else "")
+
+    def _params(self, params: Sequence[Any]) -> tuple[Any, ...]:
+        if not self._sqlite:
+            return tuple(params)
+        # SQLAlchemy's text form of a time, so that times compare as stored ones do.
+        return tuple(
+            p.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(p, datetime) else p for p in params
+        )
+
+
+def raw(session: Session) -> Raw:
+    """The session's ``Raw``, made once per transaction."""
+    found = session.info.get("raw")
+    if found is None or found._dbapi is not session.connection().connection.dbapi_connection:
+        found = session.info["raw"] = Raw(session)
+    return found  # type: ignore[no-any-return]
+
+
+def marks(n: int) -> str:
+    """``n`` placeholders for an IN list."""
+    return ", ".join("?" * n)
+
+
+_texts: dict[tuple[str, str], str] = {}
+
+
+def _text(sql: str, dialect: str) -> str:
+    key = (sql, dialect)
+    text = _texts.get(key)
+    if text is None:
+        text = sql
+        if dialect != "sqlite":
+            text = text.replace("%", "%%").replace("?", "%s")
+        if dialect in ("mysql", "mariadb"):
+            text = text.replace('"', "`")
+        if len(_texts) < 10_000:  # IN lists of every length would grow it without end
+            _texts[key] = text
+    return text
