@@ -90,12 +90,30 @@ def main() -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU of a process and its reaped children (the tasks), from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    # utime, stime, cutime, cstime are fields 14-17 (1-based); the split starts at field 3
-    utime, stime = int(fields[11]), int(fields[12])
-    return (utime + stime) / ticks
+    """CPU of a process and of its Python children (the server `jobmon up` starts, the
+    guardian), from /proc; the tasks' own CPU is left out."""
+    total = _own_cpu(pid)
+    for child in Path("/proc").iterdir():
+        if not child.name.isdigit():
+            continue
+        try:
+            stat = (child / "stat").read_text()
+            cmdline = (child / "cmdline").read_bytes()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == pid and b"python" in cmdline.split(b"\0")[0]:
+            total += _own_cpu(int(child.name))
+    return total
+
+
+def _own_cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # utime and stime are fields 14 and 15 (1-based); the split starts at field 3
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def spawn_limit(tasks: int, parallel: int) -> float:

@@ -255,8 +255,16 @@ def test_capacity_keeps_a_backlog_for_short_tasks_only(tmp_path: Path) -> None:
         while ends < 2:
             assert time.monotonic() < deadline
             ends += sum(isinstance(e, Ended) for e in distributor.wait(1.0))
-        # Two slots freed since the last claim: claim two more each, kept waiting here.
-        assert distributor.capacity() == 2 + 4
+        # Short tasks: claim ahead, up to the slots and the backlog.
+        assert distributor.capacity() == 2 + 8
+        distributor.submit([_instance(3, "sleep 3"), _instance(4, "sleep 3")])
+        assert distributor.capacity() == 8
+        waited: list[Ended] = []
+        deadline = time.monotonic() + TIMEOUT
+        while len(waited) < 2:
+            assert time.monotonic() < deadline
+            waited += [e for e in distributor.wait(1.0) if isinstance(e, Ended)]
+        assert distributor.capacity() == 2  # long tasks now: no backlog
     finally:
         distributor.close()
 

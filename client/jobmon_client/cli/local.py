@@ -6,9 +6,14 @@ the client never imports the server package.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any
@@ -108,7 +113,7 @@ def up(
     log_dir: Annotated[Path | None, typer.Option(help="Where task stdout/stderr go.")] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Server and local workers in one process: Jobmon on one machine."""
+    """The server and local workers: Jobmon on one machine."""
     configure_logging(log_level)
     clusters = list(dict.fromkeys(cluster or LOCAL_CLUSTERS))
     unknown = [c for c in clusters if c not in LOCAL_CLUSTERS]
@@ -119,8 +124,8 @@ def up(
             err=True,
         )
         raise typer.Exit(2)
-    start = _embedded_server()
-    server = start(host=host, port=port, db_url=db)
+    _embedded_server()  # the server must be installed here
+    server = ServerProcess(host, port, db, log_level)
     os.environ.setdefault("JOBMON_SERVER_URL", server.url)
     from jobmon_client.worker import run_worker
 
@@ -159,6 +164,54 @@ def up(
         for thread in workers:
             thread.join(60)
         server.stop()
+
+
+class ServerProcess:
+    """``jobmon server`` as a child process of ``jobmon up``: the server and the workers
+    each have a core's worth of Python of their own. The child dies with its parent,
+    however the parent ends, so that the port is free for the next ``jobmon up``."""
+
+    def __init__(self, host: str, port: int, db: str | None, log_level: str) -> None:
+        self.url = f"http://{host}:{port}"
+        argv = [sys.executable, "-m", "jobmon_client.cli", "server", "--host", host]
+        argv += ["--port", str(port), "--log-level", log_level]
+        if db:
+            argv += ["--db", db]
+        self.process = subprocess.Popen(argv, preexec_fn=_die_with_parent)
+        deadline = time.monotonic() + 120
+        while not self._healthy():
+            if self.process.poll() is not None:
+                raise typer.Exit(1)  # it said why on stderr
+            if time.monotonic() > deadline:
+                self.stop()
+                typer.echo(f"error: the Jobmon server did not start on {self.url}", err=True)
+                raise typer.Exit(1)
+            time.sleep(0.1)
+
+    def _healthy(self) -> bool:
+        import httpx
+
+        try:
+            return httpx.get(f"{self.url}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(45)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _die_with_parent() -> None:
+    """In the child, before it runs: SIGKILL when the parent ends (Linux)."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _embedded_server() -> Any:

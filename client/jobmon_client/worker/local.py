@@ -44,6 +44,8 @@ from jobmon_client.worker.process import ProcessResult, TaskProcess, stderr_tail
 log = logging.getLogger(__name__)
 
 KILL_GRACE_SECONDS = 5.0
+# Tasks shorter than this on average are claimed ahead (see LocalDistributor).
+SHORT_TASK_SECONDS = 1.0
 # Stop the tasks this long before the lease runs out (at most; a fifth of a short lease).
 LEASE_MARGIN_SECONDS = 2.0
 HOSTNAME = os.uname().nodename
@@ -105,9 +107,10 @@ class _Orphan:
 class LocalDistributor:
     """Runs claimed instances as child processes within a number of slots.
 
-    Claims keep up to ``max_backlog`` instances waiting here beyond the free slots, as
-    many as twice the slots freed since the last claim: none when tasks are long, enough
-    to keep the slots busy when they take a few milliseconds.
+    Claims keep up to ``max_backlog`` instances waiting here beyond the free slots while
+    tasks are short (their recent average under a second): a slot that frees is refilled
+    at once, without waiting for the server. Long tasks are not hoarded: another worker
+    may run them sooner.
     """
 
     def __init__(
@@ -141,9 +144,7 @@ class LocalDistributor:
         self._deadlines: list[tuple[float, int, int, str]] = []  # (when, seq, id, action)
         self._seq = itertools.count()
         self._workflow_dirs: dict[int, str] = {}
-        self._released = 0
-        self._released_at_last_claim = 0
-        self._backlog = 0
+        self._average_seconds = SHORT_TASK_SECONDS  # recent tasks' wall time (moving average)
         self._lease_ends: float | None = None
         self._guardian: _Guardian | None = None
         self._stopping = False
@@ -151,13 +152,10 @@ class LocalDistributor:
     # -- called from any thread -------------------------------------------------------
     def capacity(self) -> int:
         committed = self.busy_slots + self._waiting_slots
-        released = self._released
-        ended = released - self._released_at_last_claim
-        self._released_at_last_claim = released
-        self._backlog = min(self.max_backlog, max(self._backlog // 2, 2 * ended))
-        if self._stopping or committed >= self.parallelism + self._backlog // 2:
-            return 0
-        return self.parallelism + self._backlog - committed
+        backlog = self.max_backlog if self._average_seconds < SHORT_TASK_SECONDS else 0
+        if self._stopping or committed >= self.parallelism + backlog // 2:
+            return 0  # claim again once half the backlog is used
+        return self.parallelism + backlog - committed
 
     def held(self) -> list[int]:
         return list(self.running.copy()) + [i.id for i, _ in self._waiting.copy()]
@@ -370,7 +368,7 @@ class LocalDistributor:
         result = process.reap()
         del self.running[task.instance.id]
         self.busy_slots -= task.slots
-        self._released += task.slots
+        self._average_seconds += 0.1 * (result.wallclock_seconds - self._average_seconds)
         if task.kill_reason is not None:
             process.signal_group(signal.SIGKILL)  # whatever the shell left behind
         if self._guardian is not None:

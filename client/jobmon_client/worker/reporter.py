@@ -254,6 +254,9 @@ class Reporter:
         )
         answer = result["workerSync"]
         self._acknowledge([seq for seq, _ in batch])
+        self.set_intervals(
+            float(answer.get("heartbeatIntervalSeconds") or 0), answer.get("leaseSeconds")
+        )
         if answer.get("ignored"):
             log.debug("late or repeated reports ignored by the server for %s", answer["ignored"])
         for refused in answer.get("refused") or ():
