@@ -21,6 +21,7 @@ from jobmon_server import resources as res
 from jobmon_server.attributes import checked as checked_attributes
 from jobmon_server.attributes import merged as merged_attributes
 from jobmon_server.db import models
+from jobmon_server.db.raw import raw
 from jobmon_server.db.statements import chunks, insert_ignore
 from jobmon_server.errors import NotFoundError, ValidationFailed
 from jobmon_server.scheduling import fill_capacity, lock_workflow, resources_id
@@ -584,14 +585,7 @@ def _count_pending(session: Session, new: set[tuple[int, int]]) -> None:
             )
         )
     waits = Counter(d for u, d in new if u not in done)
-    if waits:
-        session.execute(
-            update(models.Task.__table__)
-            .where(models.Task.id == bindparam("tid"))
-            .values(num_upstreams_pending=models.Task.num_upstreams_pending + bindparam("n"))
-            .execution_options(synchronize_session=False),
-            [{"tid": tid, "n": n} for tid, n in sorted(waits.items())],
-        )
+    raw(session).add_to("task", "num_upstreams_pending", sorted(waits.items()))
 
 
 def complete_bind(

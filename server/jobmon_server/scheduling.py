@@ -356,9 +356,7 @@ def create_instances(session: Session, tasks: Sequence[Any], now: datetime) -> N
     assert run is not None, "instances are only created for a running workflow run"
     move(session, TASK, tasks, T.INSTANTIATING, now=now)
     db = raw(session)
-    db.executemany(
-        "UPDATE task SET num_attempts = num_attempts + 1 WHERE id = ?", [(t.id,) for t in tasks]
-    )
+    db.add_to("task", "num_attempts", sorted((t.id, 1) for t in tasks))
     created: list[tuple[Any, ...]] = []
     row = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
     for part in chunks(list(tasks), 1000):
@@ -422,10 +420,7 @@ def release_downstream(session: Session, done_ids: Sequence[int], now: datetime)
             part,
         ):
             decrements[downstream_id] += n
-    db.executemany(
-        "UPDATE task SET num_upstreams_pending = num_upstreams_pending - ? WHERE id = ?",
-        [(n, tid) for tid, n in sorted(decrements.items())],
-    )
+    db.add_to("task", "num_upstreams_pending", [(tid, -n) for tid, n in sorted(decrements.items())])
     # Those that reach zero are ready: the caller's fill_capacity instantiates them.
 
 
@@ -639,9 +634,8 @@ def confirm_kills(session: Session, rows: Sequence[Any], now: datetime) -> None:
 
 
 def _add_pending(session: Session, deltas: Counter[int]) -> None:
-    raw(session).executemany(
-        "UPDATE task SET num_upstreams_pending = num_upstreams_pending + ? WHERE id = ?",
-        [(n, tid) for tid, n in sorted(deltas.items()) if n],
+    raw(session).add_to(
+        "task", "num_upstreams_pending", [(tid, n) for tid, n in sorted(deltas.items()) if n]
     )
 
 

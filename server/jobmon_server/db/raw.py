@@ -15,6 +15,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+MULTI_ROW = 1000  # rows per statement of add_to
+UNNEST_ROWS = 10_000  # rows per statement of insert_columns
+
 
 class Raw:
     """The driver's cursor of a session's transaction."""
@@ -51,6 +54,54 @@ class Raw:
         cursor = self._dbapi.cursor()  # type: ignore[union-attr]
         try:
             cursor.executemany(_text(sql, self.dialect), batch)
+        finally:
+            cursor.close()
+
+    def insert_columns(
+        self,
+        sql_head: str,
+        types: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        tail: str = "",
+    ) -> None:
+        """PostgreSQL: ``INSERT INTO t (columns)`` of many rows as one statement per
+        thousands of rows, each column sent as one array (``unnest``): an executemany
+        would run a statement per row, and a multi-row VALUES list costs the driver more
+        to parse than the database to run. ``types`` are the columns' SQL types."""
+        arrays = ", ".join(f"%s::{t}[]" for t in types)
+        sql = f"{sql_head} SELECT * FROM unnest({arrays}){tail}"
+        cursor = self._dbapi.cursor()  # type: ignore[union-attr]
+        try:
+            for start in range(0, len(rows), UNNEST_ROWS):
+                part = rows[start : start + UNNEST_ROWS]
+                cursor.execute(sql, [list(column) for column in zip(*part, strict=True)])
+        finally:
+            cursor.close()
+
+    def add_to(self, table: str, column: str, deltas: Sequence[tuple[int, int]]) -> None:
+        """Add each delta to ``column`` of the row with that id: ``[(id, delta), ...]``,
+        in the order given (callers sort ids, so that writers lock rows in one order).
+        Each id once: joined to a list of values, a row is changed once whatever the list
+        says."""
+        if not deltas:
+            return
+        if self.dialect != "postgresql":
+            self.executemany(
+                f'UPDATE "{table}" SET {column} = {column} + ? WHERE id = ?',
+                [(n, row_id) for row_id, n in deltas],
+            )
+            return
+        # One statement per thousand rows, joined to a VALUES list, rather than one each.
+        cursor = self._dbapi.cursor()  # type: ignore[union-attr]
+        try:
+            for start in range(0, len(deltas), MULTI_ROW):
+                part = deltas[start : start + MULTI_ROW]
+                values = ", ".join(["(%s::bigint, %s::bigint)"] + ["(%s, %s)"] * (len(part) - 1))
+                cursor.execute(
+                    f'UPDATE "{table}" SET {column} = "{table}".{column} + v.n '
+                    f'FROM (VALUES {values}) AS v(id, n) WHERE "{table}".id = v.id',
+                    [x for pair in part for x in pair],
+                )
         finally:
             cursor.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -58,17 +59,21 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]], *, ignor
         sql = f"INSERT INTO {target} ({names}) VALUES ({values}) ON CONFLICT DO NOTHING"
     encoders = [_encoder(table.c[c].type, dialect.name) for c in columns]
     db = raw(session)
-    for part in chunks(rows, 5000):
-        db.executemany(
-            sql,
-            (
-                tuple(
-                    row[c] if e is None or row[c] is None else e(row[c])
-                    for c, e in zip(columns, encoders, strict=True)
-                )
-                for row in part
-            ),
+    tuples = (
+        tuple(
+            row[c] if e is None or row[c] is None else e(row[c])
+            for c, e in zip(columns, encoders, strict=True)
         )
+        for row in rows
+    )
+    if dialect.name == "postgresql":
+        # VARCHAR without its length: a cast would cut a long value, the insert refuses it.
+        types = [re.sub(r"\(\d+\)", "", table.c[c].type.compile(dialect=dialect)) for c in columns]
+        tail = " ON CONFLICT DO NOTHING" if ignore else ""
+        db.insert_columns(f"INSERT INTO {target} ({names})", types, list(tuples), tail)
+        return
+    for part in chunks(list(tuples), 5000):
+        db.executemany(sql, part)
 
 
 def _encoder(column_type: Any, dialect: str) -> Any:
