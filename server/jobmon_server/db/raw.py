@@ -15,8 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-MULTI_ROW = 1000  # rows per statement of add_to
-UNNEST_ROWS = 10_000  # rows per statement of insert_columns
+UNNEST_ROWS = 10_000  # rows per statement of insert_columns and add_to
 
 
 class Raw:
@@ -81,8 +80,8 @@ class Raw:
     def add_to(self, table: str, column: str, deltas: Sequence[tuple[int, int]]) -> None:
         """Add each delta to ``column`` of the row with that id: ``[(id, delta), ...]``,
         in the order given (callers sort ids, so that writers lock rows in one order).
-        Each id once: joined to a list of values, a row is changed once whatever the list
-        says."""
+        Each id once: joined to a list of ids, a row is changed once however often its id
+        is there."""
         if not deltas:
             return
         if self.dialect != "postgresql":
@@ -91,16 +90,16 @@ class Raw:
                 [(n, row_id) for row_id, n in deltas],
             )
             return
-        # One statement per thousand rows, joined to a VALUES list, rather than one each.
+        # One statement for them all, joined to two arrays, rather than one a row.
         cursor = self._dbapi.cursor()  # type: ignore[union-attr]
         try:
-            for start in range(0, len(deltas), MULTI_ROW):
-                part = deltas[start : start + MULTI_ROW]
-                values = ", ".join(["(%s::bigint, %s::bigint)"] + ["(%s, %s)"] * (len(part) - 1))
+            for start in range(0, len(deltas), UNNEST_ROWS):
+                part = deltas[start : start + UNNEST_ROWS]
                 cursor.execute(
                     f'UPDATE "{table}" SET {column} = "{table}".{column} + v.n '
-                    f'FROM (VALUES {values}) AS v(id, n) WHERE "{table}".id = v.id',
-                    [x for pair in part for x in pair],
+                    "FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, n) "
+                    f'WHERE "{table}".id = v.id',
+                    [[row_id for row_id, _ in part], [n for _, n in part]],
                 )
         finally:
             cursor.close()
