@@ -29,7 +29,7 @@ from typing import Any
 
 import httpx
 
-from jobmon_client.config import auth_headers
+from jobmon_client.config import worker_auth_headers
 from jobmon_client.worker.process import TaskProcess, stderr_tail
 
 REPORT = """
@@ -66,7 +66,7 @@ class Runner:
         self.job_id = job_id
         self.url = str(manifest["graphql_url"])
         self.http = httpx.Client(
-            timeout=30.0, headers=auth_headers(), verify=not self.url.startswith("http://")
+            timeout=30.0, headers=worker_auth_headers(), verify=not self.url.startswith("http://")
         )
         self.stopped = threading.Event()
         self.process: TaskProcess | None = None
