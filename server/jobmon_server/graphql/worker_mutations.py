@@ -110,8 +110,9 @@ class WorkerMutation:
         from_worker_ids: list[str] | None = None,
     ) -> list[t.AdoptedInstance]:
         svc = services(info)
+        identity = identity_of(info)
         await authorize.check_worker(
-            svc, identity_of(info), [worker_id, *(from_worker_ids or [])], cluster_name
+            svc, identity, [worker_id, *(from_worker_ids or [])], cluster_name
         )
         cluster_id = await svc.read(workers.cluster_id, cluster_name)
         rows = await svc.write(
@@ -120,6 +121,8 @@ class WorkerMutation:
             worker_id,
             svc.settings.report_within,
             None if from_worker_ids is None else list(from_worker_ids),
+            # a worker token takes over only from workers announced with it
+            None if identity is None or identity.admin else identity.token_id,
         )
         return [
             t.AdoptedInstance(
