@@ -31,6 +31,7 @@ PEOPLE: dict[str, tuple[str, bool, str | None]] = {
     # two worker services of the sequential cluster, which no running worker serves
     "seq_worker": ("svc-seq", False, "sequential"),
     "seq_other": ("svc-seq-2", False, "sequential"),
+    "slurm_worker": ("svc-slurm", False, "slurm"),
 }
 
 
