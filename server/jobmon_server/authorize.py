@@ -69,26 +69,10 @@ def check_worker_role(identity: Identity | None, cluster_name: str | None = None
         )
 
 
-class WorkerIds:
-    """Which token announced which worker id, remembered once seen (an id never passes to
-    another token, so what is remembered stays true)."""
-
-    def __init__(self) -> None:
-        self._owners: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def known(self, worker_id: str, token_id: int) -> bool:
-        with self._lock:
-            return self._owners.get(worker_id) == token_id
-
-    def remember(self, worker_id: str, token_id: int) -> None:
-        with self._lock:
-            if len(self._owners) > 100_000:
-                self._owners.clear()
-            self._owners[worker_id] = token_id
-
-
-WORKER_IDS = WorkerIds()
+# Guards each server's ``Services.worker_tokens``: which token announced which worker id,
+# remembered once seen (an id never passes to another token, so what is remembered stays
+# true).
+_worker_tokens_lock = threading.Lock()
 
 
 def announced_token(session: Session, worker_id: str) -> tuple[bool, int | None]:
@@ -129,11 +113,15 @@ async def check_worker(
         return
     token_id = identity.token_id
     for worker_id in dict.fromkeys(worker_ids):
-        if WORKER_IDS.known(worker_id, token_id):
-            continue
+        with _worker_tokens_lock:
+            if services.worker_tokens.get(worker_id) == token_id:
+                continue
         found, owner = await services.read(announced_token, worker_id)
         refuse_foreign_worker(worker_id, identity, found, owner)
-        WORKER_IDS.remember(worker_id, token_id)
+        with _worker_tokens_lock:
+            if len(services.worker_tokens) > 100_000:
+                services.worker_tokens.clear()
+            services.worker_tokens[worker_id] = token_id
 
 
 def announcing_token(session: Session, worker_id: str, identity: Identity | None) -> int | None:
