@@ -3,6 +3,7 @@ they say: the fixtures make the users, the worker tokens, and alice's workflows.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
@@ -21,6 +22,8 @@ from jobmon_server.db.migrate import upgrade
 from jobmon_server.embedded import EmbeddedServer, start
 from jobmon_server.settings import Settings
 
+from tests.conftest import BACKENDS
+
 # Who holds which token: (user, admin, cluster of a worker token).
 PEOPLE: dict[str, tuple[str, bool, str | None]] = {
     "alice": ("alice", False, None),
@@ -37,6 +40,7 @@ PEOPLE: dict[str, tuple[str, bool, str | None]] = {
 
 @dataclass
 class Secure:
+    backend: str
     server: EmbeddedServer
     db_url: str
     tokens: dict[str, str]
@@ -68,9 +72,25 @@ class Secure:
         return dict(body["data"])
 
 
-@pytest.fixture(scope="package")
-def secure(make_database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secure]:  # type: ignore[no-untyped-def]
-    db_url = make_database("sqlite")
+@pytest.fixture(scope="package", params=BACKENDS)
+def secure(request: pytest.FixtureRequest, make_database, tmp_path_factory) -> Iterator[Secure]:  # type: ignore[no-untyped-def]
+    """The server with tokens on each backend, with a multiprocess worker (a worker token)."""
+    with secure_server(request.param, make_database, tmp_path_factory) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def secure_sqlite(make_database, tmp_path_factory) -> Iterator[Secure]:  # type: ignore[no-untyped-def]
+    """The same on SQLite only: for what runs on the shared Slurm, once is enough."""
+    with secure_server("sqlite", make_database, tmp_path_factory) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def secure_server(
+    backend: str, make_database: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Secure]:
+    db_url = make_database(backend)
     upgrade(db_url)
     database = Database(db_url)
     with database.write() as session:
@@ -99,7 +119,7 @@ def secure(make_database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     )
     worker.start()
     try:
-        yield Secure(server, db_url, tokens, log_dir)
+        yield Secure(backend, server, db_url, tokens, log_dir)
     finally:
         stop.set()
         worker.join(30)

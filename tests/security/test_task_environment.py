@@ -60,10 +60,11 @@ def slurm_ready() -> bool:
 
 
 def test_slurm_runners_report_with_the_worker_token_their_tasks_never_see(
-    secure: Secure, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    secure_sqlite: Secure, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """On a server with tokens the runner of each array element reports RUNNING, its
     heartbeats and its end under the worker's id: only the worker's token may."""
+    secure = secure_sqlite
     if not slurm_ready():
         unavailable("Slurm is not running; run 'scripts/slurm.sh start'")
     monkeypatch.setenv("JOBMON_WORKER_TOKEN", secure.tokens["slurm_worker"])
