@@ -3,9 +3,12 @@ token's, and a report, heartbeat or adoption counts only from the lease's holder
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
+from jobmon_client.worker import Worker, WorkerError
 from jobmon_server.db.engine import Database
 from sqlalchemy import text
 
@@ -193,3 +196,20 @@ def test_an_admin_token_may_act_as_a_worker(secure: Secure) -> None:
     claimed = secure.data("admin", CLAIM, w=worker_id, c="sequential")["claimTaskInstances"]
     assert claimed["instances"] == []
     assert secure.data("admin", STOPPED, w=worker_id)["workerStopped"] is True
+
+
+@pytest.mark.parametrize(
+    ("who", "needs"),
+    [("bob", "only a worker may do this"), ("mp_worker", "serves cluster 'multiprocess'")],
+)
+def test_a_worker_without_a_worker_token_for_its_cluster_says_what_it_needs(
+    secure: Secure, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, who: str, needs: str
+) -> None:
+    monkeypatch.delenv("JOBMON_WORKER_TOKEN", raising=False)
+    monkeypatch.setenv("JOBMON_TOKEN", secure.tokens[who])
+    worker = Worker(
+        "sequential", server_url=secure.url, log_dir=tmp_path, state_dir=tmp_path / "workers"
+    )
+    with pytest.raises(WorkerError, match=needs) as refused:
+        worker.run(threading.Event())
+    assert "JOBMON_WORKER_TOKEN" in str(refused.value)
