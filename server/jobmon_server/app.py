@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from jobmon_server.reaper import reap_forever
 from jobmon_server.settings import Settings
 
 log = logging.getLogger(__name__)
+CONNECTION_INIT_WAIT = timedelta(seconds=10)
 
 
 class JobmonGraphQL(GraphQL):
@@ -42,7 +44,11 @@ class JobmonGraphQL(GraphQL):
     def __init__(self, services: Services, tokens: TokenCache) -> None:
         settings = services.settings
         super().__init__(
-            build_schema(settings), graphql_ide="graphiql" if settings.playground else None
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.playground else None,
+            # A websocket is let in before it authenticates (in connection_init): one that
+            # does not is closed soon, so that idle sockets cannot pile up.
+            connection_init_wait_timeout=CONNECTION_INIT_WAIT,
         )
         self.services = services
         self.tokens = tokens

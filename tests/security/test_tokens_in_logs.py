@@ -150,3 +150,15 @@ def test_a_token_a_client_puts_in_a_url_is_refused_and_not_logged(
     assert "/graphql?op=1&token=[redacted]" in text
     assert "/graphql?token=[redacted]" in text
     assert token not in text
+
+
+def test_a_websocket_that_never_authenticates_is_closed(logged: LoggedServer) -> None:
+    ws_url = logged.url.replace("http://", "ws://") + "/graphql"
+    started = time.monotonic()
+    with (
+        connect(ws_url, subprotocols=["graphql-transport-ws"]) as socket,  # type: ignore[list-item]
+        pytest.raises(ConnectionClosed) as closed,
+    ):
+        socket.recv(timeout=30)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408
+    assert time.monotonic() - started < 20  # within the server's 10 s, not Strawberry's minute
