@@ -49,12 +49,13 @@ def shared(
             "alice": create_token(session, "alice"),
             "bob": create_token(session, "bob"),
             "admin": create_token(session, "ops", admin=True),
+            "worker": create_token(session, "svc", cluster="multiprocess"),
         }
     database.dispose()
     server = start(port=0, settings=Settings(db_url=db_url, auth="token"))
     stop = threading.Event()
-    previous = os.environ.get("JOBMON_TOKEN")
-    os.environ["JOBMON_TOKEN"] = tokens["admin"]  # the worker runs as a service account
+    previous = os.environ.get("JOBMON_WORKER_TOKEN")
+    os.environ["JOBMON_WORKER_TOKEN"] = tokens["worker"]  # a worker token of its cluster
     worker = threading.Thread(
         target=run_worker,
         kwargs={
@@ -74,9 +75,9 @@ def shared(
         worker.join(30)
         server.stop()
         if previous is None:
-            os.environ.pop("JOBMON_TOKEN", None)
+            os.environ.pop("JOBMON_WORKER_TOKEN", None)
         else:
-            os.environ["JOBMON_TOKEN"] = previous
+            os.environ["JOBMON_WORKER_TOKEN"] = previous
 
 
 def graphql(url: str, query: str, token: str | None = None) -> httpx.Response:
@@ -154,3 +155,32 @@ def test_the_server_will_not_listen_beyond_loopback_without_tokens(tmp_path: Pat
     assert refused.returncode == 2
     assert "refusing to listen on 0.0.0.0 without tokens" in refused.stderr
     assert "--auth token" in refused.stderr and "--insecure" in refused.stderr
+
+
+def test_a_worker_token_is_made_for_one_cluster(tmp_path: Path) -> None:
+    from jobmon_server.auth import TokenCache
+
+    url = f"sqlite:///{tmp_path}/j.db"
+    made = subprocess.run(
+        [JOBMON, "token", "create", "--user", "svc", "--worker", "--cluster", "slurm", "--db", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert made.returncode == 0, made.stderr
+    database = Database(url)
+    try:
+        identity = TokenCache().identify(database.read, made.stdout.strip())
+    finally:
+        database.dispose()
+    assert identity is not None
+    assert (identity.user, identity.admin, identity.cluster) == ("svc", False, "slurm")
+    for half in (["--worker"], ["--cluster", "slurm"]):
+        refused = subprocess.run(
+            [JOBMON, "token", "create", "--user", "svc", *half, "--db", url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert refused.returncode == 2
+        assert "give --worker and --cluster NAME together" in refused.stderr

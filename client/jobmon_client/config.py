@@ -3,13 +3,15 @@
 Order: an explicit argument, then ``JOBMON_SERVER_URL``, then ``server_url`` in the
 config file (``JOBMON_CONFIG`` or ``~/.jobmon/config.toml``), then the default that
 ``jobmon up`` listens on. A shared server's token comes from ``JOBMON_TOKEN`` or ``token``
-in the same file.
+in the same file; a worker's (and its Slurm runners') from ``JOBMON_WORKER_TOKEN`` or
+``worker_token``, else the same token. The commands a worker runs never see the worker's.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:8070"
@@ -46,3 +48,25 @@ def token() -> str | None:
 def auth_headers() -> dict[str, str]:
     found = token()
     return {"Authorization": f"Bearer {found}"} if found else {}
+
+
+WORKER_TOKEN_VARIABLE = "JOBMON_WORKER_TOKEN"
+
+
+def worker_token() -> str | None:
+    """The worker's credential: ``JOBMON_WORKER_TOKEN``, else ``worker_token`` in the config
+    file, else the user's token (an admin's works too)."""
+    value = os.environ.get(WORKER_TOKEN_VARIABLE) or read_config().get("worker_token")
+    return str(value) if value else token()
+
+
+def worker_auth_headers() -> dict[str, str]:
+    found = worker_token()
+    return {"Authorization": f"Bearer {found}"} if found else {}
+
+
+def task_environment() -> Mapping[str, str]:
+    """The environment a task's command runs in: the worker's, without its credential."""
+    if WORKER_TOKEN_VARIABLE not in os.environ:
+        return os.environ
+    return {k: v for k, v in os.environ.items() if k != WORKER_TOKEN_VARIABLE}

@@ -7,9 +7,9 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
 from anyio import to_thread
 from starlette.applications import Starlette
@@ -19,9 +19,10 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 
 from jobmon_server import logs, playground
-from jobmon_server.auth import MISSING_TOKEN, TokenCache, bearer
+from jobmon_server.auth import MISSING_TOKEN, TokenCache, bearer, init_token
 from jobmon_server.context import Services
 from jobmon_server.db.engine import Database
 from jobmon_server.db.migrate import upgrade
@@ -34,17 +35,23 @@ from jobmon_server.reaper import reap_forever
 from jobmon_server.settings import Settings
 
 log = logging.getLogger(__name__)
+CONNECTION_INIT_WAIT = timedelta(seconds=10)
 
 
 class JobmonGraphQL(GraphQL):
     """Strawberry's ASGI view with our context and our offline playground."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, tokens: TokenCache) -> None:
         settings = services.settings
         super().__init__(
-            build_schema(settings), graphql_ide="graphiql" if settings.playground else None
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.playground else None,
+            # A websocket is let in before it authenticates (in connection_init): one that
+            # does not is closed soon, so that idle sockets cannot pile up.
+            connection_init_wait_timeout=CONNECTION_INIT_WAIT,
         )
         self.services = services
+        self.tokens = tokens
 
     async def get_context(  # type: ignore[override]  # Strawberry's stub says None
         self, request: Any, response: Any
@@ -57,6 +64,20 @@ class JobmonGraphQL(GraphQL):
             "identity": identity,
             "loaders": Loaders(self.services),
         }
+
+    async def on_ws_connect(self, context: dict[str, Any]) -> Any:  # type: ignore[override]
+        """A websocket on a server with tokens authenticates in its ``connection_init``
+        payload (``{"token": ...}``), so that no token travels in a URL, which is logged."""
+        if self.services.settings.auth != "token" or context.get("identity") is not None:
+            return await super().on_ws_connect(context)  # type: ignore[arg-type]
+        token = init_token(context.get("connection_params"))
+        identity = None
+        if token is not None:
+            identity = await to_thread.run_sync(self.tokens.identify, self.services.db.read, token)
+        if identity is None:
+            raise ConnectionRejectionError()
+        context["identity"] = identity
+        return await super().on_ws_connect(context)  # type: ignore[arg-type]
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(playground.playground_html())
@@ -73,8 +94,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         settings=settings,
     )
     services.hub = EventHub(services.db, settings.event_poll_seconds, settings.event_notify)
-    graphql = JobmonGraphQL(services)
+    tokens = TokenCache()
+    graphql = JobmonGraphQL(services, tokens)
     metrics = Metrics(services.db)
+    logs.redact_tokens_in_server_logs()
 
     async def serve_metrics(_: Request) -> Response:
         body = await to_thread.run_sync(metrics.render)
@@ -116,7 +139,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         lifespan=lifespan,
         middleware=[
             Middleware(metrics.middleware),
-            *([Middleware(TokenAuth, services=services)] if settings.auth == "token" else []),
+            *(
+                [Middleware(TokenAuth, services=services, tokens=tokens)]
+                if settings.auth == "token"
+                else []
+            ),
             Middleware(RequestLimits, max_body_bytes=settings.max_body_bytes),
         ],
     )
@@ -124,27 +151,41 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     return app
 
 
-class TokenAuth:
-    """Refuses GraphQL requests without a valid token; passes the token's user on."""
+# What needs a token on a server with tokens: the API and the metrics (they tell who runs
+# what). /health, the dashboard's files and the playground page do not.
+GUARDED_PATHS = ("/graphql", "/metrics")
 
-    def __init__(self, app: Any, services: Services) -> None:
+
+class TokenAuth:
+    """Refuses requests without a valid token; passes the token's user on.
+
+    A websocket without an ``Authorization`` header (a browser cannot set one) is let
+    through to authenticate in its ``connection_init`` (``JobmonGraphQL.on_ws_connect``);
+    until then it is served nothing.
+    """
+
+    def __init__(self, app: Any, services: Services, tokens: TokenCache) -> None:
         self.app = app
         self.services = services
-        self.cache = TokenCache()
+        self.cache = tokens
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] not in ("http", "websocket") or scope.get("path") != "/graphql":
+        if scope["type"] not in ("http", "websocket") or scope.get("path") not in GUARDED_PATHS:
             await self.app(scope, receive, send)
             return
         is_page = (
             scope["type"] == "http"
+            and scope.get("path") == "/graphql"
             and scope.get("method") == "GET"
             and not scope.get("query_string")
         )
         if is_page:  # the playground page itself; its requests carry the token
             await self.app(scope, receive, send)
             return
-        token = bearer(scope.get("headers", [])) or _query_token(scope)
+        token = bearer(scope.get("headers", []))
+        if token is None and scope["type"] == "websocket":
+            await self.app(scope, receive, send)  # it authenticates in connection_init
+            return
         identity = None
         if token is not None:
             identity = await to_thread.run_sync(self.cache.identify, self.services.db.read, token)
@@ -163,14 +204,6 @@ class TokenAuth:
             return
         scope.setdefault("state", {})["identity"] = identity
         await self.app(scope, receive, send)
-
-
-def _query_token(scope: dict[str, Any]) -> str | None:
-    """A websocket's token from ``?token=`` (a browser cannot set its headers)."""
-    if scope["type"] != "websocket":
-        return None
-    values = parse_qs(scope.get("query_string", b"").decode()).get("token")
-    return values[0] if values else None
 
 
 def gui_directory() -> Path:

@@ -115,8 +115,21 @@ def server(
 def token_create(
     user: Annotated[str, typer.Option(help="Whose token it is.")],
     admin: Annotated[bool, typer.Option(help="May change every workflow.")] = False,
+    worker: Annotated[
+        bool,
+        typer.Option(help="A worker's token: claims, reports and heartbeats for --cluster."),
+    ] = False,
+    cluster: Annotated[
+        str | None, typer.Option(help="The cluster a worker token serves (with --worker).")
+    ] = None,
     db: Annotated[str | None, typer.Option("--db", envvar="JOBMON_DB_URL", help=DB_HELP)] = None,
 ) -> None:
+    if worker != (cluster is not None):
+        typer.echo(
+            "a worker token serves one cluster: give --worker and --cluster NAME together",
+            err=True,
+        )
+        raise typer.Exit(2)
     from jobmon_server.auth import create_token
     from jobmon_server.db.engine import Database
     from jobmon_server.db.migrate import upgrade
@@ -126,7 +139,7 @@ def token_create(
     database = Database(url)
     try:
         with database.write() as session:
-            token = create_token(session, user, admin)
+            token = create_token(session, user, admin, cluster)
     finally:
         database.dispose()
     typer.echo(token)

@@ -33,6 +33,8 @@ class Services:
     settings: Settings
     wakeup: Wakeup = field(default_factory=Wakeup)
     hub: EventHub | None = None
+    # Which token announced which worker id, once seen (see ``authorize.check_worker``).
+    worker_tokens: dict[str, int] = field(default_factory=dict)
 
     async def read(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         """Run ``fn(session, ...)`` in a worker thread on a read session."""

@@ -42,9 +42,15 @@ class WorkerRow:
 
 
 def announce(
-    session: Session, worker_id: str, cluster_id: int, hostname: str, version: str
+    session: Session,
+    worker_id: str,
+    cluster_id: int,
+    hostname: str,
+    version: str,
+    token_id: int | None = None,
 ) -> None:
-    """Record a worker that starts (or starts again under the same id)."""
+    """Record a worker that starts (or starts again under the same id), with the token it
+    announced itself with (see ``authorize``)."""
     for name, value, longest in (
         ("workerId", worker_id, 120),
         ("hostname", hostname, 255),
@@ -64,11 +70,13 @@ def announce(
                 started=now,
                 last_seen=now,
                 stopped=None,
+                token_id=token_id,
             )
         )
     else:
         row.cluster_id, row.hostname, row.version = cluster_id, hostname, version
         row.last_seen, row.stopped = now, None
+        row.token_id = token_id
     with _lock:
         _last_written[worker_id] = time.monotonic()
 

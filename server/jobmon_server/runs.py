@@ -36,11 +36,18 @@ def start_run(
     dynamic_resources: bool = False,
     seconds_until_timeout: int | None = None,
     admin: bool = False,
+    owner_only: bool = False,
     client_key: str | None = None,
 ) -> models.WorkflowRun:
+    """A new run of the workflow. Its owner (or an admin) may resume it, and with
+    ``owner_only`` (a server with tokens, where ``user`` is the token's) start it at all."""
     workflow = lock_workflow(session, workflow_id)
     if workflow is None:
         raise NotFoundError(f"workflow {workflow_id} does not exist")
+    if owner_only and workflow.user != user and not admin:
+        raise PermissionDeniedError(
+            f"workflow {workflow_id} belongs to {workflow.user}; only its owner may start it"
+        )
     if client_key is not None:
         if not 1 <= len(client_key) <= 64:
             raise ValidationFailed("clientKey needs 1 to 64 characters", "clientKey")

@@ -569,6 +569,7 @@ def adopt(
     worker_id: str,
     report_within: float,
     from_worker_ids: Sequence[str] | None = None,
+    token_id: int | None = None,
 ) -> list[Adopted]:
     """Hand live instances to a (restarted) worker, with a fresh lease.
 
@@ -576,7 +577,8 @@ def adopt(
     one worker, which follows the jobs by id); with them, those of these predecessors (a
     local worker that restarted on their host). Instances told to die are handed over
     too: the new holder must kill them and confirm. The worker decides what becomes of
-    each: it follows those still running and reports the others.
+    each: it follows those still running and reports the others. With ``token_id`` (a
+    worker token's), only instances held by workers announced with that token.
     """
     now = utcnow()
     query = (
@@ -592,6 +594,12 @@ def adopt(
         if not from_worker_ids:
             return []
         query = query.where(TaskInstance.worker_id.in_(sorted(set(from_worker_ids))))
+    if token_id is not None:
+        query = query.where(
+            TaskInstance.worker_id.in_(
+                select(models.Worker.id).where(models.Worker.token_id == token_id)
+            )
+        )
     live = instance_rows(session, query)
     ids = [r.id for r in live]
     for part in chunks(ids):

@@ -67,7 +67,11 @@ def worker(
     ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Run tasks of one cluster until stopped (Ctrl-C or SIGTERM)."""
+    """Run tasks of one cluster until stopped (Ctrl-C or SIGTERM).
+
+    On a server with tokens the worker sends a worker token of its cluster, from
+    JOBMON_WORKER_TOKEN (or worker_token in the config file, else JOBMON_TOKEN).
+    """
     configure_logging(log_level)
     from jobmon_client.config import read_config
     from jobmon_client.slurm.distributor import queue_overrides

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jobmon_client.config import auth_headers
+from jobmon_client.config import worker_auth_headers
 from jobmon_client.worker.process import TaskProcess, stderr_tail
 
 REPORT = """
@@ -67,7 +67,7 @@ class Runner:
         self.interval = float(manifest["heartbeat_interval"])
         self.job_id = job_id
         self.url = str(manifest["graphql_url"])
-        self.headers = {"Content-Type": "application/json", **auth_headers()}
+        self.headers = {"Content-Type": "application/json", **worker_auth_headers()}
         self.stopped = threading.Event()
         self.process: TaskProcess | None = None
 

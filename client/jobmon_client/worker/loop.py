@@ -107,14 +107,16 @@ class Worker:
         self.claim_wait_seconds = claim_wait_seconds
         self.options = dict(options or {})
         if client_factory is None:
+            from jobmon_client.config import worker_auth_headers
             from jobmon_client.transport import GraphQLClient
 
             url = self.server_url
+            headers = worker_auth_headers()
 
             def client_factory() -> Client:
                 # Few retries inside a request: the loop's threads retry on their own, and
                 # must learn soon that the server is away (the lease depends on it).
-                return GraphQLClient(url, retries=2)
+                return GraphQLClient(url, retries=2, headers=headers)
 
         self._client_factory = client_factory
         self._inbox: deque[tuple[str, Any]] = deque()

@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from jobmon_client.config import task_environment
+
 SHELL = "/bin/sh"
 STDERR_TAIL_BYTES = 4096
 STDERR_TAIL_LINES = 20
@@ -79,7 +81,7 @@ class TaskProcess:
         pid = os.posix_spawn(
             SHELL,
             [SHELL, "-c", command],
-            os.environ if env is None else env,
+            task_environment() if env is None else env,
             file_actions=file_actions,
             setsid=True,
         )

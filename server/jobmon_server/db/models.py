@@ -247,6 +247,8 @@ class Worker(Base):
     started: Mapped[datetime]
     last_seen: Mapped[datetime]
     stopped: Mapped[datetime | None]
+    # The token that announced it (on a server with tokens): only that token reports as it.
+    token_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class TaskInstance(Base):
@@ -330,3 +332,5 @@ class ApiToken(Base):
     admin: Mapped[bool] = mapped_column(Boolean, default=False)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     created: Mapped[datetime]
+    # A worker token: besides what its user may do, it acts as a worker of this cluster.
+    cluster: Mapped[str | None] = mapped_column(NAME, nullable=True)

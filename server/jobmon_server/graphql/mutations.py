@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from jobmon_server import attributes as attributes_of
 from jobmon_server import (
+    authorize,
     batches,
     binding,
     dynamic,
@@ -81,7 +82,8 @@ class UserMutation:
     @strawberry.mutation(
         description=(
             "The workflow with this identity (tool version, workflow_args, tasks, edges), created "
-            "if new. Binding it again returns the same workflow: that is how resume finds it."
+            "if new. Binding it again returns the same workflow: that is how resume finds it. "
+            "On a server with tokens only its owner (or an admin) may bind it again."
         )
     )
     async def bind_workflow(self, info: Info, input: WorkflowInput) -> BindWorkflowResult:
@@ -90,7 +92,20 @@ class UserMutation:
             identity = info.context.get("identity")
             if identity is not None:  # the token's user owns what it binds
                 spec = dataclasses.replace(spec, user=identity.user)
-            wf, created = await services(info).write(binding.bind_workflow, spec)
+
+            def bind(session: Any) -> tuple[Any, bool]:
+                wf, created = binding.bind_workflow(session, spec)
+                if not created:
+                    authorize.refuse_unless_owner(
+                        wf.id,
+                        wf.user,
+                        identity,
+                        "bind it again (binding the same workflow is resuming it; give yours "
+                        "workflow_args of its own)",
+                    )
+                return wf, created
+
+            wf, created = await services(info).write(bind)
             up_to_date = bool(
                 not created and wf.bound and spec.bind_digest and wf.bind_digest == spec.bind_digest
             )
@@ -110,22 +125,27 @@ class UserMutation:
             "hundreds of thousands of tasks): templateVersionIds [Int], names [String], "
             "commands [String], nodeArgs and taskArgs [{name: value}], maxAttempts [Int], "
             "resourceIndexes [Int] (into resources), and resources [{clusterName, resources, "
-            "resourceScales, fallbackQueues}]."
+            "resourceScales, fallbackQueues}]. Only the workflow's owner (or an admin) may."
         )
     )
     async def bind_tasks(self, info: Info, workflow_id: int, tasks: JSON) -> BindTasksResult:
+        identity = info.context.get("identity")
+
         async def work() -> t.BoundTasks:
-            ids = await services(info).write(
-                binding.bind_tasks, workflow_id, batches.task_batch(tasks)
-            )
-            return t.BoundTasks(task_ids=ids)
+            batch = batches.task_batch(tasks)
+
+            def bind(session: Any) -> list[int]:
+                authorize.check_owner(session, workflow_id, identity, "bind tasks into it")
+                return binding.bind_tasks(session, workflow_id, batch)
+
+            return t.BoundTasks(task_ids=await services(info).write(bind))
 
         return await expected(work())
 
     @strawberry.mutation(
         description=(
             "Edges as pairs: upstreamTaskIds[i] -> downstreamTaskIds[i] (each a JSON list of "
-            "task ids)."
+            "task ids). Only the workflow's owner (or an admin) may."
         )
     )
     async def bind_edges(
@@ -135,26 +155,36 @@ class UserMutation:
         upstream_task_ids: JSON,
         downstream_task_ids: JSON,
     ) -> BindEdgesResult:
+        identity = info.context.get("identity")
+
         async def work() -> t.BoundEdges:
-            n = await services(info).write(
-                binding.bind_edges,
-                workflow_id,
-                batches.id_list(upstream_task_ids, "upstreamTaskIds"),
-                batches.id_list(downstream_task_ids, "downstreamTaskIds"),
-            )
-            return t.BoundEdges(count=n)
+            upstream = batches.id_list(upstream_task_ids, "upstreamTaskIds")
+            downstream = batches.id_list(downstream_task_ids, "downstreamTaskIds")
+
+            def bind(session: Any) -> int:
+                authorize.check_owner(session, workflow_id, identity, "bind edges into it")
+                return binding.bind_edges(session, workflow_id, upstream, downstream)
+
+            return t.BoundEdges(count=await services(info).write(bind))
 
         return await expected(work())
 
     @strawberry.mutation(
-        description="Check the server holds every task and mark the workflow bound."
+        description=(
+            "Check the server holds every task and mark the workflow bound. Only the "
+            "workflow's owner (or an admin) may."
+        )
     )
     async def complete_bind(
         self, info: Info, workflow_id: int, total_tasks: int, bind_digest: str | None = None
     ) -> WorkflowResult:
-        return await expected(
-            workflow_row(info, binding.complete_bind, workflow_id, total_tasks, bind_digest)
-        )
+        identity = info.context.get("identity")
+
+        def complete(session: Any) -> Any:
+            authorize.check_owner(session, workflow_id, identity, "complete its bind")
+            return binding.complete_bind(session, workflow_id, total_tasks, bind_digest)
+
+        return await expected(workflow_row(info, complete))
 
     @strawberry.mutation(
         description=(
@@ -288,7 +318,9 @@ class UserMutation:
     @strawberry.mutation(
         description=(
             "Start a run. A workflow that ran before needs resume=true, which reruns what is not "
-            "DONE: resetRunningJobs=true (cold) kills what still runs, false (hot) adopts it."
+            "DONE: resetRunningJobs=true (cold) kills what still runs, false (hot) adopts it. "
+            "Only the workflow's owner (or an admin) may; without tokens, `user` names the "
+            "owner for a resume."
         )
     )
     async def start_workflow_run(
@@ -331,6 +363,7 @@ class UserMutation:
                 fail_fast=fail_fast,
                 seconds_until_timeout=seconds_until_timeout,
                 admin=who.admin,
+                owner_only=info.context.get("identity") is not None,
                 client_key=client_key,
                 dynamic_resources=dynamic_resources,
             )

@@ -55,19 +55,24 @@ TaskTemplateVersionListResult = Annotated[
     strawberry.union("TaskTemplateVersionListResult"),
 ]
 BindWorkflowResult = Annotated[
-    t.BoundWorkflow | t.NotFound | t.ValidationError, strawberry.union("BindWorkflowResult")
+    t.BoundWorkflow | t.NotFound | t.ValidationError | t.PermissionDenied,
+    strawberry.union("BindWorkflowResult"),
 ]
 ClusterResult = Annotated[
-    t.Cluster | t.ValidationError | t.Conflict, strawberry.union("ClusterResult")
+    t.Cluster | t.ValidationError | t.Conflict | t.PermissionDenied,
+    strawberry.union("ClusterResult"),
 ]
 BindTasksResult = Annotated[
-    t.BoundTasks | t.NotFound | t.ValidationError, strawberry.union("BindTasksResult")
+    t.BoundTasks | t.NotFound | t.ValidationError | t.PermissionDenied,
+    strawberry.union("BindTasksResult"),
 ]
 WorkerResult = Annotated[
-    t.Worker | t.NotFound | t.ValidationError, strawberry.union("WorkerResult")
+    t.Worker | t.NotFound | t.ValidationError | t.PermissionDenied,
+    strawberry.union("WorkerResult"),
 ]
 BindEdgesResult = Annotated[
-    t.BoundEdges | t.NotFound | t.ValidationError, strawberry.union("BindEdgesResult")
+    t.BoundEdges | t.NotFound | t.ValidationError | t.PermissionDenied,
+    strawberry.union("BindEdgesResult"),
 ]
 
 

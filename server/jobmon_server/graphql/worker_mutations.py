@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from jobmon_server import (
+    authorize,
     batches,
     claims,
     clusters,
     presence,
     workers,
 )
+from jobmon_server.auth import Identity
 from jobmon_server.graphql import types as t
 from jobmon_server.graphql.inputs import (
     InstanceReport,
@@ -29,18 +31,24 @@ from jobmon_server.graphql.types import services
 from jobmon_server.transitions import utcnow
 
 
+def identity_of(info: Info) -> Identity | None:
+    return info.context.get("identity")  # type: ignore[no-any-return]
+
+
 @strawberry.type
 class WorkerMutation:
     @strawberry.mutation(
         description=(
             "Create a cluster, or update its queues' limits (a Slurm worker registers its "
-            "partitions when it starts). Queues not named are kept."
+            "partitions when it starts). Queues not named are kept. A worker token may "
+            "register only its own cluster."
         )
     )
     async def register_cluster(
         self, info: Info, name: str, distributor: str, queues: list[QueueInput]
     ) -> ClusterResult:
         async def work() -> t.Cluster:
+            authorize.check_worker_role(identity_of(info), name)
             cluster, limits = await services(info).write(
                 clusters.register_cluster, name, distributor, [q.to_limits() for q in queues]
             )
@@ -51,16 +59,25 @@ class WorkerMutation:
     @strawberry.mutation(
         description=(
             "A worker announces itself when it starts: the server then knows its cluster has "
-            "a live worker (claims and heartbeats keep it seen)."
+            "a live worker (claims and heartbeats keep it seen). On a server with tokens the "
+            "worker id belongs to the token that announced it."
         )
     )
     async def announce_worker(
         self, info: Info, worker_id: str, cluster_name: str, hostname: str, version: str
     ) -> WorkerResult:
+        identity = identity_of(info)
+
         async def work() -> t.Worker:
+            authorize.check_worker_role(identity, cluster_name)
             svc = services(info)
             cluster_id = await svc.read(workers.cluster_id, cluster_name)
-            await svc.write(presence.announce, worker_id, cluster_id, hostname, version)
+
+            def announce(session: Any) -> None:
+                token_id = authorize.announcing_token(session, worker_id, identity)
+                presence.announce(session, worker_id, cluster_id, hostname, version, token_id)
+
+            await svc.write(announce)
             rows = await svc.read(presence.recent_workers, [cluster_name])
             return t.Worker.from_row(next(r for r in rows if r.id == worker_id), utcnow())
 
@@ -70,7 +87,9 @@ class WorkerMutation:
         description="A worker that stops says so: it no longer serves its cluster."
     )
     async def worker_stopped(self, info: Info, worker_id: str) -> bool:
-        await services(info).write(presence.stopped, worker_id)
+        svc = services(info)
+        await authorize.check_worker(svc, identity_of(info), [worker_id])
+        await svc.write(presence.stopped, worker_id)
         return True
 
     @strawberry.mutation(
@@ -79,7 +98,8 @@ class WorkerMutation:
             "follow (or kill) them instead of launching them again. Without fromWorkerIds, "
             "every live instance of the cluster (a Slurm worker, which finds its jobs by id); "
             "with them, those these earlier workers held (a local worker restarting on their "
-            "host). The worker reports those that no longer run."
+            "host). The worker reports those that no longer run. On a server with tokens the "
+            "earlier workers must have announced themselves with the same token."
         )
     )
     async def adopt_task_instances(
@@ -90,6 +110,10 @@ class WorkerMutation:
         from_worker_ids: list[str] | None = None,
     ) -> list[t.AdoptedInstance]:
         svc = services(info)
+        identity = identity_of(info)
+        await authorize.check_worker(
+            svc, identity, [worker_id, *(from_worker_ids or [])], cluster_name
+        )
         cluster_id = await svc.read(workers.cluster_id, cluster_name)
         rows = await svc.write(
             workers.adopt,
@@ -97,6 +121,8 @@ class WorkerMutation:
             worker_id,
             svc.settings.report_within,
             None if from_worker_ids is None else list(from_worker_ids),
+            # a worker token takes over only from workers announced with it
+            None if identity is None or identity.admin else identity.token_id,
         )
         return [
             t.AdoptedInstance(
@@ -122,6 +148,7 @@ class WorkerMutation:
         self, info: Info, cluster_name: str, worker_id: str, limit: int, wait_seconds: float = 0.0
     ) -> t.ClaimResult:
         svc = services(info)
+        await authorize.check_worker(svc, identity_of(info), [worker_id], cluster_name)
         cluster_id = await claims.cluster_id(svc, cluster_name)
         synced = await claims.claim_waiting(
             svc,
@@ -175,6 +202,7 @@ class WorkerMutation:
         wait_seconds: float = 0.0,
     ) -> t.WorkerSyncResult:
         svc = services(info)
+        await authorize.check_worker(svc, identity_of(info), [worker_id], cluster_name)
         parsed = batches.reports(reports)
         limit = max(0, min(claim_limit, workers.MAX_CLAIM))
         cluster_id = await claims.cluster_id(svc, cluster_name)
@@ -209,6 +237,7 @@ class WorkerMutation:
     async def report_task_instances(
         self, info: Info, worker_id: str, reports: list[InstanceReport]
     ) -> t.ReportResult:
+        await authorize.check_worker(services(info), identity_of(info), [worker_id])
         outcome = await services(info).write(
             workers.report, worker_id, [r.to_report() for r in reports]
         )
@@ -226,6 +255,7 @@ class WorkerMutation:
         self, info: Info, worker_id: str, task_instance_ids: list[int], next_report_seconds: float
     ) -> t.HeartbeatResult:
         svc = services(info)
+        await authorize.check_worker(svc, identity_of(info), [worker_id])
         kill = await svc.write(
             workers.heartbeat, worker_id, list(task_instance_ids), next_report_seconds
         )
