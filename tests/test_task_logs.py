@@ -17,6 +17,7 @@ from jobmon_server.settings import Settings
 
 from tests.conftest import Stack
 from tests.helpers import python_command, task_instances
+from tests.test_cli import Jobmon
 
 # One backend: reading a log does not depend on the database.
 sqlite_only = pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
@@ -199,3 +200,77 @@ def test_a_file_written_on_another_host_names_both_hosts(tmp_path: Path) -> None
     missing = attempt_logs.read_log(source(tmp_path / "x.err", "node-17.cluster"), None, 100)
     assert isinstance(missing, attempt_logs.Unreadable)
     assert "it was written on node-17.cluster and the server runs on" in missing.message
+
+
+@sqlite_only
+def test_jobmon_task_logs_shows_the_latest_stderr_and_names_the_file(
+    stack: Stack, failed: Failed
+) -> None:
+    jobmon = Jobmon(stack.url)
+    shown = jobmon.run("task", "logs", "-t", str(failed.task_id))
+    assert shown.stdout == failed.stderr  # the text as written, nothing added
+    header = shown.stderr.strip().splitlines()
+    assert len(header) == 1
+    latest = failed.instance_ids[-1]
+    assert f"attempt 2 of 2 (task instance {latest}, ERROR, exit 4): stderr " in header[0]
+    assert header[0].split(": stderr ")[1].startswith(read(stack.url, latest)["path"])
+
+    tail = jobmon.run("task", "logs", "-t", str(failed.task_id), "--bytes", "500")
+    assert tail.stdout.rstrip("\n").endswith(LAST_LINE)
+    assert tail.stdout.startswith("  frame ") and len(tail.stdout.encode()) <= 500
+    assert "earlier bytes not shown: --all shows the whole file" in tail.stderr
+
+    first = jobmon.run("task", "logs", "-t", str(failed.task_id), "--attempt", "1", "--all")
+    assert first.stdout == failed.stderr
+    assert f"attempt 1 of 2 (task instance {failed.instance_ids[0]}," in first.stderr
+    by_id = jobmon.run(
+        "task", "logs", "-t", str(failed.task_id), "-i", str(failed.instance_ids[0]), "--stdout"
+    )
+    assert by_id.stdout == failed.stdout and ": stdout " in by_id.stderr
+    data = jobmon.json("task", "logs", "-t", str(failed.task_id), "-c", "100")
+    assert data["has_earlier"] and data["end"] == data["size"] == len(failed.stderr.encode())
+    assert data["text"].rstrip("\n").endswith(LAST_LINE) and data["task_instance_id"] == latest
+
+
+@sqlite_only
+def test_jobmon_task_logs_says_clearly_what_it_cannot_show(stack: Stack, failed: Failed) -> None:
+    jobmon = Jobmon(stack.url)
+    task = str(failed.task_id)
+    assert jobmon.fails("task", "logs", "-t", task, "--attempt", "3") == (
+        f"error: task {task} (noisy) has 2 attempt(s): --attempt takes 1 to 2"
+    )
+    assert "is not an attempt of task" in jobmon.fails("task", "logs", "-t", task, "-i", "999999")
+    assert "task 999999 does not exist" in jobmon.fails("task", "logs", "-t", "999999")
+    path = Path(read(stack.url, failed.instance_ids[-1])["path"])
+    saved = path.read_bytes()
+    path.unlink()
+    try:
+        message = jobmon.fails("task", "logs", "-t", task)
+    finally:
+        path.write_bytes(saved)
+    assert message == (
+        f"error: cannot show the stderr of task {task} attempt 2 (task instance "
+        f"{failed.instance_ids[-1]}) at {path}: the stderr file does not exist (yet, or any "
+        "more): it may have been deleted or moved"
+    )
+
+
+@sqlite_only
+def test_jobmon_task_logs_pages_through_a_log_larger_than_a_request(
+    stack: Stack, failed: Failed
+) -> None:
+    """The server sends at most 1 MiB at once; --all and a larger --bytes take pages."""
+    jobmon = Jobmon(stack.url)
+    first = failed.instance_ids[0]
+    path = Path(read(stack.url, first)["path"])
+    saved = path.read_bytes()
+    big = "".join(f"line {i:07d} {'x' * 60}\n" for i in range(40_000))  # 2.9 MB
+    path.write_text(big)
+    try:
+        args = ("task", "logs", "-t", str(failed.task_id), "-a", "1")
+        assert jobmon.run(*args, "--all").stdout == big
+        tail = jobmon.run(*args, "--bytes", str(1_500_000)).stdout
+        assert big.endswith(tail) and tail.startswith("line ")
+        assert 1_500_000 - 80 < len(tail) <= 1_500_000
+    finally:
+        path.write_bytes(saved)
