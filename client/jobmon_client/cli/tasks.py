@@ -124,15 +124,16 @@ def status(
         Column("ATTEMPT", lambda r: f"{r['attempt']}: {r['task_instance_id']}"),
         Column("STATUS", lambda r: r["status"], style=status_style),
         Column("EXIT", lambda r: r["exit_code"], "right"),
-        Column("HOST", lambda r: r["hostname"]),
-        Column("DISTRIBUTOR ID", lambda r: r["distributor_id"]),
-        Column("ASKED", lambda r: requested(r["requested_resources"])),
+        Column("HOST", lambda r: r["hostname"], drop=3),
+        Column("DISTRIBUTOR ID", lambda r: r["distributor_id"], drop=5),
+        Column("ASKED", lambda r: requested(r["requested_resources"]), drop=2),
         Column(
             "USED",
             lambda r: f"{size(r['max_rss_bytes']) or '-'} {duration(r['wallclock_seconds'])}",
+            drop=1,
         ),
-        Column("STARTED", lambda r: when(r["started"])),
-        Column("STDERR TAIL", lambda r: last_line(r["error"], 60), wrap=True),
+        Column("STARTED", lambda r: when(r["started"]), drop=4),
+        Column("STDERR TAIL", lambda r: last_line(r["error"], 300), wrap=True, min_width=30),
     ]
     if as_json:
         show([], columns, as_json=True, data=_by_task(tasks, rows))
@@ -196,7 +197,7 @@ def dependencies(
     }
     columns = [
         Column("TASK ID", lambda r: r["id"], "right"),
-        Column("NAME", lambda r: r["name"], wrap=True),
+        Column("NAME", lambda r: r["name"]),
         Column("STATUS", lambda r: r["status"], style=status_style),
     ]
     if as_json:
@@ -244,9 +245,14 @@ def errors(
     columns = [
         Column("ERRORS", lambda r: r["count"], "right"),
         Column("TASKS", lambda r: r["taskCount"], "right"),
-        Column("EXAMPLE TASKS", lambda r: ", ".join(map(str, r["exampleTaskIds"]))),
-        Column("LATEST", lambda r: when(r["latest"])),
-        Column("MESSAGE", lambda r: last_line(r["example"], 100), wrap=True),
+        Column(
+            "EXAMPLE TASKS",
+            lambda r: ", ".join(map(str, r["exampleTaskIds"])),
+            wrap=True,
+            min_width=10,
+        ),
+        Column("LATEST", lambda r: when(r["latest"]), drop=1),
+        Column("MESSAGE", lambda r: last_line(r["example"], 300), wrap=True, min_width=30),
     ]
     show(rows, columns, as_json=as_json, empty=f"workflow {workflow_id} has no errors")
 
