@@ -154,7 +154,7 @@ def test_a_file_the_server_cannot_read_says_why(
             os.chown(path, 65534, 65534)
             refused = read(stack.url, ti)
             assert refused["__typename"] == "LogUnavailable"
-            assert "owned neither by the run's user" in refused["message"]
+            assert "is not owned by the run's user" in refused["message"]
             os.chown(path, 0, 0)
         assert read(stack.url, ti)["text"] == saved.decode()
     finally:
@@ -274,3 +274,22 @@ def test_jobmon_task_logs_pages_through_a_log_larger_than_a_request(
         assert 1_500_000 - 80 < len(tail) <= 1_500_000
     finally:
         path.write_bytes(saved)
+
+
+def test_a_server_with_tokens_does_not_read_its_own_users_files(tmp_path: Path) -> None:
+    """A worker could report any path; with tokens only the run's user's files are read,
+    so the server's database or settings cannot be read through a log."""
+    mine = tmp_path / "server-owned.err"
+    mine.write_text("secret\n")
+    someone = attempt_logs.LogSource(1, attempt_logs.LogStream.STDERR, str(mine), None, "nobody")
+    refused = attempt_logs.read_log(someone, None, 100, server_users_files=False)
+    assert isinstance(refused, attempt_logs.Unreadable)
+    assert refused.message.startswith("the stderr file is not owned by the run's user (nobody)")
+    shown = attempt_logs.read_log(someone, None, 100, server_users_files=True)
+    assert isinstance(shown, attempt_logs.Chunk) and shown.text == "secret\n"
+    if os.geteuid() == 0:  # root's files are never the run's, even for a user named root
+        as_root = attempt_logs.LogSource(1, attempt_logs.LogStream.STDERR, str(mine), None, "root")
+        assert isinstance(
+            attempt_logs.read_log(as_root, None, 100, server_users_files=False),
+            attempt_logs.Unreadable,
+        )

@@ -2,9 +2,10 @@
 
 The server reads only the path recorded for the instance, never one a client names. Of
 those it reads only regular files, and only ones it can vouch for: under the directories
-of ``JOBMON_LOG_ROOTS`` when that is set, else files owned by the server's own user or by
-the user of the instance's run (a path a worker reported cannot expose the server's other
-files). A file it cannot read is an answer saying why, not an error.
+of ``JOBMON_LOG_ROOTS`` when that is set, else files owned by the user of the instance's
+run (not root). Without tokens (one user's own server) files of the server's own user
+are read too; with tokens they are not, so that a path a worker reported cannot expose
+the server's database or settings. A file it cannot read is an answer saying why.
 """
 
 from __future__ import annotations
@@ -91,10 +92,16 @@ def log_source(session: Session, task_instance_id: int, stream: LogStream) -> Lo
 
 
 def read_log(
-    source: LogSource, before: int | None, max_bytes: int, roots: tuple[str, ...] = ()
+    source: LogSource,
+    before: int | None,
+    max_bytes: int,
+    roots: tuple[str, ...] = (),
+    server_users_files: bool = True,
 ) -> Chunk | Unreadable:
     """Up to ``max_bytes`` ending at ``before`` (the file's end when None), starting on a
-    line boundary unless one line is longer than the window. Blocking: run in a thread."""
+    line boundary unless one line is longer than the window. ``server_users_files``: files
+    owned by the server's user may be read (a server without tokens). Blocking: run in a
+    thread."""
     name = source.stream.value
     if not source.path:
         return Unreadable(
@@ -128,10 +135,10 @@ def read_log(
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return Unreadable(f"the {name} path is not a regular file", source.path)
-        if not roots and not _owned_by(info.st_uid, source.user):
+        if not roots and not _owned_by(info.st_uid, source.user, server_users_files):
             return Unreadable(
-                f"the {name} file is owned neither by the run's user ({source.user}) nor by "
-                "the server's; the server reads such files only under JOBMON_LOG_ROOTS",
+                f"the {name} file is not owned by the run's user ({source.user}); the server "
+                "reads other files only under JOBMON_LOG_ROOTS",
                 source.path,
             )
         size = info.st_size
@@ -175,11 +182,11 @@ def _within(path: str, root: str) -> bool:
     return os.path.commonpath([path, root]) == root
 
 
-def _owned_by(uid: int, user: str) -> bool:
-    if uid == os.geteuid():
+def _owned_by(uid: int, user: str, server_users_files: bool) -> bool:
+    if server_users_files and uid == os.geteuid():
         return True
     try:
-        return pwd.getpwnam(user).pw_uid == uid
+        return uid != 0 and pwd.getpwnam(user).pw_uid == uid
     except KeyError:
         return False
 

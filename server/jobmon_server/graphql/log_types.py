@@ -47,7 +47,12 @@ class LogChunk:
 @strawberry.type(description="The log exists in name but the server cannot read it, and why.")
 class LogUnavailable:
     message: str
-    path: str | None
+    path: str | None = strawberry.field(
+        description=(
+            "The recorded path, if any. Nullable where LogChunk's is not: a query that "
+            "selects both gives one of them an alias."
+        )
+    )
 
 
 TaskInstanceLogResult = Annotated[

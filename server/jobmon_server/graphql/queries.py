@@ -145,12 +145,17 @@ class Query:
         max_bytes: int = 65536,
     ) -> log_types.TaskInstanceLogResult:
         attempt_logs.check_window(before, max_bytes)
-        roots = services(info).settings.log_roots
+        settings = services(info).settings
 
         async def work() -> log_types.LogChunk | log_types.LogUnavailable:
             source = await services(info).read(attempt_logs.log_source, task_instance_id, stream)
             found = await to_thread.run_sync(
-                attempt_logs.read_log, source, before, max_bytes, roots
+                attempt_logs.read_log,
+                source,
+                before,
+                max_bytes,
+                settings.log_roots,
+                settings.auth != "token",
             )
             return log_types.result_of(found)
 
