@@ -293,3 +293,31 @@ def test_a_server_with_tokens_does_not_read_its_own_users_files(tmp_path: Path) 
             attempt_logs.read_log(as_root, None, 100, server_users_files=False),
             attempt_logs.Unreadable,
         )
+
+
+@sqlite_only
+def test_a_server_with_tokens_refuses_a_log_of_its_own_user(
+    stack: Stack, failed: Failed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same file, the same database: read without tokens; with them, read only as the
+    run's user's file (not root's: root's files are the server's here)."""
+    from jobmon_server.auth import create_token
+    from jobmon_server.db.engine import Database
+
+    database = Database(stack.db_url)
+    with database.write() as session:
+        token = create_token(session, "ana")
+    database.dispose()
+    ti = failed.instance_ids[0]
+    assert read(stack.url, ti)["__typename"] == "LogChunk"
+    server = start(port=0, settings=Settings(db_url=stack.db_url, auth="token"))
+    try:
+        monkeypatch.setenv("JOBMON_TOKEN", token)
+        refused = read(server.url, ti)
+    finally:
+        server.stop()
+    if os.geteuid() != 0:  # the tests' user runs the workflow and owns its logs
+        assert refused["__typename"] == "LogChunk"
+        return
+    assert refused["__typename"] == "LogUnavailable"
+    assert "is not owned by the run's user" in refused["message"]
