@@ -539,6 +539,7 @@ def test_tables_at_80_columns_keep_names_whole_and_messages_complete(
     assert [t.replace(" ", "") for t in tail] == [message.replace(" ", "")]
     assert tail[0].startswith("ValueError: location 3 has no population estimate for year")
     assert table_cells(shown["task"], "EXIT") == ["5"]
+    assert f"the whole stderr: jobmon task logs -t {bad.task_id}" in shown["task"]
     grouped = table_cells(shown["errors"], "MESSAGE")
     assert [g.replace(" ", "") for g in grouped] == [message.replace(" ", "")]
     assert table_cells(shown["errors"], "ERRORS") == ["1"]

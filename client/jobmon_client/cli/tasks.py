@@ -147,6 +147,14 @@ def status(
         )
         empty = "no attempts yet" if not t["instances"]["items"] else "no attempts match"
         show(mine, columns, as_json=False, title=title, empty=f"{title}: {empty}")
+    failed = next((r for r in rows if r["error"]), None)
+    if failed is not None:
+        print_line(
+            f"[dim]the whole stderr: jobmon task logs -t {failed['task_id']} "
+            "(-a N for attempt N)[/dim]",
+            as_json=False,
+            data=None,
+        )
 
 
 def _by_task(tasks: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
