@@ -11,11 +11,14 @@ the tail of stderr. It exits with the command's exit code.
 When the command dies of SIGKILL or SIGTERM (the memory limit, the time limit, scancel),
 the runner reports nothing final: Slurm's verdict (OUT_OF_MEMORY, TIMEOUT, CANCELLED) is
 more telling, and the worker reports it from squeue. The runner talks to the server with
-plain HTTP (httpx): it runs in every job and counts against the job's memory.
+the standard library's HTTP client: it starts in every element of every array, so its
+start-up (no httpx, no GraphQL stack) is part of each task's cost, and its memory counts
+against the job's.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import random
@@ -26,8 +29,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from jobmon_client.config import auth_headers
 from jobmon_client.worker.process import TaskProcess, stderr_tail
@@ -65,9 +67,7 @@ class Runner:
         self.interval = float(manifest["heartbeat_interval"])
         self.job_id = job_id
         self.url = str(manifest["graphql_url"])
-        self.http = httpx.Client(
-            timeout=30.0, headers=auth_headers(), verify=not self.url.startswith("http://")
-        )
+        self.headers = {"Content-Type": "application/json", **auth_headers()}
         self.stopped = threading.Event()
         self.process: TaskProcess | None = None
 
@@ -78,27 +78,20 @@ class Runner:
         an unavailable database) with jittered backoff for up to ``retry_seconds``."""
         delay = 0.2
         give_up = time.monotonic() + retry_seconds
+        body = json.dumps({"query": document, "variables": variables}).encode()
         while True:
             try:
-                response = self.http.post(
-                    self.url, json={"query": document, "variables": variables}
-                )
-                if response.status_code >= 500:
-                    raise httpx.HTTPStatusError(
-                        f"server error {response.status_code}",
-                        request=response.request,
-                        response=response,
-                    )
-                response.raise_for_status()
-                body = response.json()
-                if body.get("errors"):
-                    raise RuntimeError(f"server refused the request: {body['errors']}")
-                return dict(body["data"])
-            except (httpx.TransportError, httpx.HTTPStatusError) as exc:
-                server_side = not isinstance(exc, httpx.HTTPStatusError) or (
-                    exc.response.status_code >= 500
-                )
-                if time.monotonic() + delay > give_up or not server_side:
+                status, answer = post_json(self.url, body, self.headers)
+                if status >= 500:
+                    raise ServerSideError(f"server error {status}")
+                if status >= 400:
+                    raise RuntimeError(f"server refused the request ({status}): {answer[:500]!r}")
+                data = json.loads(answer)
+                if data.get("errors"):
+                    raise RuntimeError(f"server refused the request: {data['errors']}")
+                return dict(data["data"])
+            except (OSError, http.client.HTTPException, ServerSideError):
+                if time.monotonic() + delay > give_up:
                     raise
                 self.stopped.wait(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, 2.0)
@@ -189,6 +182,36 @@ class Runner:
         status = final.pop("status")
         self.report(status, retry_seconds=FINAL_RETRY_SECONDS, **final)
         return code
+
+
+class ServerSideError(Exception):
+    """The server answered 5xx (an unavailable database, say): worth sending again."""
+
+
+def post_json(
+    url: str, body: bytes, headers: dict[str, str], timeout: float = 30.0
+) -> tuple[int, bytes]:
+    """POST ``body`` to ``url``; the answer's status and body. Raises OSError or
+    http.client.HTTPException when there is no answer."""
+    parts = urlsplit(url)
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        import ssl  # only here: loading it costs every element of every array
+
+        connection = http.client.HTTPSConnection(
+            parts.hostname or "", parts.port, timeout=timeout, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+    path = parts.path or "/"
+    if parts.query:
+        path += f"?{parts.query}"
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
 
 
 def main(argv: list[str]) -> int:
