@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -111,6 +112,47 @@ def test_alerts_by_workflow_and_kind(stack: Stack, unique: str) -> None:
         "alerts",
     ).take_until(lambda a: a["kind"] == "WORKFLOW_FAILED")
     assert mine == got
+
+
+def test_a_resource_retry_alert_names_the_attempt_that_ran_out_also_when_replayed(
+    stack: Stack, unique: str
+) -> None:
+    """Each attempt runs out of runtime: each retry alert tells of its own attempt (runtime
+    limit 1s, then a larger one), live and replayed alike (a replay must not take a later
+    attempt), and the fatal alert of the last."""
+    tool = Tool(name=f"retry_alerts_{unique}", server_url=stack.url)
+    tool.set_default_cluster_name("multiprocess")
+    template = tool.get_task_template(template_name="slow", command_template="sleep 30")
+    task = template.create_task(
+        name="slow", max_attempts=2, compute_resources={"runtime": "1s", "memory": "1G"}
+    )
+    wf = tool.create_workflow(name="retry_alerts", workflow_args=unique)
+    wf.add_tasks([task])
+    wf_id = wf.bind()
+    variables = {"ids": [wf_id], "kinds": ["RESOURCE_RETRY", "TASK_FATAL"], "users": None}
+    live = Collector(stack.url, ALERTS, {**variables, "after": None}, "alerts")
+    assert wf.run().final_status == "FAILED"
+
+    def fatal(alert: dict[str, Any]) -> bool:
+        return alert["kind"] == "TASK_FATAL"
+
+    got = live.take_until(fatal)
+    replayed = Collector(stack.url, ALERTS, {**variables, "after": None}, "alerts")
+    assert replayed.take_until(fatal) == got
+    *retries, last = got
+    assert retries and {a["kind"] for a in retries} == {"RESOURCE_RETRY"}
+    assert {a["taskName"] for a in got} == {"slow"}
+    lines = [a["errorLine"] for a in got]
+    assert lines[0] == "runtime limit of 1s exceeded"
+    assert all(re.fullmatch(r"runtime limit of \S+ exceeded", line) for line in lines), lines
+    assert len(set(lines[:-1])) == len(retries)  # each retry names its own attempt
+    attempts = stack.query(
+        "query($id: Int!) { task(id: $id) {"
+        " ... on Task { instances(first: 10) { items { errorMessage } } } } }",
+        id=task.task_id,
+    )["task"]["instances"]["items"]
+    assert len(attempts) == len(retries)
+    assert last["errorLine"] == attempts[-1]["errorMessage"].strip().splitlines()[-1]
 
 
 def test_the_alerts_command_prints_and_runs_a_command_per_alert(

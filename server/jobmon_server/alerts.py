@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
 from jobmon_server.events import EventRow
 from jobmon_server.stalls import STALLED
+from jobmon_server.statuses import INSTANCE_FAILED
 from jobmon_server.waiting import NO_WORKER
 
 
@@ -71,8 +72,9 @@ class TaskDetail:
 
 
 def task_detail(session: Session, row: EventRow, kind: AlertKind) -> TaskDetail:
-    """The attempt the alert is about: the instance itself, or the task's latest one made
-    before the event (a replay must not name the retry that came after)."""
+    """The attempt the alert is about: the instance itself, or the task's latest one that
+    had failed by the event's time (its failure and the event share a transaction, and so
+    a time; a replay must not name a retry that failed later)."""
     if kind not in TASK_KINDS:
         return TaskDetail()
     ti, task, log = models.TaskInstance, models.Task, models.TaskInstanceErrorLog
@@ -81,7 +83,12 @@ def task_detail(session: Session, row: EventRow, kind: AlertKind) -> TaskDetail:
         stmt = stmt.join(ti, ti.task_id == task.id).where(ti.id == row.entity_id)
     else:
         stmt = (
-            stmt.outerjoin(ti, (ti.task_id == task.id) & (ti.created <= row.time))
+            stmt.outerjoin(
+                ti,
+                (ti.task_id == task.id)
+                & (func.coalesce(ti.finished_date, ti.status_date) <= row.time)
+                & ti.status.in_([str(s) for s in INSTANCE_FAILED | {"ERROR_FATAL"}]),
+            )
             .where(task.id == row.entity_id)
             .order_by(ti.id.desc())
         )
