@@ -136,3 +136,20 @@ def test_the_last_line_names_a_few_failed_tasks_and_counts_the_rest() -> None:
     )
     done = snapshot("DONE", done=10)
     assert final_line(done, [], 3) == "workflow 2 DONE after 3s (run 3 DONE): 10/10 done"
+
+
+def test_an_interval_of_zero_writes_lines_only_on_changes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("JOBMON_PROGRESS_INTERVAL", "0")
+    now = [0.0]
+    view = LogView(clock=lambda: now[0])
+    for at, snap in [(0, snapshot()), (60, snapshot(done=4)), (600, snapshot("DONE", done=10))]:
+        now[0] = at
+        view.update(snap)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("jobmon: ")[1].split(":")[0] for line in lines] == [
+        "workflow 2 RUNNING, run 3 RUNNING",
+        "workflow 2 DONE, run 3 DONE",
+    ]
+    assert view.seconds_to_next() is None
