@@ -18,7 +18,10 @@ TASK_ATTEMPTS = """
 query TaskAttempts($id: Int!) {
   task(id: $id) {
     __typename
-    ... on Task { id name status instances(first: 1000) { items { id status exitCode } } }
+    ... on Task {
+      id name status
+      instances(first: 1000) { items { id status exitCode stdoutPath stderrPath } }
+    }
     ... on Error { message }
   }
 }
@@ -65,7 +68,7 @@ def logs(
     stream = "STDOUT" if stdout else "STDERR"
     with connect(server) as client:
         task = query(client, TASK_ATTEMPTS, {"id": task_id}, "task")
-        number, instance = _pick(task, attempt, task_instance_id)
+        number, instance = _pick(task, attempt, task_instance_id, stream)
         chunks = _read(client, instance["id"], stream, None if whole else max_bytes, number, task)
     text = "".join(c["text"] for c in chunks)
     first, last = chunks[0], chunks[-1]
@@ -109,9 +112,10 @@ def logs(
 
 
 def _pick(
-    task: dict[str, Any], attempt: int | None, task_instance_id: int | None
+    task: dict[str, Any], attempt: int | None, task_instance_id: int | None, stream: str
 ) -> tuple[int, dict[str, Any]]:
-    """The attempt's number (from 1) and instance: the latest unless one is named."""
+    """The attempt's number (from 1) and instance: unless one is named, the latest that
+    has the log (a retry still queued has none yet: the attempt before it is shown)."""
     instances = task["instances"]["items"]
     name = f"task {task['id']} ({task['name']})"
     if not instances:
@@ -125,7 +129,10 @@ def _pick(
             f"task instance {task_instance_id} is not an attempt of {name}; its attempts are {ids}"
         )
     if attempt is None:
-        return len(instances), instances[-1]
+        path = "stdoutPath" if stream == "STDOUT" else "stderrPath"
+        started = [n for n, i in enumerate(instances, start=1) if i[path]]
+        number = started[-1] if started else len(instances)
+        return number, instances[number - 1]
     if not 1 <= attempt <= len(instances):
         raise UsageError(
             f"{name} has {len(instances)} attempt(s): --attempt takes 1 to {len(instances)}"
