@@ -35,9 +35,9 @@ class Jobmon:
     url: str
 
     def run(
-        self, *args: str, user: str | None = None, ok: bool = True
+        self, *args: str, user: str | None = None, ok: bool = True, width: int = 250
     ) -> subprocess.CompletedProcess:
-        env = {**os.environ, "JOBMON_SERVER_URL": self.url, "COLUMNS": "250"}
+        env = {**os.environ, "JOBMON_SERVER_URL": self.url, "COLUMNS": str(width)}
         if user is not None:
             env |= {"USER": user, "LOGNAME": user}
         done = subprocess.run(
@@ -479,3 +479,67 @@ def test_concurrency_limits_apply_to_a_running_workflow(jobmon: Jobmon, stack: S
         assert "has no tasks of template 'nope'" in message
     finally:
         jobmon.run("workflow", "stop", "-w", wf_id)
+
+
+# -- at 80 columns --------------------------------------------------------------------------
+
+
+def table_cells(output: str, column: str) -> list[str]:
+    """The cells of one column of a table as printed, each row's wrapped lines joined."""
+    lines = output.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("┃") and column in line)
+    at = [c.strip() for c in lines[header].split("┃")].index(column)
+    rows: list[list[str]] = []
+    for line in lines[header + 1 :]:
+        if not line.startswith("│"):
+            continue
+        cells = [c.strip() for c in line.split("│")]
+        if cells[1] or not rows:  # a row's first line has its first cell; wrapped lines not
+            rows.append([])
+        if cells[at]:
+            rows[-1].append(cells[at])
+    return [" ".join(parts) for parts in rows]
+
+
+def test_tables_at_80_columns_keep_names_whole_and_messages_complete(
+    jobmon: Jobmon, stack: Stack
+) -> None:
+    tool = make_tool(stack.url, f"cli_narrow_{time.monotonic_ns()}")
+    template = tool.get_task_template(
+        template_name="location_model_estimation",
+        command_template="{cmd} # {n}",
+        node_args=["n"],
+        op_args=["cmd"],
+    )
+    message = (
+        "ValueError: location 3 has no population estimate for year 2031 in the input draws "
+        "file /ihme/scratch/draws/v7/population.h5"
+    )
+    ok = template.create_task(n=1, cmd="true")
+    bad = template.create_task(n=2, cmd=f"echo '{message}' >&2; exit 5", max_attempts=1)
+    wf = tool.create_workflow(name="narrow_terminal_check", workflow_args="narrow")
+    wf.add_tasks([ok, bad])
+    assert wf.run().final_status == "FAILED"
+    wf_id = str(wf.workflow_id)
+    shown = {
+        "status": jobmon.run("workflow", "status", "-w", wf_id, width=80).stdout,
+        "tasks": jobmon.run("workflow", "tasks", "-w", wf_id, width=80).stdout,
+        "task": jobmon.run("task", "status", "-t", str(bad.task_id), width=80).stdout,
+        "errors": jobmon.run("task", "errors", "-w", wf_id, width=80).stdout,
+    }
+    for name, output in shown.items():
+        assert max(len(line) for line in output.splitlines()) <= 80, (name, output)
+    assert table_cells(shown["status"], "NAME") == ["narrow_terminal_check"]
+    assert table_cells(shown["status"], "FATAL") == ["1"]
+    names = table_cells(shown["tasks"], "NAME")
+    assert names == ["location_model_estimation_n-1", "location_model_estimation_n-2"]
+    assert table_cells(shown["tasks"], "STATUS") == ["DONE", "ERROR_FATAL"]
+    # The whole message, wrapped at spaces (a path too long for the column may fold).
+    tail = table_cells(shown["task"], "STDERR TAIL")
+    assert [t.replace(" ", "") for t in tail] == [message.replace(" ", "")]
+    assert tail[0].startswith("ValueError: location 3 has no population estimate for year")
+    assert table_cells(shown["task"], "EXIT") == ["5"]
+    assert f"the whole stderr: jobmon task logs -t {bad.task_id}" in shown["task"]
+    grouped = table_cells(shown["errors"], "MESSAGE")
+    assert [g.replace(" ", "") for g in grouped] == [message.replace(" ", "")]
+    assert table_cells(shown["errors"], "ERRORS") == ["1"]

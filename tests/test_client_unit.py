@@ -733,7 +733,7 @@ def test_failed_run_reports_failed_tasks_and_errors(
         "FatalTasks",
         lambda v: {
             "__typename": "Workflow",
-            "tasks": {"items": [{"id": 1}], "endCursor": "1", "hasNextPage": False},
+            "tasks": {"items": [{"id": 1, "name": "a"}], "endCursor": "1", "hasNextPage": False},
         },
     )
     bound_server.on(

@@ -64,3 +64,26 @@ def test_a_retry_outgrowing_its_queue_moves_to_a_fallback_or_is_capped() -> None
         "capped": ["memory"],
     }
     assert place.place_retry({"memory": "512M"}, None) == {"memory": "512M"}
+
+
+def test_alerts_about_a_task_name_it_with_the_exit_code_and_the_errors_last_line() -> None:
+    from jobmon_server import alerts
+    from jobmon_server.events import EventRow
+
+    def row(entity: str, status: str) -> EventRow:
+        return EventRow(9, 2, "ana", entity, 31, "RUNNING", status, None, None)
+
+    detail = alerts.TaskDetail(17, "fit_n-3", 137, "MemoryError")
+    lost = row("task_instance", "NO_HEARTBEAT")
+    assert alerts.message(lost, alerts.AlertKind.HEARTBEAT_LOST, detail) == (
+        "task instance 31 of workflow 2 stopped sending heartbeats (task 17 'fit_n-3'), "
+        "exit 137: MemoryError"
+    )
+    retried = row("task", "ADJUSTING_RESOURCES")
+    of_task = alerts.TaskDetail(31, "fit_n-3", 137, "MemoryError")
+    assert alerts.message(retried, alerts.AlertKind.RESOURCE_RETRY, of_task) == (
+        "task 31 'fit_n-3' of workflow 2 ran out of resources; retried with more, "
+        "exit 137: MemoryError"
+    )
+    assert alerts.last_line("Traceback\n  File x\nValueError: bad\n\n") == "ValueError: bad"
+    assert alerts.last_line("   \n") is None

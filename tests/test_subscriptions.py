@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -27,7 +28,7 @@ subscription($id: Int!, $after: String) {
 ALERTS = """
 subscription($ids: [Int!], $kinds: [AlertKind!], $users: [String!], $after: String) {
   alerts(workflowIds: $ids, kinds: $kinds, users: $users, after: $after) {
-    cursor kind workflowId user entityId message
+    cursor kind workflowId user entityId message taskId taskName exitCode errorLine
   }
 }"""
 
@@ -70,7 +71,11 @@ def test_replay_then_live_then_reconnect_without_loss_or_duplicates(
 
 
 def test_alerts_by_workflow_and_kind(stack: Stack, unique: str) -> None:
-    wf, tasks = workflow_of(stack.url, f"alerts_{unique}", ["true", "exit 3"])
+    wf, tasks = workflow_of(
+        stack.url,
+        f"alerts_{unique}",
+        ["true", "echo Traceback >&2; echo 'ValueError: no draws for location 3' >&2; exit 3"],
+    )
     wf_id = wf.bind()
     both = Collector(
         stack.url, ALERTS, {"ids": [wf_id], "kinds": None, "users": None, "after": None}, "alerts"
@@ -87,10 +92,17 @@ def test_alerts_by_workflow_and_kind(stack: Stack, unique: str) -> None:
         ("TASK_FATAL", tasks[1].task_id),
         ("WORKFLOW_FAILED", wf_id),
     ]
-    assert (
-        got[0]["message"]
-        == f"task {tasks[1].task_id} of workflow {wf_id} failed for good (ERROR_FATAL)"
+    assert got[0]["message"] == (
+        f"task {tasks[1].task_id} 't_n-1' of workflow {wf_id} failed for good (ERROR_FATAL), "
+        "exit 3: ValueError: no draws for location 3"
     )
+    assert (got[0]["taskId"], got[0]["taskName"], got[0]["exitCode"], got[0]["errorLine"]) == (
+        tasks[1].task_id,
+        "t_n-1",
+        3,
+        "ValueError: no draws for location 3",
+    )
+    assert got[1]["taskId"] is None and got[1]["message"] == f"workflow {wf_id} FAILED"
     assert [a["kind"] for a in ended.take_until(lambda a: True)] == ["WORKFLOW_FAILED"]
     # Replayed later, by owner: the same alerts, in the same order.
     mine = Collector(
@@ -102,10 +114,51 @@ def test_alerts_by_workflow_and_kind(stack: Stack, unique: str) -> None:
     assert mine == got
 
 
+def test_a_resource_retry_alert_names_the_attempt_that_ran_out_also_when_replayed(
+    stack: Stack, unique: str
+) -> None:
+    """Each attempt runs out of runtime: each retry alert tells of its own attempt (runtime
+    limit 1s, then a larger one), live and replayed alike (a replay must not take a later
+    attempt), and the fatal alert of the last."""
+    tool = Tool(name=f"retry_alerts_{unique}", server_url=stack.url)
+    tool.set_default_cluster_name("multiprocess")
+    template = tool.get_task_template(template_name="slow", command_template="sleep 30")
+    task = template.create_task(
+        name="slow", max_attempts=2, compute_resources={"runtime": "1s", "memory": "1G"}
+    )
+    wf = tool.create_workflow(name="retry_alerts", workflow_args=unique)
+    wf.add_tasks([task])
+    wf_id = wf.bind()
+    variables = {"ids": [wf_id], "kinds": ["RESOURCE_RETRY", "TASK_FATAL"], "users": None}
+    live = Collector(stack.url, ALERTS, {**variables, "after": None}, "alerts")
+    assert wf.run().final_status == "FAILED"
+
+    def fatal(alert: dict[str, Any]) -> bool:
+        return alert["kind"] == "TASK_FATAL"
+
+    got = live.take_until(fatal)
+    replayed = Collector(stack.url, ALERTS, {**variables, "after": None}, "alerts")
+    assert replayed.take_until(fatal) == got
+    *retries, last = got
+    assert retries and {a["kind"] for a in retries} == {"RESOURCE_RETRY"}
+    assert {a["taskName"] for a in got} == {"slow"}
+    lines = [a["errorLine"] for a in got]
+    assert lines[0] == "runtime limit of 1s exceeded"
+    assert all(re.fullmatch(r"runtime limit of \S+ exceeded", line) for line in lines), lines
+    assert len(set(lines[:-1])) == len(retries)  # each retry names its own attempt
+    attempts = stack.query(
+        "query($id: Int!) { task(id: $id) {"
+        " ... on Task { instances(first: 10) { items { errorMessage } } } } }",
+        id=task.task_id,
+    )["task"]["instances"]["items"]
+    assert len(attempts) == len(retries)
+    assert last["errorLine"] == attempts[-1]["errorMessage"].strip().splitlines()[-1]
+
+
 def test_the_alerts_command_prints_and_runs_a_command_per_alert(
     stack: Stack, unique: str, tmp_path: Path
 ) -> None:
-    wf, tasks = workflow_of(stack.url, f"cli_alerts_{unique}", ["exit 1"])
+    wf, tasks = workflow_of(stack.url, f"cli_alerts_{unique}", ["echo disk full >&2; exit 1"])
     wf_id = wf.bind()
     with stack.client() as client:
         cursor = client.execute("{ lastEventCursor }")["lastEventCursor"]
@@ -145,6 +198,26 @@ def test_the_alerts_command_prints_and_runs_a_command_per_alert(
         ("WORKFLOW_FAILED", wf_id),
     ]
     assert [json.loads(x) for x in record.read_text().splitlines()] == printed
+    assert (printed[0]["taskName"], printed[0]["exitCode"], printed[0]["errorLine"]) == (
+        "t_n-0",
+        1,
+        "disk full",
+    )
+    assert printed[0]["message"].endswith(
+        f"'t_n-0' of workflow {wf_id} failed for good (ERROR_FATAL), exit 1: disk full"
+    )
+
+
+def test_the_alerts_command_refuses_an_unknown_workflow(stack: Stack) -> None:
+    done = subprocess.run(
+        [JOBMON, "alerts", "-w", "987654321"],
+        env={**os.environ, "JOBMON_SERVER_URL": stack.url},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert done.returncode == 1
+    assert done.stderr == "error: workflow 987654321 does not exist\n"
 
 
 def test_a_run_without_progress_raises_one_stalled_alert(make_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -294,8 +294,12 @@ def follow_run(
                 return snapshot
             item: Any = None
             if updates is not None:
+                wait = min(CHECK_SECONDS, remaining)
+                due = view.seconds_to_next()
+                if due is not None:  # a progress line is due: read the run by then
+                    wait = max(min(wait, due), 0.05)
                 try:
-                    item = updates.get(timeout=min(CHECK_SECONDS, remaining))
+                    item = updates.get(timeout=wait)
                 except queue.Empty:
                     item = None
                 if isinstance(item, BaseException) or item is _ENDED:
@@ -402,7 +406,7 @@ query FatalTasks($id: Int!, $after: String) {
     __typename
     ... on Workflow {
       tasks(statuses: [ERROR_FATAL], first: 1000, after: $after) {
-        items { id } endCursor hasNextPage
+        items { id name } endCursor hasNextPage
       }
     }
     ... on Error { message }
@@ -413,16 +417,21 @@ query FatalTasks($id: Int!, $after: String) {
 
 def failed_task_ids(client: GraphQLClient, workflow_id: int) -> list[int]:
     """The workflow's tasks that failed for good (ERROR_FATAL), a page at a time."""
-    ids: list[int] = []
+    return [task_id for task_id, _ in fatal_tasks(client, workflow_id)]
+
+
+def fatal_tasks(client: GraphQLClient, workflow_id: int) -> list[tuple[int, str]]:
+    """Id and name of each task of the workflow that failed for good, a page at a time."""
+    found: list[tuple[int, str]] = []
     after: str | None = None
     while True:
         payload = unwrap(
             client.execute(FATAL_TASKS, {"id": workflow_id, "after": after}), "workflow"
         )
         page = payload["tasks"]
-        ids += [int(item["id"]) for item in page["items"]]
+        found += [(int(item["id"]), str(item["name"])) for item in page["items"]]
         if not page["hasNextPage"]:
-            return ids
+            return found
         after = page["endCursor"]
 
 

@@ -17,6 +17,7 @@ from jobmon_client.bulk import gc_paused
 from jobmon_client.dag import TaskGraph, build_graph
 from jobmon_client.dynamic import ResourceGiver
 from jobmon_client.exceptions import WorkflowAlreadyComplete
+from jobmon_client.progress import final_line, say
 from jobmon_client.resources import (
     Resources,
     SettingsResolver,
@@ -30,7 +31,7 @@ from jobmon_client.run import (
     ERROR_PAGE_SIZE,
     RunSnapshot,
     WorkflowRunResult,
-    failed_task_ids,
+    fatal_tasks,
     follow_run,
     iter_errors,
     start_run,
@@ -450,7 +451,11 @@ class Workflow:
 
     def _result(self, snapshot: RunSnapshot, elapsed: float, detached: bool) -> WorkflowRunResult:
         bound = self._bound_settings()
-        failed = failed_task_ids(self.client, snapshot.workflow_id) if snapshot.failed else []
+        fatal = fatal_tasks(self.client, snapshot.workflow_id) if snapshot.failed else []
+        failed = [task_id for task_id, _ in fatal]
+        if not detached:
+            # The last line of a followed run: how it ended and, if tasks failed, which.
+            say(final_line(snapshot, fatal, elapsed), logging.WARNING if fatal else logging.INFO)
         finals: dict[int, StatusCode] | None = None
         if snapshot.workflow_status == WorkflowStatus.DONE.name:
             # every task is DONE: no ids are needed (a workflow bound unchanged reads them

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
 from jobmon_server.events import EventRow
 from jobmon_server.stalls import STALLED
+from jobmon_server.statuses import INSTANCE_FAILED
 from jobmon_server.waiting import NO_WORKER
 
 
@@ -53,9 +56,82 @@ def kind_of(row: EventRow) -> AlertKind | None:
     return KIND_OF.get((row.entity, row.to_status))
 
 
-def message(row: EventRow, kind: AlertKind) -> str:
+# Alerts about a task: they name it and say how its attempt ended.
+TASK_KINDS = frozenset({AlertKind.TASK_FATAL, AlertKind.RESOURCE_RETRY, AlertKind.HEARTBEAT_LOST})
+ERROR_LINE_CHARS = 300
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    """The task an alert is about, and its attempt's exit code and error's last line."""
+
+    task_id: int | None = None
+    task_name: str | None = None
+    exit_code: int | None = None
+    error_line: str | None = None
+
+
+def task_detail(session: Session, row: EventRow, kind: AlertKind) -> TaskDetail:
+    """The attempt the alert is about: the instance itself, or the task's latest one that
+    had failed by the event's time (its failure and the event share a transaction, and so
+    a time; a replay must not name a retry that failed later)."""
+    if kind not in TASK_KINDS:
+        return TaskDetail()
+    ti, task, log = models.TaskInstance, models.Task, models.TaskInstanceErrorLog
+    stmt = select(task.id, task.name, ti.id, ti.exit_code)
+    if row.entity == "task_instance":
+        stmt = stmt.join(ti, ti.task_id == task.id).where(ti.id == row.entity_id)
+    else:
+        stmt = (
+            stmt.outerjoin(
+                ti,
+                (ti.task_id == task.id)
+                & (func.coalesce(ti.finished_date, ti.status_date) <= row.time)
+                & ti.status.in_([str(s) for s in INSTANCE_FAILED | {"ERROR_FATAL"}]),
+            )
+            .where(task.id == row.entity_id)
+            .order_by(ti.id.desc())
+        )
+    found = session.execute(stmt.limit(1)).first()
+    if found is None:
+        return TaskDetail()
+    task_id, name, instance_id, exit_code = found
+    error = None
+    if instance_id is not None:
+        error = session.execute(
+            select(log.description)
+            .where(log.task_instance_id == instance_id)
+            .order_by(log.id.desc())
+            .limit(1)
+        ).scalar()
+    return TaskDetail(task_id, name, exit_code, last_line(error))
+
+
+def last_line(text: str | None) -> str | None:
+    """The last non-blank line: a traceback's says what went wrong."""
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if not lines:
+        return None
+    line = lines[-1]
+    return line if len(line) <= ERROR_LINE_CHARS else line[: ERROR_LINE_CHARS - 1] + "…"
+
+
+def message(row: EventRow, kind: AlertKind, detail: TaskDetail | None = None) -> str:
     note = (row.note or "").removeprefix(f"{STALLED}: ").removeprefix(f"{NO_WORKER}: ")
-    return TEXT[kind].format(id=row.entity_id, wf=row.workflow_id, note=note)
+    text = TEXT[kind].format(id=row.entity_id, wf=row.workflow_id, note=note)
+    if detail is None or detail.task_id is None:
+        return text
+    if kind is AlertKind.HEARTBEAT_LOST:
+        text += f" (task {detail.task_id} '{detail.task_name}')"
+    else:
+        text = text.replace(
+            f"task {row.entity_id} ", f"task {row.entity_id} '{detail.task_name}' ", 1
+        )
+    if detail.exit_code is not None:
+        text += f", exit {detail.exit_code}"
+    if detail.error_line:
+        text += f": {detail.error_line}"
+    return text
 
 
 def matcher(

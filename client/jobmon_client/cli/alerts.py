@@ -19,6 +19,7 @@ subscription Alerts(
 ) {
   alerts(users: $users, workflowIds: $workflowIds, kinds: $kinds, after: $after) {
     cursor kind workflowId user entity entityId message time
+    taskId taskName exitCode errorLine
   }
 }
 """
@@ -58,7 +59,8 @@ def alerts(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Follow alerts (a task failed for good, a workflow ended, a resource retry, a lost
-    heartbeat) until stopped; reconnects by itself without losing any."""
+    heartbeat) until stopped; reconnects by itself without losing any. An alert about a
+    task names it, with its attempt's exit code and the last line of its error."""
     from jobmon_client.subscriptions import follow  # imported when used: websockets
 
     kinds = [k.upper() for k in kind or []]

@@ -53,14 +53,15 @@ def list_clusters(server: ServerOption = None, as_json: JsonOption = False) -> N
     ]
     columns = [
         Column("CLUSTER", lambda r: r["cluster"]),
-        Column("DISTRIBUTOR", lambda r: r["distributor"]),
+        Column("DISTRIBUTOR", lambda r: r["distributor"], drop=3),
         Column("WORKERS", lambda r: r["workers"], wrap=True),
         Column("QUEUE", lambda r: r["name"] + (" (default)" if r["default"] else "")),
-        Column("MAX CORES", lambda r: r["maxCores"] or "-", "right"),
+        Column("MAX CORES", lambda r: r["maxCores"] or "-", "right", drop=1),
         Column(
             "MAX MEMORY",
             lambda r: f"{r['maxMemoryMb']:g}M" if r["maxMemoryMb"] else "-",
             "right",
+            drop=2,
         ),
         Column(
             "MAX RUNTIME",

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 
@@ -129,11 +130,23 @@ def grouped_counts(counts: Sequence[dict[str, Any]]) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Column:
+    """A table column. Values are kept whole (a name is not split mid-word) up to
+    ``WHOLE_UP_TO`` characters; ``wrap`` columns are free text that wraps at spaces into
+    the room left. On a narrow terminal, columns with the highest ``drop`` go first
+    (0: never dropped)."""
+
     header: str
     value: Callable[[dict[str, Any]], Any]
     justify: str = "left"
     style: Callable[[Any], str | None] | None = None
-    wrap: bool = False  # free text folds; other values end in an ellipsis when squeezed
+    wrap: bool = False
+    drop: int = 0
+    min_width: int = 0  # a wrap column's least width (default WRAP_MIN)
+
+
+WHOLE_UP_TO = 40
+WRAP_MIN = 20
+BORDERS = 3  # a column's padding and rule in the table's box
 
 
 def status_style(value: Any) -> str | None:
@@ -157,24 +170,101 @@ def show(
     if not rows:
         console.print(f"[dim]{empty}[/dim]")
         return
+    values = [[column.value(row) for column in columns] for row in rows]
+    texts = [["" if v is None else str(v) for v in line] for line in values]
+    kept = _fitting(columns, texts, console.width)
+    texts = [[line[i] for i in kept] for line in texts]
+    values = [[line[i] for i in kept] for line in values]
+    shown = [columns[i] for i in kept]
+    widths = _widened(shown, texts, _widths(shown, texts, console.width), console.width)
     table = Table(title=title, title_justify="left", header_style="bold")
-    for column in columns:
+    for column, width in zip(shown, widths, strict=True):
         table.add_column(
             column.header,
             justify=column.justify,  # type: ignore[arg-type]
-            overflow="fold" if column.wrap else "ellipsis",
+            overflow="fold",
+            width=width or None,  # set here: rich's own narrowing splits names first
         )
-    for row in rows:
+    for line, text_line in zip(values, texts, strict=True):
         cells = []
-        for column in columns:
-            value = column.value(row)
-            text = "" if value is None else str(value)
+        for column, value, text in zip(shown, line, text_line, strict=True):
             style = column.style(value) if column.style else None
             cells.append(f"[{style}]{escape(text)}[/{style}]" if style else escape(text))
         table.add_row(*cells)
     console.print(table)
+    dropped = [columns[i].header for i in range(len(columns)) if i not in kept]
+    if dropped:
+        console.print(f"[dim]hidden at this width: {', '.join(dropped)} (--json has all)[/dim]")
     if more:
         console.print(f"[dim]{more}[/dim]")
+
+
+def _widths(
+    columns: Sequence[Column], texts: Sequence[Sequence[str]], room: int, widest: bool = False
+) -> list[int]:
+    """Least widths that fit ``room``, from the widest layout to the narrowest: whole values
+    and headers; then free text down to its header's longest word; then headers wrapped at
+    their spaces; else none (0: values fold where they must). ``widest``: only the first,
+    or [] when it does not fit."""
+    longest = [max((cell_len(line[i]) for line in texts), default=0) for i in range(len(columns))]
+    words = [max(cell_len(word) for word in c.header.split()) for c in columns]
+    values = [
+        min(n, c.min_width or WRAP_MIN) if c.wrap else min(n, WHOLE_UP_TO)
+        for c, n in zip(columns, longest, strict=True)
+    ]
+    headers = [words[i] if c.wrap else cell_len(c.header) for i, c in enumerate(columns)]
+    whole = [max(h, v) for h, v in zip(headers, values, strict=True)]
+    layouts = [
+        whole,
+        [w if c.wrap else x for c, w, x in zip(columns, words, whole, strict=True)],
+        [w if c.wrap else max(w, v) for c, w, v in zip(columns, words, values, strict=True)],
+    ]
+    for widths in layouts[:1] if widest else layouts:
+        if _needed(widths) <= room:
+            return widths
+    return [] if widest else [0] * len(columns)
+
+
+def _widened(
+    columns: Sequence[Column], texts: Sequence[Sequence[str]], widths: list[int], room: int
+) -> list[int]:
+    """Free text columns given the room left, in even shares, up to what their text needs."""
+    if not any(widths):
+        return widths
+    widths = list(widths)
+    wants = {
+        i: max([cell_len(c.header), *(cell_len(line[i]) for line in texts)]) - widths[i]
+        for i, c in enumerate(columns)
+        if c.wrap
+    }
+    left = room - _needed(widths)
+    while left > 0 and any(w > 0 for w in wants.values()):
+        wanting = [i for i, w in wants.items() if w > 0]
+        share = max(left // len(wanting), 1)
+        for i in wanting:
+            more = min(share, wants[i], left)
+            widths[i] += more
+            wants[i] -= more
+            left -= more
+    return widths
+
+
+def _needed(widths: Sequence[int]) -> int:
+    return sum(w + BORDERS for w in widths) + 1
+
+
+def _fitting(columns: Sequence[Column], texts: Sequence[Sequence[str]], room: int) -> list[int]:
+    """The columns that fit in ``room`` at their widest, dropping the most droppable first."""
+    kept = list(range(len(columns)))
+    droppable = sorted(
+        (i for i, c in enumerate(columns) if c.drop), key=lambda i: (-columns[i].drop, -i)
+    )
+    for i in droppable:
+        shown = [columns[k] for k in kept]
+        if _widths(shown, [[line[k] for k in kept] for line in texts], room, widest=True):
+            break
+        kept.remove(i)
+    return kept
 
 
 def escape(text: str) -> str:

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from jobmon_client.cli import task_logs
 from jobmon_client.cli.output import (
     Column,
     JsonOption,
@@ -29,7 +30,10 @@ from jobmon_client.cli.output import (
 from jobmon_client.statuses import TaskStatus
 from jobmon_client.transport import NotFoundError
 
-app = typer.Typer(help="Tasks: attempts, dependencies, errors, and marking them done or to rerun.")
+app = typer.Typer(
+    help="Tasks: attempts, their logs, dependencies, errors, and marking them done or to rerun."
+)
+app.command("logs")(task_logs.logs)
 
 TaskIdsOption = Annotated[
     list[int], typer.Option("--task-id", "--task-ids", "-t", help="Task id (repeatable).")
@@ -120,15 +124,16 @@ def status(
         Column("ATTEMPT", lambda r: f"{r['attempt']}: {r['task_instance_id']}"),
         Column("STATUS", lambda r: r["status"], style=status_style),
         Column("EXIT", lambda r: r["exit_code"], "right"),
-        Column("HOST", lambda r: r["hostname"]),
-        Column("DISTRIBUTOR ID", lambda r: r["distributor_id"]),
-        Column("ASKED", lambda r: requested(r["requested_resources"])),
+        Column("HOST", lambda r: r["hostname"], drop=3),
+        Column("DISTRIBUTOR ID", lambda r: r["distributor_id"], drop=5),
+        Column("ASKED", lambda r: requested(r["requested_resources"]), drop=2),
         Column(
             "USED",
             lambda r: f"{size(r['max_rss_bytes']) or '-'} {duration(r['wallclock_seconds'])}",
+            drop=1,
         ),
-        Column("STARTED", lambda r: when(r["started"])),
-        Column("STDERR TAIL", lambda r: last_line(r["error"], 60), wrap=True),
+        Column("STARTED", lambda r: when(r["started"]), drop=4),
+        Column("STDERR TAIL", lambda r: last_line(r["error"], 300), wrap=True, min_width=30),
     ]
     if as_json:
         show([], columns, as_json=True, data=_by_task(tasks, rows))
@@ -142,6 +147,14 @@ def status(
         )
         empty = "no attempts yet" if not t["instances"]["items"] else "no attempts match"
         show(mine, columns, as_json=False, title=title, empty=f"{title}: {empty}")
+    failed = next((r for r in rows if r["error"]), None)
+    if failed is not None:
+        print_line(
+            f"[dim]the whole stderr: jobmon task logs -t {failed['task_id']} "
+            "(-a N for attempt N)[/dim]",
+            as_json=False,
+            data=None,
+        )
 
 
 def _by_task(tasks: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -192,7 +205,7 @@ def dependencies(
     }
     columns = [
         Column("TASK ID", lambda r: r["id"], "right"),
-        Column("NAME", lambda r: r["name"], wrap=True),
+        Column("NAME", lambda r: r["name"]),
         Column("STATUS", lambda r: r["status"], style=status_style),
     ]
     if as_json:
@@ -240,9 +253,14 @@ def errors(
     columns = [
         Column("ERRORS", lambda r: r["count"], "right"),
         Column("TASKS", lambda r: r["taskCount"], "right"),
-        Column("EXAMPLE TASKS", lambda r: ", ".join(map(str, r["exampleTaskIds"]))),
-        Column("LATEST", lambda r: when(r["latest"])),
-        Column("MESSAGE", lambda r: last_line(r["example"], 100), wrap=True),
+        Column(
+            "EXAMPLE TASKS",
+            lambda r: ", ".join(map(str, r["exampleTaskIds"])),
+            wrap=True,
+            min_width=10,
+        ),
+        Column("LATEST", lambda r: when(r["latest"]), drop=1),
+        Column("MESSAGE", lambda r: last_line(r["example"], 300), wrap=True, min_width=30),
     ]
     show(rows, columns, as_json=as_json, empty=f"workflow {workflow_id} has no errors")
 

@@ -77,11 +77,13 @@ def resources(
     if output is not None:
         output.write_text(yaml.safe_dump(suggested, sort_keys=False))
     columns = [
-        Column("TEMPLATE", lambda r: r["template"], wrap=True),
+        Column("TEMPLATE", lambda r: r["template"]),
         Column("DONE", lambda r: r["num_instances"], "right"),
-        Column("MEMORY MEDIAN", lambda r: size(r["memory_bytes"]["median"]), "right"),
+        Column("MEMORY MEDIAN", lambda r: size(r["memory_bytes"]["median"]), "right", drop=2),
         Column("MEMORY MAX", lambda r: size(r["memory_bytes"]["max"]), "right"),
-        Column("RUNTIME MEDIAN", lambda r: duration(r["runtime_seconds"]["median"]), "right"),
+        Column(
+            "RUNTIME MEDIAN", lambda r: duration(r["runtime_seconds"]["median"]), "right", drop=1
+        ),
         Column("RUNTIME MAX", lambda r: duration(r["runtime_seconds"]["max"]), "right"),
         Column(
             "SUGGESTED",

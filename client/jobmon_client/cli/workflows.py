@@ -88,16 +88,16 @@ def status(
         )
     columns = [
         Column("WF ID", lambda r: r["workflow_id"], "right"),
-        Column("NAME", lambda r: r["name"], wrap=True),
-        *([Column("USER", lambda r: r["user"])] if user or ids else []),
+        Column("NAME", lambda r: r["name"]),
+        *([Column("USER", lambda r: r["user"], drop=3)] if user or ids else []),
         Column("STATUS", lambda r: r["status"], style=status_style),
         Column("DONE", lambda r: f"{r['done']}/{r['tasks']} ({r['percent_done']:g}%)", "right"),
         Column("PENDING", lambda r: r["pending"], "right"),
-        Column("SCHED", lambda r: r["scheduled"], "right"),
+        Column("SCHED", lambda r: r["scheduled"], "right", drop=4),
         Column("RUNNING", lambda r: r["running"], "right"),
         Column("FATAL", lambda r: r["fatal"], "right"),
-        Column("RUN", lambda r: f"{r['run_id']} {r['run_status']}" if r["run_id"] else "-"),
-        Column("STARTED", lambda r: when(r["started"])),
+        Column("RUN", lambda r: f"{r['run_id']} {r['run_status']}" if r["run_id"] else "-", drop=2),
+        Column("STARTED", lambda r: when(r["started"]), drop=5),
     ]
     more = None
     if page["workflows"]["hasNextPage"] and not ids:
@@ -173,12 +173,12 @@ def tasks(
     ]
     columns = [
         Column("TASK ID", lambda r: r["task_id"], "right"),
-        Column("NAME", lambda r: r["name"], wrap=True),
-        Column("TEMPLATE", lambda r: r["template"], wrap=True),
+        Column("NAME", lambda r: r["name"]),
+        Column("TEMPLATE", lambda r: r["template"], drop=2),
         Column("STATUS", lambda r: r["status"], style=status_style),
         Column("ATTEMPTS", lambda r: f"{r['attempts']}/{r['max_attempts']}", "right"),
         Column("EXIT", lambda r: r["latest_exit_code"], "right"),
-        Column("SINCE", lambda r: when(r["status_date"])),
+        Column("SINCE", lambda r: when(r["status_date"]), drop=1),
     ]
     show(
         rows,
@@ -243,8 +243,8 @@ def filepaths(
     ]
     columns = [
         Column("TASK ID", lambda r: r["task_id"], "right"),
-        Column("TASK", lambda r: r["task_name"], wrap=True),
-        Column("INSTANCE", lambda r: r["task_instance_id"], "right"),
+        Column("TASK", lambda r: r["task_name"]),
+        Column("INSTANCE", lambda r: r["task_instance_id"], "right", drop=1),
         Column("STATUS", lambda r: r["status"], style=status_style),
         Column("STDOUT", lambda r: r["stdout"], wrap=True),
         Column("STDERR", lambda r: r["stderr"], wrap=True),

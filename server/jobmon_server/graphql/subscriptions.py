@@ -63,6 +63,16 @@ class Alert:
     entity_id: int
     message: str
     time: datetime
+    task_id: int | None = strawberry.field(
+        default=None, description="The task it is about (alerts about a task or attempt)."
+    )
+    task_name: str | None = None
+    exit_code: int | None = strawberry.field(
+        default=None, description="The exit code of the attempt that failed."
+    )
+    error_line: str | None = strawberry.field(
+        default=None, description="The last line of that attempt's error (its stderr's tail)."
+    )
 
 
 def _cursor(after: str | None) -> int:
@@ -124,6 +134,8 @@ class Subscription:
     ) -> AsyncGenerator[Alert, None]:
         svc = services(info)
         who, which = set(users or []), set(workflow_ids or [])
+        for workflow_id in sorted(which):  # NotFound before streaming, as workflowEvents
+            await svc.read(reads.workflow, workflow_id)
         what = {alerts.AlertKind(k.value) for k in kinds or []}
         stream = events.stream(
             svc.hub,  # type: ignore[arg-type]
@@ -135,6 +147,7 @@ class Subscription:
         async for row in stream:
             kind = alerts.kind_of(row)
             assert kind is not None
+            detail = await svc.read(alerts.task_detail, row, kind)
             yield Alert(
                 cursor=str(row.id),
                 kind=AlertKind(kind.value),
@@ -142,8 +155,12 @@ class Subscription:
                 user=row.user,
                 entity=row.entity,
                 entity_id=row.entity_id,
-                message=alerts.message(row, kind),
+                message=alerts.message(row, kind, detail),
                 time=aware(row.time),  # type: ignore[arg-type]
+                task_id=detail.task_id,
+                task_name=detail.task_name,
+                exit_code=detail.exit_code,
+                error_line=detail.error_line,
             )
 
     @strawberry.subscription(
