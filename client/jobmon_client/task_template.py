@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jobmon_client.attributes import check_attributes
 from jobmon_client.bulk import gc_paused
 from jobmon_client.hashing import canonical
 from jobmon_client.resources import (
@@ -25,6 +24,7 @@ from jobmon_client.task import Task
 from jobmon_client.validation import (
     TemplateArgumentError,
     WorkflowDefinitionError,
+    check_attributes,
     check_command,
     check_name,
 )
@@ -324,8 +324,6 @@ class TaskTemplate:
         (seconds), and a suggestion. ``node_args`` keeps the tasks whose node args have
         one of the values given (``{"location_id": [1, 2]}``, or one value). Jobmon's ``ci``
         (a confidence interval) is not supported: it raises."""
-        from jobmon_client.usage import template_usage
-
         if ci is not None:
             raise WorkflowDefinitionError(
                 f"task template '{self.template_name}': resource_usage(ci=) is not supported; "
@@ -344,12 +342,8 @@ class TaskTemplate:
                 for arg, vals in node_args.items()
             }
         chosen = workflows if workflows is not None else workflow_ids
-        return template_usage(
-            self.tool.client,
-            self.tool.name,
-            self.template_name,
-            None if chosen is None else list(chosen),
-            wanted,
+        return self.tool.template_resource_usage(
+            self.template_name, None if chosen is None else list(chosen), wanted
         )
 
     def create_task(

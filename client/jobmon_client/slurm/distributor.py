@@ -377,7 +377,7 @@ def queue_overrides(config: dict[str, Any], cluster_name: str) -> dict[str, dict
     """``[clusters.NAME.queues.QUEUE]`` tables of the config file: limits that replace what
     Slurm reports (``max_cores``, ``max_memory`` such as "512G", ``max_runtime`` such as
     "7d")."""
-    from jobmon_client.slurm.units import memory_mb, runtime_seconds
+    from jobmon_client.units import memory_mb, runtime_seconds
 
     tables = config.get("clusters", {}).get(cluster_name, {}).get("queues", {})
     overrides: dict[str, dict[str, Any]] = {}
