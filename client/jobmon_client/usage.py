@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jobmon_client.statuses import TaskInstanceStatus
 from jobmon_client.transport import GraphQLClient, unwrap
 
 _USAGE = """
@@ -35,7 +36,15 @@ query TaskErrors($id: Int!) {
 }
 """
 FAILED_INSTANCE_STATUSES = frozenset(
-    {"ERROR", "RESOURCE_ERROR", "UNKNOWN_ERROR", "NO_HEARTBEAT", "NO_DISTRIBUTOR_ID", "ERROR_FATAL"}
+    s.name
+    for s in (
+        TaskInstanceStatus.ERROR,
+        TaskInstanceStatus.RESOURCE_ERROR,
+        TaskInstanceStatus.UNKNOWN_ERROR,
+        TaskInstanceStatus.NO_HEARTBEAT,
+        TaskInstanceStatus.NO_DISTRIBUTOR_ID,
+        TaskInstanceStatus.ERROR_FATAL,
+    )
 )
 TEMPLATE_USAGE = f"""
 query TemplateUsage(
@@ -70,7 +79,7 @@ def task_usage(client: GraphQLClient, task_id: int) -> dict[str, Any]:
     """Jobmon's keys (``num_attempts``, ``nodename``, ``runtime``, ``memory``: those of the
     latest attempt that finished DONE), then this client's ranges."""
     task = unwrap(client.execute(TASK_USAGE, {"id": task_id}), "task")
-    done = [i for i in task["instances"]["items"] if i["status"] == "DONE"]
+    done = [i for i in task["instances"]["items"] if i["status"] == TaskInstanceStatus.DONE.name]
     latest = done[-1] if done else {}
     return {
         "num_attempts": task["numAttempts"],

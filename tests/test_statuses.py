@@ -1,0 +1,84 @@
+"""One status vocabulary per language, each the schema's enums.
+
+Python (``jobmon_client.statuses``), R (``client/R/jobmonr/R/statuses.R``) and the dashboard
+(its task status groups) each keep the statuses in one place; this reads every one of them
+and compares it with the enums of ``schema.graphql``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from graphql import GraphQLEnumType, build_schema
+from jobmon_client import statuses
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = build_schema((ROOT / "server/jobmon_server/schema.graphql").read_text())
+ENUMS = ("TaskStatus", "TaskInstanceStatus", "WorkflowRunStatus", "WorkflowStatus")
+# Jobmon's statuses that the server never reports (kept so that ported scripts compare).
+JOBMON_ONLY = {
+    "TaskStatus": set(),
+    "TaskInstanceStatus": {"TRIAGING", "SUBMITTED_TO_BATCH_DISTRIBUTOR"},
+    "WorkflowRunStatus": {"INSTANTIATED", "LAUNCHED"},
+    "WorkflowStatus": {"INSTANTIATING", "LAUNCHED"},
+}
+
+
+def schema_values(enum: str) -> set[str]:
+    kind = SCHEMA.type_map[enum]
+    assert isinstance(kind, GraphQLEnumType)
+    return set(kind.values)
+
+
+def r_status_lists() -> dict[str, dict[str, str]]:
+    text = (ROOT / "client/R/jobmonr/R/statuses.R").read_text()
+    lists = {}
+    for name, body in re.findall(r"^(\w+) <- list\((.*?)\)\n", text, re.MULTILINE | re.DOTALL):
+        lists[name] = dict(re.findall(r'(\w+) = "(\w)"', body))
+    return lists
+
+
+@pytest.mark.parametrize("enum", ENUMS)
+def test_python_statuses_are_the_schema_enums(enum: str) -> None:
+    members = {m.name for m in getattr(statuses, enum)}
+    assert members - JOBMON_ONLY[enum] == schema_values(enum)
+
+
+@pytest.mark.parametrize("enum", ENUMS)
+def test_r_statuses_are_the_python_ones(enum: str) -> None:
+    r_list = r_status_lists()[enum]
+    assert set(r_list) - JOBMON_ONLY[enum] == schema_values(enum)
+    # the letters are Jobmon's, the same in both clients
+    assert r_list == {m.name: m.value for m in getattr(statuses, enum)}
+
+
+def test_terminal_run_statuses_are_run_statuses() -> None:
+    text = (ROOT / "client/R/jobmonr/R/statuses.R").read_text()
+    found = re.search(r"^terminal_run_statuses <- c\((.*?)\)", text, re.MULTILINE | re.DOTALL)
+    assert found, "statuses.R defines terminal_run_statuses"
+    r_terminal = set(re.findall(r'"(\w+)"', found.group(1)))
+    assert r_terminal == set(statuses.TERMINAL_RUN_STATUSES)
+    assert r_terminal <= schema_values("WorkflowRunStatus")
+
+
+def dashboard_status_groups() -> dict[str, list[str]]:
+    """The dashboard's task status groups: ``const GROUPS = {...}`` in its status module."""
+    for candidate in ("gui/statuses.js", "gui/app.js"):
+        path = ROOT / candidate
+        if not path.exists():
+            continue
+        found = re.search(r"GROUPS = \{(.*?)\};", path.read_text(), re.DOTALL)
+        if found:
+            return {
+                group: re.findall(r'"(\w+)"', members)
+                for group, members in re.findall(r"(\w+): \[(.*?)\]", found.group(1))
+            }
+    raise AssertionError("the dashboard keeps its task status groups in `const GROUPS = {...}`")
+
+
+def test_dashboard_groups_cover_each_task_status_once() -> None:
+    groups = dashboard_status_groups()
+    named = [status for members in groups.values() for status in members]
+    assert sorted(named) == sorted(schema_values("TaskStatus"))
