@@ -120,6 +120,11 @@ class WorkerThread:
         assert not self.thread.is_alive(), "the worker did not stop within 30 s"
 
 
+# For what does not depend on the database (request limits, the CLI's wording): the test runs
+# on one backend, the first, instead of on each.
+one_backend = pytest.mark.parametrize("stack", BACKENDS[:1], indirect=True)
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def stack(request: pytest.FixtureRequest, make_database, tmp_path_factory) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
     """A server on a fresh database of each backend, with a multiprocess worker."""

@@ -21,7 +21,8 @@ from jobmon_client.transport import ValidationFailed
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from tests.conftest import Stack
+from tests import helpers
+from tests.conftest import Stack, one_backend
 from tests.helpers import python_command, workflow
 
 JOBMON = str(Path(sys.executable).parent / "jobmon")
@@ -121,10 +122,7 @@ def jobmon(stack: Stack) -> Jobmon:
 
 
 def wait_until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.1)
+    helpers.wait_until(check, what, TIMEOUT)
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -320,6 +318,7 @@ def test_template_resources_suggests_a_resources_file(
 # -- errors --------------------------------------------------------------------------------
 
 
+@one_backend
 def test_unknown_ids_fail_with_one_sentence(jobmon: Jobmon) -> None:
     assert (
         jobmon.fails("workflow", "status", "-w", "987654")

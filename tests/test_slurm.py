@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from jobmon_client.transport import GraphQLClient
 from jobmon_client.worker import Worker
 from jobmon_server.embedded import EmbeddedServer, start
 
+from tests import helpers
 from tests.conftest import unavailable
 from tests.helpers import python_command, task_instances
 
@@ -94,10 +94,7 @@ def _registered(url: str) -> bool:
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.2)
+    helpers.wait_until(check, what, timeout, interval=0.2)
 
 
 def make_tool(url: str, name: str, **resources: Any) -> Tool:
