@@ -180,5 +180,6 @@ def test_every_python_module_imported_comes_from_a_declared_requirement() -> Non
         if not dists & closure:
             problems[module] = (sorted(dists) or ["not installed"], sorted(where))
     assert not problems, (
-        f"modules imported but not provided by pyproject.toml's dependencies or extras: {problems}"
+        "modules imported but not provided by pyproject.toml's dependencies or extras: "
+        f"{problems}"
     )

@@ -9,7 +9,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from jobmon_client.progress import run_view
@@ -424,11 +423,6 @@ def failed_task_ids(client: GraphQLClient, workflow_id: int) -> list[int]:
         if not page["hasNextPage"]:
             return ids
         after = page["endCursor"]
-
-
-def _parse_time(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 TASK_STATUSES = """

@@ -12,15 +12,16 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
+from jobmon_server.db.after_commit import mark_events_written
 from jobmon_server.db.raw import marks, raw
 from jobmon_server.db.statements import bulk_insert, chunks
-from jobmon_server.notify import mark_events_written
+from jobmon_server.errors import ConflictError
 from jobmon_server.statuses import TI, WR, T, W
 
 TASK_TRANSITIONS: Mapping[str, frozenset[str]] = {
@@ -104,16 +105,8 @@ RUN = Machine("workflow_run", models.WorkflowRun.__table__, RUN_TRANSITIONS)  # 
 WORKFLOW = Machine("workflow", models.Workflow.__table__, WORKFLOW_TRANSITIONS)  # type: ignore[arg-type]
 
 
-class StatusRow(Protocol):
-    """What ``move`` needs of a row: its id, status and workflow (and array, for tasks)."""
-
-    id: int
-    status: str
-    workflow_id: int
-
-
-class IllegalTransition(Exception):
-    """A status change the transition table does not allow."""
+class IllegalTransition(ConflictError):
+    """A status change the transition table does not allow: a conflict with the state."""
 
 
 def utcnow() -> datetime:
