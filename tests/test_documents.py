@@ -8,8 +8,8 @@ Where the documents are found:
   ``PYTHON_BUILDERS``, which are called here.
 - R: string literals of ``client/R/jobmonr/R/*.R`` that are operations, and
   ``paste0(...)`` calls that start with one, joined with the file's string constants.
-- Dashboard: template literals of ``gui/*.js`` that are operations, with each ``${NAME}``
-  replaced by the constant ``NAME`` of the same file.
+- Dashboard: template literals of its scripts (``gui/``, not ``gui/vendor/``) that are
+  operations, with each ``${NAME}`` replaced by the constant ``NAME`` of the same file.
 """
 
 from __future__ import annotations
@@ -135,9 +135,14 @@ def _r_paste0(text: str, at: int, constants: dict[str, str]) -> list[str] | None
             return parts
 
 
-def gui_documents() -> dict[str, str]:
+def gui_scripts(gui: Path = ROOT / "gui") -> list[Path]:
+    """The dashboard's own scripts (not the vendored libraries)."""
+    return sorted(p for p in gui.rglob("*.js") if "vendor" not in p.relative_to(gui).parts)
+
+
+def gui_documents(gui: Path = ROOT / "gui") -> dict[str, str]:
     found = {}
-    for path in sorted((ROOT / "gui").glob("*.js")):
+    for path in gui_scripts(gui):
         text = path.read_text()
         constants = dict(re.findall(r"^(?:export )?const (\w+) = [`\"]([^`\"]*)[`\"];", text, re.M))
 
@@ -147,7 +152,7 @@ def gui_documents() -> dict[str, str]:
         for literal in re.finditer(r"`([^`]*)`", text):
             if OPERATION.match(literal.group(1)):
                 line = text.count("\n", 0, literal.start()) + 1
-                found[f"{path.name} line {line}"] = expand(literal.group(1))
+                found[f"{path.relative_to(gui)} line {line}"] = expand(literal.group(1))
     return found
 
 

@@ -24,7 +24,7 @@ from jobmon_client.worker import Worker
 from jobmon_server.embedded import EmbeddedServer, start
 
 from tests import helpers
-from tests.conftest import unavailable
+from tests.conftest import cluster_tool, unavailable
 from tests.helpers import python_command, task_instances
 
 TIMEOUT = 120.0
@@ -98,12 +98,8 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = TIMEOUT) -
 
 
 def make_tool(url: str, name: str, **resources: Any) -> Tool:
-    tool = Tool(name=name, server_url=url)
-    tool.set_default_cluster_name("slurm")
-    tool.set_default_compute_resources_from_dict(
-        "slurm", {"cores": 1, "memory": "200M", "runtime": "10m", **resources}
-    )
-    return tool
+    """A tool for the one-node cluster, whose node has little memory."""
+    return cluster_tool(name, "slurm", url, **{"memory": "200M", **resources})
 
 
 def shell(tool: Tool) -> Any:
