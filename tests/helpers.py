@@ -70,6 +70,20 @@ def wait_until(
         time.sleep(interval)
 
 
+async def wait_until_async(
+    check: Callable[[], T], what: str, timeout: float = 5.0, interval: float = 0.02
+) -> T:
+    """``wait_until`` for a test on an event loop: it sleeps without blocking the loop."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        answer = check()
+        if answer:
+            return answer
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting until {what}")
+        await asyncio.sleep(interval)
+
+
 def task_instances(url: str, task_id: int) -> list[dict[str, Any]]:
     with GraphQLClient(url) as client:
         task = client.execute(TASK_INSTANCES, {"id": task_id})["task"]
