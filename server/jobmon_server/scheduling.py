@@ -25,7 +25,9 @@ from jobmon_server.db.rows import (
     TASK_SQL,
     AnyRun,
     AnyWorkflow,
+    InstanceRow,
     QueuedTask,
+    TaskRow,
     WorkflowState,
     counts_by_array,
     instance_rows,
@@ -78,7 +80,7 @@ class _Row:
 # --- queuing -------------------------------------------------------------------------
 
 
-def queue_tasks(session: Session, rows: Sequence[Any], now: datetime) -> None:
+def queue_tasks(session: Session, rows: Sequence[TaskRow], now: datetime) -> None:
     """Move ready tasks to QUEUED (the caller fills slots afterwards)."""
     if rows:
         move(session, TASK, rows, T.QUEUED, now=now)
@@ -163,7 +165,7 @@ def _waiting(
     return picked
 
 
-def create_instances(session: Session, tasks: Sequence[Any], now: datetime) -> None:
+def create_instances(session: Session, tasks: Sequence[QueuedTask], now: datetime) -> None:
     run = running_run(session, tasks[0].workflow_id)
     assert run is not None, "instances are only created for a running workflow run"
     move(session, TASK, tasks, T.INSTANTIATING, now=now)
@@ -216,7 +218,7 @@ def create_instances(session: Session, tasks: Sequence[Any], now: datetime) -> N
 # --- finishing -----------------------------------------------------------------------
 
 
-def tasks_done(session: Session, task_rows: Sequence[Any], now: datetime) -> None:
+def tasks_done(session: Session, task_rows: Sequence[TaskRow], now: datetime) -> None:
     """Mark tasks DONE and queue the downstream tasks that have no upstream left."""
     moved = move(session, TASK, task_rows, T.DONE, now=now).moved
     release_downstream(session, [t.id for t in moved], now)
@@ -243,7 +245,7 @@ def release_downstream(session: Session, done_ids: Sequence[int], now: datetime)
 
 def tasks_failed(
     session: Session,
-    task_rows: Sequence[Any],
+    task_rows: Sequence[TaskRow],
     now: datetime,
     resource_kinds: dict[int, str] | None = None,
 ) -> None:
@@ -263,7 +265,7 @@ def tasks_failed(
     move(session, TASK, fatal, T.ERROR_FATAL, now=now)
 
 
-def _with_status(row: Any, status: str) -> Any:
+def _with_status(row: TaskRow, status: str) -> TaskRow:
     return row._replace(status=status)
 
 
@@ -362,7 +364,7 @@ def kill_live_instances(
     wake(session, {r.cluster_id for r in held})
 
 
-def confirm_kills(session: Session, rows: Sequence[Any], now: datetime) -> None:
+def confirm_kills(session: Session, rows: Sequence[InstanceRow], now: datetime) -> None:
     """Instances told to die have ended: their tasks may run again (ready once nothing else
     holds them back; the caller's fill_capacity instantiates them)."""
     if rows:

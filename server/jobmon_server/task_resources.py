@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from jobmon_server import clusters, resources
 from jobmon_server.db import models
+from jobmon_server.db.rows import TaskRow
 from jobmon_server.db.statements import insert_ignore
 
 Task = models.Task
 
 
-def scale_resources(session: Session, rows: Sequence[Any], kinds: dict[int, str]) -> None:
+def scale_resources(session: Session, rows: Sequence[TaskRow], kinds: dict[int, str]) -> None:
     """Point each task at resources scaled in the dimension that ran out, placed in a
     queue that fits (or capped at its queue's limit)."""
     current = {
