@@ -58,7 +58,6 @@ LONG_MODULES = {
     "jobmon_client.task_generator.serialization": "the task generator's serializers, one per "
     "Jobmon type, kept together as upstream keeps them",
     "jobmon_client.worker.local": "the local distributor: its processes, slots and leases",
-    "jobmon_client.workflow": "Jobmon's Workflow API, most of it thin delegation",
 }
 
 
