@@ -57,7 +57,6 @@ LONG_MODULES = {
     "to keep its behaviour comparable with upstream",
     "jobmon_client.task_generator.serialization": "the task generator's serializers, one per "
     "Jobmon type, kept together as upstream keeps them",
-    "jobmon_client.worker.local": "the local distributor: its processes, slots and leases",
 }
 
 
