@@ -55,8 +55,6 @@ LONG_MODULES = {
     "jobmon_client.cli.workflows": "the workflow commands, being reworked with the CLI",
     "jobmon_client.task_generator.generator": "Jobmon's task generator, ported as one piece "
     "to keep its behaviour comparable with upstream",
-    "jobmon_client.task_generator.serialization": "the task generator's serializers, one per "
-    "Jobmon type, kept together as upstream keeps them",
 }
 
 
