@@ -103,3 +103,37 @@ def test_every_status_the_dashboard_names_is_in_the_schema() -> None:
     listed = re.search(r"WORKFLOW_STATUSES = \[(.*?)\]", text, re.DOTALL)
     if listed:  # the workflow statuses a person may filter by
         assert set(re.findall(r'"(\w+)"', listed.group(1))) == schema_values("WorkflowStatus")
+
+
+def worker_status_literals() -> dict[str, str]:
+    """Statuses the worker side writes as literals: ``Ended(id, "STATUS", ...)``,
+    ``{"status": "STATUS"}`` and ``status = "STATUS"``, by where they are."""
+    import ast
+
+    found = {}
+    for package in ("worker", "slurm"):
+        for path in sorted((ROOT / "client/jobmon_client" / package).glob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                values: list[ast.expr] = []
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Ended":
+                    values = node.args[1:2]
+                elif isinstance(node, ast.Dict):
+                    values = [
+                        v
+                        for k, v in zip(node.keys, node.values, strict=True)
+                        if isinstance(k, ast.Constant) and k.value == "status"
+                    ]
+                elif isinstance(node, ast.Assign):
+                    targets = [t for t in node.targets if getattr(t, "id", None) == "status"]
+                    values = [node.value] if targets else []
+                for value in values:
+                    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                        found[f"{path.name} line {value.lineno}"] = value.value
+    return found
+
+
+def test_the_worker_side_reports_statuses_of_the_schema() -> None:
+    literals = worker_status_literals()
+    assert len(literals) > 10  # the scan finds the reports it should
+    allowed = schema_values("TaskInstanceStatus")
+    assert {where: s for where, s in literals.items() if s not in allowed} == {}
