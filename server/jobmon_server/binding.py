@@ -617,7 +617,7 @@ def complete_bind(
             "totalTasks",
         )
     if bind_digest is not None and len(bind_digest) > 40:
-        raise ValidationFailed("a bind digest is a SHA-1 in hex, 40 characters", "bindDigest")
+        raise ValidationFailed("bindDigest is a SHA-1 in hex, 40 characters", "bindDigest")
     workflow.total_tasks = held
     workflow.bound = True
     workflow.bind_digest = bind_digest
