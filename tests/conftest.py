@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from jobmon_client import Tool
 from jobmon_client.transport import GraphQLClient
 from jobmon_client.worker import run_worker
 from jobmon_server.embedded import EmbeddedServer, start
@@ -73,6 +74,20 @@ def make_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         engine.dispose()
 
 
+# What a test task asks for unless it says otherwise: little, and enough for `true` or `sleep`.
+SMALL_RESOURCES = {"cores": 1, "memory": "1G", "runtime": "10m"}
+
+
+def cluster_tool(
+    name: str, cluster: str = "multiprocess", server_url: str | None = None, **resources: object
+) -> Tool:
+    """A tool whose tasks go to ``cluster``, with small resources (``resources`` override)."""
+    tool = Tool(name=name, server_url=server_url)
+    tool.set_default_cluster_name(cluster)
+    tool.set_default_compute_resources_from_dict(cluster, {**SMALL_RESOURCES, **resources})
+    return tool
+
+
 @dataclass
 class Stack:
     """A running server and its local worker."""
@@ -118,6 +133,11 @@ class WorkerThread:
         self.stop_event.set()
         self.thread.join(30)
         assert not self.thread.is_alive(), "the worker did not stop within 30 s"
+
+
+# For what does not depend on the database (request limits, the CLI's wording): the test runs
+# on one backend, the first, instead of on each.
+one_backend = pytest.mark.parametrize("stack", BACKENDS[:1], indirect=True)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

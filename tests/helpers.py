@@ -9,8 +9,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 from gql import Client, GraphQLRequest, gql
@@ -39,6 +40,48 @@ query($id: Int!) {
     ... on Error { message }
   }
 }"""
+
+
+T = TypeVar("T")
+
+
+def wait_until(
+    check: Callable[[], T],
+    what: str,
+    timeout: float = 60.0,
+    interval: float = 0.1,
+    abort: Callable[[], str | None] | None = None,
+) -> T:
+    """Poll ``check`` until it answers something true, and return that answer.
+
+    Fails with "timed out waiting until <what>" at the deadline, or at once when ``abort``
+    answers a reason (a process that died, say), so that a test never waits on a lost cause.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = check()
+        if answer:
+            return answer
+        reason = abort() if abort is not None else None
+        if reason:
+            raise AssertionError(f"{reason} while waiting until {what}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting until {what}")
+        time.sleep(interval)
+
+
+async def wait_until_async(
+    check: Callable[[], T], what: str, timeout: float = 5.0, interval: float = 0.02
+) -> T:
+    """``wait_until`` for a test on an event loop: it sleeps without blocking the loop."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        answer = check()
+        if answer:
+            return answer
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting until {what}")
+        await asyncio.sleep(interval)
 
 
 def task_instances(url: str, task_id: int) -> list[dict[str, Any]]:
@@ -74,16 +117,17 @@ def python_command(code: str) -> str:
 
 def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
     """Return once a server process answers on ``url``/health."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def healthy() -> bool:
         try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
+            return httpx.get(f"{url}/health", timeout=2).status_code == 200
         except httpx.HTTPError:
-            pass
-        assert process.poll() is None, f"the server for {url} exited"
-        assert time.monotonic() < deadline, f"the server for {url} did not start"
-        time.sleep(0.1)
+            return False
+
+    def exited() -> str | None:
+        return f"the server for {url} exited" if process.poll() is not None else None
+
+    wait_until(healthy, f"the server for {url} starts", timeout, abort=exited)
 
 
 class Collector:

@@ -21,7 +21,8 @@ from jobmon_client.transport import ValidationFailed
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from tests.conftest import Stack
+from tests import helpers
+from tests.conftest import Stack, cluster_tool, one_backend
 from tests.helpers import python_command, workflow
 
 JOBMON = str(Path(sys.executable).parent / "jobmon")
@@ -60,15 +61,6 @@ class Jobmon:
         return lines[0]
 
 
-def make_tool(url: str, name: str) -> Tool:
-    tool = Tool(name=name, server_url=url)
-    tool.set_default_cluster_name("multiprocess")
-    tool.set_default_compute_resources_from_dict(
-        "multiprocess", {"cores": 1, "memory": "1G", "runtime": "10m"}
-    )
-    return tool
-
-
 @dataclass
 class Workflows:
     done: Workflow
@@ -82,7 +74,7 @@ class Workflows:
 def workflows(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Workflows:
     """A workflow that finished DONE and one that FAILED, with similar errors."""
     suffix = f"{stack.backend}_{time.monotonic_ns()}"
-    tool = make_tool(stack.url, f"cli_{suffix}")
+    tool = cluster_tool(f"cli_{suffix}", server_url=stack.url)
     step = tool.get_task_template(
         template_name="step", command_template="{cmd} # {n}", node_args=["n"], op_args=["cmd"]
     )
@@ -121,10 +113,7 @@ def jobmon(stack: Stack) -> Jobmon:
 
 
 def wait_until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.1)
+    helpers.wait_until(check, what, TIMEOUT)
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -320,6 +309,7 @@ def test_template_resources_suggests_a_resources_file(
 # -- errors --------------------------------------------------------------------------------
 
 
+@one_backend
 def test_unknown_ids_fail_with_one_sentence(jobmon: Jobmon) -> None:
     assert (
         jobmon.fails("workflow", "status", "-w", "987654")
@@ -358,7 +348,7 @@ def test_only_the_owner_may_change_a_workflow(jobmon: Jobmon, workflows: Workflo
 def test_stop_a_running_workflow_and_refuse_updates_while_it_runs(
     jobmon: Jobmon, stack: Stack
 ) -> None:
-    tool = make_tool(stack.url, f"cli_stop_{time.monotonic_ns()}")
+    tool = cluster_tool(f"cli_stop_{time.monotonic_ns()}", server_url=stack.url)
     step = tool.get_task_template(
         template_name="sleepy", command_template="sleep {s} # {n}", node_args=["n"], task_args=["s"]
     )
@@ -384,7 +374,7 @@ def test_stop_a_running_workflow_and_refuse_updates_while_it_runs(
 def test_mark_failed_tasks_done_then_resume_finishes_the_workflow(
     jobmon: Jobmon, stack: Stack
 ) -> None:
-    tool = make_tool(stack.url, f"cli_update_{time.monotonic_ns()}")
+    tool = cluster_tool(f"cli_update_{time.monotonic_ns()}", server_url=stack.url)
     step = tool.get_task_template(
         template_name="step", command_template="{cmd} # {n}", node_args=["n"], op_args=["cmd"]
     )
@@ -406,7 +396,7 @@ def test_mark_failed_tasks_done_then_resume_finishes_the_workflow(
 def test_rerun_a_task_and_its_downstream_with_recursive_update(
     jobmon: Jobmon, stack: Stack, tmp_path: Path
 ) -> None:
-    tool = make_tool(stack.url, f"cli_rerun_{time.monotonic_ns()}")
+    tool = cluster_tool(f"cli_rerun_{time.monotonic_ns()}", server_url=stack.url)
     step = tool.get_task_template(
         template_name="step", command_template="{cmd} # {n}", node_args=["n"], op_args=["cmd"]
     )
@@ -434,7 +424,7 @@ def test_reset_lets_the_script_run_the_workflow_afresh(
     jobmon: Jobmon, stack: Stack, tmp_path: Path
 ) -> None:
     def script() -> Workflow:
-        tool = make_tool(stack.url, "cli_reset")
+        tool = cluster_tool("cli_reset", server_url=stack.url)
         step = tool.get_task_template(
             template_name="step", command_template="{cmd} # {n}", node_args=["n"], op_args=["cmd"]
         )
@@ -456,7 +446,7 @@ def test_reset_lets_the_script_run_the_workflow_afresh(
 
 
 def test_concurrency_limits_apply_to_a_running_workflow(jobmon: Jobmon, stack: Stack) -> None:
-    tool = make_tool(stack.url, f"cli_limit_{time.monotonic_ns()}")
+    tool = cluster_tool(f"cli_limit_{time.monotonic_ns()}", server_url=stack.url)
     step = tool.get_task_template(
         template_name="sleepy", command_template="sleep {s} # {n}", node_args=["n"], task_args=["s"]
     )
@@ -504,7 +494,7 @@ def table_cells(output: str, column: str) -> list[str]:
 def test_tables_at_80_columns_keep_names_whole_and_messages_complete(
     jobmon: Jobmon, stack: Stack
 ) -> None:
-    tool = make_tool(stack.url, f"cli_narrow_{time.monotonic_ns()}")
+    tool = cluster_tool(f"cli_narrow_{time.monotonic_ns()}", server_url=stack.url)
     template = tool.get_task_template(
         template_name="location_model_estimation",
         command_template="{cmd} # {n}",

@@ -16,7 +16,7 @@ from jobmon_client.transport import GraphQLClient
 from jobmon_server.embedded import EmbeddedServer, start
 
 from tests.conftest import WorkerThread, unavailable
-from tests.helpers import task_instances
+from tests.helpers import task_instances, wait_until
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
@@ -140,10 +140,11 @@ def test_the_workflow_page_shows_its_data_and_follows_it_live(
     )
     wf.run(detach=True)
     waiting = steps[2]
-    deadline = time.monotonic() + 30
-    while not any(i["status"] == "RUNNING" for i in task_instances(server.url, waiting.task_id)):
-        assert time.monotonic() < deadline, "the gated task never ran"
-        time.sleep(0.1)
+    wait_until(
+        lambda: any(i["status"] == "RUNNING" for i in task_instances(server.url, waiting.task_id)),
+        "the gated task runs",
+        30,
+    )
 
     page.goto(f"{server.url}/#/workflow/{wf.workflow_id}")
     page.locator(f"#tasks tr[data-task-id='{waiting.task_id}']").wait_for()
@@ -173,10 +174,12 @@ def test_the_workflow_page_shows_its_data_and_follows_it_live(
     shot(page, "workflow-running")
 
     gate.touch()  # the gated task finishes; the page follows without a reload
-    deadline = time.monotonic() + 30
-    while not any(i["status"] == "DONE" for i in task_instances(server.url, waiting.task_id)):
-        assert time.monotonic() < deadline, "the gated task did not finish"
-        time.sleep(0.05)
+    wait_until(
+        lambda: any(i["status"] == "DONE" for i in task_instances(server.url, waiting.task_id)),
+        "the gated task finishes",
+        30,
+        interval=0.05,
+    )
     row = page.locator(f"#tasks tr[data-task-id='{waiting.task_id}']")
     page.wait_for_function(  # from the server's DONE to the page: within LIVE_MS
         f"document.querySelector(\"#tasks tr[data-task-id='{waiting.task_id}']\")"

@@ -6,10 +6,9 @@ the latest attempt uses an index, and stop racing a busy worker never fails."""
 from __future__ import annotations
 
 import getpass
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from jobmon_client import Tool, Workflow
@@ -18,7 +17,7 @@ from jobmon_server.db.engine import normalize_url
 from sqlalchemy import create_engine, text
 
 from tests.conftest import Stack
-from tests.helpers import workflow
+from tests.helpers import wait_until, workflow
 
 USER = getpass.getuser()  # whom the client binds as
 
@@ -177,19 +176,17 @@ def test_stop_while_the_worker_reports_and_claims_is_answered_every_time(
 def _run_and_stop(stack: Stack, wf: Workflow) -> None:
     workflow_id = wf.run(detach=True).workflow_id
     # Stop while the worker is busy with this run.
-    wait_until(lambda: _done(stack.url, workflow_id) >= 50, timeout=120, what="50 tasks DONE")
+    wait_until(lambda: _done(stack.url, workflow_id) >= 50, "50 tasks are DONE", timeout=120)
     with GraphQLClient(stack.url) as client:
         stopped = client.execute(STOP, {"id": workflow_id, "user": USER})["stopWorkflow"]
     assert stopped["__typename"] == "WorkflowRun", stopped
     wait_until(
         lambda: workflow(stack.url, workflow_id)["status"] == "HALTED",
-        timeout=60,
-        what="the workflow HALTED",
+        "the workflow is HALTED",
     )
     wait_until(
         lambda: _live(stack.db_url, workflow_id) == 0,
-        timeout=60,
-        what="no attempt of the stopped run still live",
+        "no attempt of the stopped run is live",
     )
 
 
@@ -216,10 +213,3 @@ def _live(db_url: str, workflow_id: int) -> int:
         ).scalar_one()
     engine.dispose()
     return int(live)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {timeout} s for {what}"
-        time.sleep(0.2)

@@ -8,14 +8,7 @@ from jobmon_server.db.engine import Database
 from jobmon_server.notify import CHANNEL, PostgresChannel
 from sqlalchemy import text
 
-
-async def _until(condition: object, seconds: float = 5.0) -> bool:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while asyncio.get_running_loop().time() < deadline:
-        if condition():  # type: ignore[operator]
-            return True
-        await asyncio.sleep(0.02)
-    return False
+from tests.helpers import wait_until_async
 
 
 def test_the_channel_trusts_itself_once_its_probe_returns_and_hands_on_notifications(
@@ -28,15 +21,15 @@ def test_the_channel_trusts_itself_once_its_probe_returns_and_hands_on_notificat
         channel = PostgresChannel(database.engine, lambda: heard.append(1))
         running = asyncio.create_task(channel.run())
         try:
-            assert await _until(lambda: channel.live), "the listener never heard its own probe"
+            await wait_until_async(lambda: channel.live, "the listener hears its own probe")
             before = len(heard)
             with database.engine.connect() as conn:  # another process's commit
                 conn.execute(text(f"NOTIFY {CHANNEL}, 'events'"))
                 conn.commit()
-            assert await _until(lambda: len(heard) > before), "a NOTIFY was not handed on"
+            await wait_until_async(lambda: len(heard) > before, "a NOTIFY is handed on")
             before = len(heard)
             channel.announce()  # this process's commit: sent, and heard back
-            assert await _until(lambda: len(heard) > before), "an announcement was not sent"
+            await wait_until_async(lambda: len(heard) > before, "an announcement is sent")
         finally:
             running.cancel()
             await asyncio.gather(running, return_exceptions=True)
@@ -70,15 +63,15 @@ def test_the_listener_reconnects_when_its_connection_is_cut(make_database) -> No
         channel = PostgresChannel(database.engine, lambda: heard.append(1))
         running = asyncio.create_task(channel.run())
         try:
-            assert await _until(lambda: channel.live)
+            await wait_until_async(lambda: channel.live, "the listener is live")
             assert await asyncio.to_thread(cut) == 1
-            assert await _until(lambda: not channel.live), "the cut went unnoticed"
-            assert await _until(lambda: channel.live, RECONNECT_SECONDS + 5), "no reconnect"
+            await wait_until_async(lambda: not channel.live, "the cut is noticed")
+            await wait_until_async(lambda: channel.live, "it reconnects", RECONNECT_SECONDS + 5)
             before = len(heard)
             with database.engine.connect() as conn:
                 conn.execute(text(f"NOTIFY {CHANNEL}, 'events'"))
                 conn.commit()
-            assert await _until(lambda: len(heard) > before), "nothing heard after reconnecting"
+            await wait_until_async(lambda: len(heard) > before, "it hears after reconnecting")
         finally:
             running.cancel()
             await asyncio.gather(running, return_exceptions=True)

@@ -9,19 +9,6 @@ def test_schema_file_is_current() -> None:
     )
 
 
-def test_client_and_server_packages_do_not_import_each_other() -> None:
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    for package, other in (
-        ("client/jobmon_client", "jobmon_server"),
-        ("server/jobmon_server", "jobmon_client"),
-    ):
-        for path in (root / package).rglob("*.py"):
-            text = path.read_text()
-            assert f"import {other}" not in text and f"from {other}" not in text, path
-
-
 def test_an_over_deep_query_is_refused_every_time() -> None:
     from jobmon_server.graphql.schema import schema
 

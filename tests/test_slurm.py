@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,8 @@ from jobmon_client.transport import GraphQLClient
 from jobmon_client.worker import Worker
 from jobmon_server.embedded import EmbeddedServer, start
 
-from tests.conftest import unavailable
+from tests import helpers
+from tests.conftest import cluster_tool, unavailable
 from tests.helpers import python_command, task_instances
 
 TIMEOUT = 120.0
@@ -94,19 +94,12 @@ def _registered(url: str) -> bool:
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting until {what}"
-        time.sleep(0.2)
+    helpers.wait_until(check, what, timeout, interval=0.2)
 
 
 def make_tool(url: str, name: str, **resources: Any) -> Tool:
-    tool = Tool(name=name, server_url=url)
-    tool.set_default_cluster_name("slurm")
-    tool.set_default_compute_resources_from_dict(
-        "slurm", {"cores": 1, "memory": "200M", "runtime": "10m", **resources}
-    )
-    return tool
+    """A tool for the one-node cluster, whose node has little memory."""
+    return cluster_tool(name, "slurm", url, **{"memory": "200M", **resources})
 
 
 def shell(tool: Tool) -> Any:

@@ -11,7 +11,8 @@ import subprocess
 from collections.abc import Sequence
 
 import pytest
-from jobmon_client.slurm import accounting, partitions, submit, units
+from jobmon_client import units
+from jobmon_client.slurm import accounting, partitions, submit
 from jobmon_client.slurm.accounting import JobState
 from jobmon_client.slurm.errors import SlurmError, output_of
 from jobmon_client.slurm.partitions import Partition

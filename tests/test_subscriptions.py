@@ -10,14 +10,13 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 from jobmon_client import Tool, Workflow
 
 from tests.conftest import Stack
-from tests.helpers import Collector
+from tests.helpers import Collector, wait_until
 
 TIMEOUT = 60.0
 JOBMON = str(Path(sys.executable).parent / "jobmon")
@@ -186,10 +185,11 @@ def test_the_alerts_command_prints_and_runs_a_command_per_alert(
     try:
         assert wf.run().final_status == "FAILED"
         printed = [json.loads(lines.get(timeout=TIMEOUT)) for _ in range(2)]
-        deadline = time.monotonic() + TIMEOUT
-        while not record.exists() or len(record.read_text().splitlines()) < 2:
-            assert time.monotonic() < deadline, "the --exec command did not run per alert"
-            time.sleep(0.1)
+        wait_until(
+            lambda: record.exists() and len(record.read_text().splitlines()) >= 2,
+            "the --exec command runs per alert",
+            TIMEOUT,
+        )
     finally:
         process.terminate()
         process.wait(30)

@@ -16,10 +16,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from jobmon_client import Tool
 
 from tests import task_generator_funcs as funcs
-from tests.conftest import Stack, WorkerThread
+from tests.conftest import Stack, WorkerThread, cluster_tool
 from tests.helpers import task_instances
 from tests.task_generator_funcs import NASTY, REPO, Draws, Measure, YearRange, describe
 
@@ -33,15 +32,6 @@ def node_can_import_the_tests(monkeypatch: pytest.MonkeyPatch) -> None:
     an installed package would be."""
     paths = [str(REPO), *os.environ.get("PYTHONPATH", "").split(os.pathsep)]
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
-
-
-def make_tool(cluster: str) -> Tool:
-    tool = Tool("tg_demo")
-    tool.set_default_cluster_name(cluster)
-    tool.set_default_compute_resources_from_dict(
-        cluster, {"cores": 1, "memory": "1G", "runtime": "10m"}
-    )
-    return tool
 
 
 @pytest.fixture(params=["multiprocess", "sequential"])
@@ -64,7 +54,7 @@ def read(out: Path, label: str) -> dict[str, Any]:
 def test_a_workflow_of_generators_with_custom_types_runs_done(
     cluster: str, unique: str, tmp_path: Path
 ) -> None:
-    tool = make_tool(cluster)
+    tool = cluster_tool("tg_demo", cluster)
     wf = tool.create_workflow(name="fits", workflow_args=f"fits_{cluster}_{unique}")
     arguments: dict[str, Any] = {
         "years": YearRange(2020, 2025),
@@ -101,7 +91,7 @@ def test_a_workflow_of_generators_with_custom_types_runs_done(
 def test_a_raising_function_fails_with_its_traceback_in_task_status(
     server_url: str, unique: str, tmp_path: Path
 ) -> None:
-    tool = make_tool("multiprocess")
+    tool = cluster_tool("tg_demo", "multiprocess")
     wf = tool.create_workflow(name="raises", workflow_args=f"raises_{unique}")
     odd, even = funcs.fails_for_odd.create_tasks(location_id=[1, 2], out=tmp_path)
     wf.add_tasks([odd, even])
@@ -141,7 +131,7 @@ def test_special_characters_round_trip_through_a_worker(
 ) -> None:
     marker = tmp_path / "pwned"
     nasty = [*NASTY, f"$(touch {marker})", f"`touch {marker}`", f"'; touch {marker}; '"]
-    tool = make_tool("multiprocess")
+    tool = cluster_tool("tg_demo", "multiprocess")
     wf = tool.create_workflow(name="chars", workflow_args=f"chars_{unique}")
     tasks = [
         funcs.echo.create_task(
@@ -201,7 +191,7 @@ def test_a_module_outside_the_environment_is_found_and_resume_reruns_only_the_fa
     bug = 'assert n != 2, "a bug for n=2"'
 
     def build(module: ModuleType) -> tuple[Any, list[Any]]:
-        tool = make_tool("multiprocess")
+        tool = cluster_tool("tg_demo", "multiprocess")
         wf = tool.create_workflow(name="outside", workflow_args=f"outside_{unique}")
         first = module.step.create_task(n=1, out=tmp_path)
         second = module.step.create_task(n=2, out=tmp_path, upstream_tasks=[first])
@@ -231,7 +221,7 @@ def test_without_module_source_path_the_node_says_what_to_do(
     server_url: str, unique: str, tmp_path: Path
 ) -> None:
     module = load(tmp_path / "elsewhere.py", f"elsewhere_{unique}", "pass", with_source_path=False)
-    tool = make_tool("multiprocess")
+    tool = cluster_tool("tg_demo", "multiprocess")
     wf = tool.create_workflow(name="elsewhere", workflow_args=f"elsewhere_{unique}")
     task = module.step.create_task(n=1, out=tmp_path)
     wf.add_task(task)
@@ -248,7 +238,7 @@ def test_the_same_calls_bind_to_the_same_tasks_and_changed_arguments_to_new_ones
     server_url: str, unique: str, tmp_path: Path
 ) -> None:
     def build(years: YearRange) -> tuple[Any, list[Any]]:
-        tool = make_tool("multiprocess")
+        tool = cluster_tool("tg_demo", "multiprocess")
         wf = tool.create_workflow(name="identity", workflow_args=f"identity_{unique}")
         tasks = funcs.fit.create_tasks(location_id=[1, 2], years=years, out=tmp_path)
         wf.add_tasks(tasks)

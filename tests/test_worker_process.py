@@ -23,7 +23,7 @@ from jobmon_client.worker.local import LocalDistributor
 from jobmon_client.worker.process import TaskProcess, stderr_tail
 from jobmon_client.worker.reporter import Reporter
 
-from tests.helpers import python_command
+from tests.helpers import python_command, wait_until
 from tests.mock_client import MockClient
 
 TIMEOUT = 10.0
@@ -84,13 +84,15 @@ def _launch(distributor: LocalDistributor, instance: ClaimedInstance) -> Launche
     return launched
 
 
+def _ended(distributor: LocalDistributor, seen: list[Launched | Ended]) -> list[Ended]:
+    """Waits a little for the distributor's events, keeps them in ``seen``; answers the ends."""
+    seen += distributor.wait(1.0)
+    return [e for e in seen if isinstance(e, Ended)]
+
+
 def _run_until_ended(distributor: LocalDistributor) -> Ended:
-    deadline = time.monotonic() + TIMEOUT
-    while time.monotonic() < deadline:
-        for event in distributor.wait(deadline - time.monotonic()):
-            if isinstance(event, Ended):
-                return event
-    raise AssertionError("no task ended in time")
+    seen: list[Launched | Ended] = []
+    return wait_until(lambda: _ended(distributor, seen), "a task ends", TIMEOUT, 0)[0]
 
 
 def _local(tmp_path: Path, parallelism: int = 2, **options: Any) -> LocalDistributor:
@@ -231,10 +233,7 @@ def test_instances_beyond_the_free_slots_wait_and_start_as_slots_free(tmp_path: 
         assert [type(e).__name__ for e in events] == ["Launched"]  # one slot
         assert sorted(distributor.held()) == [5, 6]
         seen: list[Launched | Ended] = []
-        deadline = time.monotonic() + TIMEOUT
-        while len([e for e in seen if isinstance(e, Ended)]) < 2:
-            assert time.monotonic() < deadline, seen
-            seen += distributor.wait(1.0)
+        wait_until(lambda: len(_ended(distributor, seen)) >= 2, "both end", TIMEOUT, 0)
     finally:
         distributor.close()
     assert [(type(e).__name__, e.instance_id) for e in seen] == [
@@ -250,20 +249,14 @@ def test_capacity_keeps_a_backlog_for_short_tasks_only(tmp_path: Path) -> None:
         assert distributor.capacity() == 2  # nothing ended yet: no backlog
         distributor.submit([_instance(i, "exit 0") for i in (1, 2)])
         assert distributor.capacity() == 0  # both slots busy
-        ends = 0
-        deadline = time.monotonic() + TIMEOUT
-        while ends < 2:
-            assert time.monotonic() < deadline
-            ends += sum(isinstance(e, Ended) for e in distributor.wait(1.0))
+        seen: list[Launched | Ended] = []
+        wait_until(lambda: len(_ended(distributor, seen)) >= 2, "both end", TIMEOUT, 0)
         # Short tasks: claim ahead, up to the slots and the backlog.
         assert distributor.capacity() == 2 + 8
         distributor.submit([_instance(3, "sleep 3"), _instance(4, "sleep 3")])
         assert distributor.capacity() == 8
-        waited: list[Ended] = []
-        deadline = time.monotonic() + TIMEOUT
-        while len(waited) < 2:
-            assert time.monotonic() < deadline
-            waited += [e for e in distributor.wait(1.0) if isinstance(e, Ended)]
+        long: list[Launched | Ended] = []
+        wait_until(lambda: len(_ended(distributor, long)) >= 2, "the long tasks end", TIMEOUT, 0)
         assert distributor.capacity() == 2  # long tasks now: no backlog
     finally:
         distributor.close()
@@ -289,11 +282,9 @@ def test_stop_ends_running_and_waiting_instances_for_retry(tmp_path: Path) -> No
         distributor.submit([_instance(9, "exec sleep 30"), _instance(10, "exec sleep 30")])
         distributor.stop()
         assert distributor.capacity() == 0
-        ends: dict[int, Ended] = {}
-        deadline = time.monotonic() + TIMEOUT
-        while len(ends) < 2:
-            assert time.monotonic() < deadline
-            ends.update({e.instance_id: e for e in distributor.wait(1.0) if isinstance(e, Ended)})
+        seen: list[Launched | Ended] = []
+        wait_until(lambda: len(_ended(distributor, seen)) >= 2, "both end", TIMEOUT, 0)
+        ends = {e.instance_id: e for e in seen if isinstance(e, Ended)}
     finally:
         distributor.close()
     assert {e.status for e in ends.values()} == {"UNKNOWN_ERROR"}
@@ -476,10 +467,10 @@ def test_the_lease_runs_from_the_claim_and_is_renewed_by_heartbeats() -> None:
     try:
         with server.cond:
             assert server.cond.wait_for(lambda: server.heartbeats, TIMEOUT)
-        deadline = time.monotonic() + TIMEOUT
-        while (reporter.lease_remaining() or -1) <= 0:  # renewed by the heartbeat's answer
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        # renewed by the heartbeat's answer
+        wait_until(
+            lambda: (reporter.lease_remaining() or -1) > 0, "the lease renews", TIMEOUT, 0.01
+        )
     finally:
         reporter.close()
 

@@ -7,16 +7,8 @@ from pathlib import Path
 import pytest
 from jobmon_client import TaskTemplate, Tool
 
+from tests.conftest import cluster_tool
 from tests.helpers import read_stamps, stamp_command, task_instances, workflow
-
-
-def make_tool(name: str, **resources: object) -> Tool:
-    tool = Tool(name=name)
-    tool.set_default_cluster_name("multiprocess")
-    tool.set_default_compute_resources_from_dict(
-        "multiprocess", {"cores": 1, "memory": "1G", "runtime": "10m", **resources}
-    )
-    return tool
 
 
 def shell_template(tool: Tool) -> TaskTemplate:
@@ -31,7 +23,7 @@ def shell_template(tool: Tool) -> TaskTemplate:
 
 
 def test_quickstart_runs_to_done(server_url: str, unique: str, tmp_path: Path) -> None:
-    tool = make_tool(f"location_processor_{unique}")
+    tool = cluster_tool(f"location_processor_{unique}")
     process = tool.get_task_template(
         template_name="process_location",
         command_template="echo {location_id} {year} > {out}/loc_{location_id}",
@@ -64,7 +56,7 @@ def test_quickstart_runs_to_done(server_url: str, unique: str, tmp_path: Path) -
 def test_layers_start_only_after_their_upstream(
     server_url: str, unique: str, tmp_path: Path
 ) -> None:
-    tool = make_tool(f"layers_{unique}")
+    tool = cluster_tool(f"layers_{unique}")
     template = tool.get_task_template(
         template_name="step",
         command_template="{cmd} # {layer} {i}",
@@ -99,7 +91,7 @@ def test_layers_start_only_after_their_upstream(
 
 def test_task_that_fails_twice_then_succeeds(server_url: str, unique: str, tmp_path: Path) -> None:
     counter = tmp_path / "attempts"
-    tool = make_tool(f"flaky_{unique}")
+    tool = cluster_tool(f"flaky_{unique}")
     template = tool.get_task_template(
         template_name="flaky", command_template="{cmd}", node_args=[], task_args=[], op_args=["cmd"]
     )
@@ -125,7 +117,7 @@ def test_task_that_fails_twice_then_succeeds(server_url: str, unique: str, tmp_p
 def test_fatal_task_stops_its_downstream_and_fails_the_workflow(
     server_url: str, unique: str
 ) -> None:
-    tool = make_tool(f"fatal_{unique}")
+    tool = cluster_tool(f"fatal_{unique}")
     template = shell_template(tool)
     bad = template.create_task(n=1, cmd="echo no input file >&2; exit 4", max_attempts=2)
     good = template.create_task(n=2, cmd="true")
@@ -149,7 +141,7 @@ def test_resume_reruns_only_unfinished_tasks(server_url: str, unique: str, tmp_p
     flag = tmp_path / "input_ready"
 
     def build() -> tuple:
-        tool = make_tool(f"resume_{unique}")
+        tool = cluster_tool(f"resume_{unique}")
         template = shell_template(tool)
         first = template.create_task(n=1, cmd="true")
         needs_fix = template.create_task(
@@ -182,7 +174,7 @@ def test_resume_reruns_only_unfinished_tasks(server_url: str, unique: str, tmp_p
 
 
 def test_fail_fast_stops_at_the_first_fatal_task(server_url: str, unique: str) -> None:
-    tool = make_tool(f"failfast_{unique}")
+    tool = cluster_tool(f"failfast_{unique}")
     template = shell_template(tool)
     bad = template.create_task(n=1, cmd="exit 1", max_attempts=1)
     slow = template.create_task(n=2, cmd="sleep 60")
@@ -199,7 +191,7 @@ def test_fail_fast_stops_at_the_first_fatal_task(server_url: str, unique: str) -
 
 
 def test_concurrency_limit_is_never_exceeded(server_url: str, unique: str, tmp_path: Path) -> None:
-    tool = make_tool(f"limit_{unique}")
+    tool = cluster_tool(f"limit_{unique}")
     template = shell_template(tool)
     tasks = [template.create_task(n=n, cmd=stamp_command(tmp_path, str(n), 0.3)) for n in range(12)]
     wf = tool.create_workflow(name="limit", workflow_args=unique, max_concurrently_running=3)
@@ -219,7 +211,7 @@ def test_concurrency_limit_is_never_exceeded(server_url: str, unique: str, tmp_p
 
 
 def test_seconds_until_timeout_halts_the_run(server_url: str, unique: str) -> None:
-    tool = make_tool(f"timeout_{unique}")
+    tool = cluster_tool(f"timeout_{unique}")
     template = tool.get_task_template(
         template_name="t", command_template="sleep {s}", node_args=["s"]
     )

@@ -10,9 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from jobmon_client.transport import GraphQLClient, unwrap
-from jobmon_client.validation import WorkflowDefinitionError
+from jobmon_client.validation import WorkflowDefinitionError, check_attributes
 
-MAX_ATTRIBUTE_NAME = 255
+__all__ = [
+    "add_task_attributes",
+    "check_attributes",
+    "send_task_attributes",
+    "send_workflow_attributes",
+]
 
 ADD_TASK_ATTRIBUTES = """
 mutation AddTaskAttributes($taskId: Int!, $attributes: JSON!, $user: String) {
@@ -33,36 +38,6 @@ mutation AddWorkflowAttributes($workflowId: Int!, $attributes: JSON!, $user: Str
   }
 }
 """
-
-
-def check_attributes(value: object, what: str) -> dict[str, str | None]:
-    """Attributes as stored: names to strings (Jobmon stores ``str(value)``); a list or
-    tuple of names gives names without values."""
-    if value is None:
-        return {}
-    if isinstance(value, list | tuple):
-        items: list[tuple[object, object]] = [(name, None) for name in value]
-    elif isinstance(value, Mapping):
-        items = list(value.items())
-    else:
-        raise WorkflowDefinitionError(
-            f"{what} must be a dict of name to value (such as {{'release_id': 3}}) or a list "
-            f"of names, got {value!r}"
-        )
-    out: dict[str, str | None] = {}
-    for name, item in items:
-        if not isinstance(name, str | int) or isinstance(name, bool) or not str(name):
-            raise WorkflowDefinitionError(
-                f"{what}: an attribute name must be a non-empty string, got {name!r}"
-            )
-        key = str(name)
-        if len(key) > MAX_ATTRIBUTE_NAME:
-            raise WorkflowDefinitionError(
-                f"{what}: the attribute name {key[:40]!r}... is longer than "
-                f"{MAX_ATTRIBUTE_NAME} characters"
-            )
-        out[key] = None if item is None else str(item)
-    return out
 
 
 def add_task_attributes(

@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jobmon_client.slurm.submit import extra_sbatch_args
-from jobmon_client.slurm.units import memory_mb, runtime_seconds
+from jobmon_client.sbatch_options import extra_sbatch_args
+from jobmon_client.units import memory_mb, runtime_seconds
 from jobmon_client.validation import WorkflowDefinitionError
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jobmon_client.slurm.units import memory_mb, runtime_seconds
+from jobmon_client.units import memory_mb, runtime_seconds
 from jobmon_client.validation import WorkflowDefinitionError
 
 SCALABLE = {"memory": memory_mb, "runtime": runtime_seconds}

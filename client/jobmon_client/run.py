@@ -9,7 +9,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from jobmon_client.progress import run_view
@@ -433,11 +432,6 @@ def fatal_tasks(client: GraphQLClient, workflow_id: int) -> list[tuple[int, str]
         if not page["hasNextPage"]:
             return found
         after = page["endCursor"]
-
-
-def _parse_time(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 TASK_STATUSES = """

@@ -118,7 +118,7 @@ class Task:
 
     def add_attribute(self, attribute: str, value: object) -> None:
         """Record a piece of metadata with the task (stored when it is bound)."""
-        from jobmon_client.attributes import check_attributes
+        from jobmon_client.validation import check_attributes
 
         self.task_attributes.update(
             check_attributes({attribute: value}, f"task '{self.name}' attributes")
@@ -131,17 +131,13 @@ class Task:
         (bytes) of the latest attempt that finished DONE; and this client's: count,
         min/median/max memory and runtime, and suggested resources. The task must be bound.
         """
-        from jobmon_client.usage import task_usage
-
-        return task_usage(self.template.tool.client, self._bound_id("resource_usage"))
+        return self.template.tool.task_resource_usage(self._bound_id("resource_usage"))
 
     def get_errors(self) -> dict[str, Any] | None:
         """The errors of the task's latest attempt that failed, in Jobmon's shape:
         ``{"task_instance_id": ..., "error_log": [{"task_instance_error_log_id",
         "error_time", "description"}]}``; None when no attempt failed."""
-        from jobmon_client.usage import task_errors
-
-        return task_errors(self.template.tool.client, self._bound_id("get_errors"))
+        return self.template.tool.task_errors(self._bound_id("get_errors"))
 
     def _bound_id(self, what: str) -> int:
         if self.task_id is None:

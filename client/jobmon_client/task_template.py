@@ -6,10 +6,8 @@ import itertools
 import re
 import string
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jobmon_client.attributes import check_attributes
 from jobmon_client.bulk import gc_paused
 from jobmon_client.hashing import canonical
 from jobmon_client.resources import (
@@ -20,8 +18,8 @@ from jobmon_client.resources import (
     read_resources_yaml,
     read_scales_yaml,
 )
-from jobmon_client.retry_policy import RetryPolicy
 from jobmon_client.task import Task
+from jobmon_client.task_options import TaskOptions
 from jobmon_client.validation import (
     TemplateArgumentError,
     WorkflowDefinitionError,
@@ -71,58 +69,6 @@ def command_template_fields(template_name: str, command_template: str) -> list[s
             )
         fields[field] = None
     return list(fields)
-
-
-@dataclass(frozen=True, slots=True)
-class TaskOptions:
-    """Per-task settings that override the template's, the workflow's and the tool's."""
-
-    cluster_name: str | None
-    compute_resources: Resources | None
-    max_attempts: int | None
-    retry_policy: RetryPolicy | None = None
-    compute_resources_callable: Callable[..., Mapping[str, Any]] | None = None
-    task_attributes: dict[str, str | None] | None = None
-
-    @classmethod
-    def checked(
-        cls,
-        what: str,
-        cluster_name: str | None,
-        compute_resources: Mapping[str, Any] | Callable[..., Mapping[str, Any]] | None,
-        max_attempts: int | None,
-        resource_scales: Mapping[str, Any] | None = None,
-        fallback_queues: Iterable[str] | None = None,
-        compute_resources_callable: Callable[..., Mapping[str, Any]] | None = None,
-        task_attributes: Mapping[str, Any] | Sequence[str] | None = None,
-    ) -> TaskOptions:
-        if compute_resources is not None and callable(compute_resources):
-            # Jobmon's dynamic resources given as compute_resources
-            if compute_resources_callable is not None:
-                raise WorkflowDefinitionError(
-                    f"{what}: compute_resources and compute_resources_callable are both "
-                    "functions; give one"
-                )
-            compute_resources, compute_resources_callable = None, compute_resources
-        if compute_resources_callable is not None and not callable(compute_resources_callable):
-            raise WorkflowDefinitionError(
-                f"{what}: compute_resources_callable must be a function returning a dict, got "
-                f"{compute_resources_callable!r}"
-            )
-        return cls(
-            cluster_name=check_name(cluster_name, what) if cluster_name else None,
-            compute_resources=(
-                None if compute_resources is None else check_resources(compute_resources, what)
-            ),
-            max_attempts=None if max_attempts is None else check_max_attempts(max_attempts, what),
-            retry_policy=RetryPolicy.checked(resource_scales, fallback_queues, what),
-            compute_resources_callable=compute_resources_callable,
-            task_attributes=(
-                None
-                if task_attributes is None
-                else check_attributes(task_attributes, f"{what} task_attributes") or None
-            ),
-        )
 
 
 def _is_expandable(value: object) -> bool:
@@ -324,8 +270,6 @@ class TaskTemplate:
         (seconds), and a suggestion. ``node_args`` keeps the tasks whose node args have
         one of the values given (``{"location_id": [1, 2]}``, or one value). Jobmon's ``ci``
         (a confidence interval) is not supported: it raises."""
-        from jobmon_client.usage import template_usage
-
         if ci is not None:
             raise WorkflowDefinitionError(
                 f"task template '{self.template_name}': resource_usage(ci=) is not supported; "
@@ -344,12 +288,8 @@ class TaskTemplate:
                 for arg, vals in node_args.items()
             }
         chosen = workflows if workflows is not None else workflow_ids
-        return template_usage(
-            self.tool.client,
-            self.tool.name,
-            self.template_name,
-            None if chosen is None else list(chosen),
-            wanted,
+        return self.tool.template_resource_usage(
+            self.template_name, None if chosen is None else list(chosen), wanted
         )
 
     def create_task(

@@ -18,6 +18,7 @@ from jobmon_client.resources import (
 )
 from jobmon_client.task_template import TaskTemplate
 from jobmon_client.transport import GraphQLClient
+from jobmon_client.usage import task_errors, task_usage, template_usage
 from jobmon_client.validation import WorkflowDefinitionError, check_name
 from jobmon_client.workflow import Workflow
 
@@ -294,6 +295,25 @@ class Tool:
             default_resource_scales_set=default_resource_scales_set,
             default_max_attempts=default_max_attempts,
         )
+
+    # The server side of Task.resource_usage, Task.get_errors and TaskTemplate.resource_usage:
+    # the tool holds the connection, so tasks and templates stay plain definitions.
+    def task_resource_usage(self, task_id: int) -> dict[str, Any]:
+        """What the finished attempts of the bound task ``task_id`` used."""
+        return task_usage(self.client, task_id)
+
+    def task_errors(self, task_id: int) -> dict[str, Any] | None:
+        """The errors of the latest failed attempt of the bound task ``task_id``."""
+        return task_errors(self.client, task_id)
+
+    def template_resource_usage(
+        self,
+        template_name: str,
+        workflow_ids: list[int] | None = None,
+        node_args: dict[str, list[str]] | None = None,
+    ) -> dict[str, Any]:
+        """What the finished attempts of this tool's template ``template_name`` used."""
+        return template_usage(self.client, self.name, template_name, workflow_ids, node_args)
 
     def __repr__(self) -> str:
         return f"Tool(name={self.name!r})"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
+from jobmon_client.run import ERROR_PAGE_SIZE, iter_errors
+from jobmon_client.statuses import TaskInstanceStatus
 from jobmon_client.transport import GraphQLClient, unwrap
 
 _USAGE = """
@@ -35,7 +38,15 @@ query TaskErrors($id: Int!) {
 }
 """
 FAILED_INSTANCE_STATUSES = frozenset(
-    {"ERROR", "RESOURCE_ERROR", "UNKNOWN_ERROR", "NO_HEARTBEAT", "NO_DISTRIBUTOR_ID", "ERROR_FATAL"}
+    s.name
+    for s in (
+        TaskInstanceStatus.ERROR,
+        TaskInstanceStatus.RESOURCE_ERROR,
+        TaskInstanceStatus.UNKNOWN_ERROR,
+        TaskInstanceStatus.NO_HEARTBEAT,
+        TaskInstanceStatus.NO_DISTRIBUTOR_ID,
+        TaskInstanceStatus.ERROR_FATAL,
+    )
 )
 TEMPLATE_USAGE = f"""
 query TemplateUsage(
@@ -70,7 +81,7 @@ def task_usage(client: GraphQLClient, task_id: int) -> dict[str, Any]:
     """Jobmon's keys (``num_attempts``, ``nodename``, ``runtime``, ``memory``: those of the
     latest attempt that finished DONE), then this client's ranges."""
     task = unwrap(client.execute(TASK_USAGE, {"id": task_id}), "task")
-    done = [i for i in task["instances"]["items"] if i["status"] == "DONE"]
+    done = [i for i in task["instances"]["items"] if i["status"] == TaskInstanceStatus.DONE.name]
     latest = done[-1] if done else {}
     return {
         "num_attempts": task["numAttempts"],
@@ -114,3 +125,36 @@ def template_usage(
         "nodeArgs": node_args,
     }
     return as_dict(client.execute(TEMPLATE_USAGE, variables)["templateResourceUsage"])
+
+
+def workflow_errors(
+    client: GraphQLClient, workflow_id: int, limit: int
+) -> dict[int, dict[str, Any]]:
+    """``Workflow.get_errors``: the errors of up to ``limit`` task instances, by task id."""
+    errors: dict[int, dict[str, Any]] = {}
+    page_size = max(1, min(limit, ERROR_PAGE_SIZE))
+    for error in itertools.islice(iter_errors(client, workflow_id, page_size), limit):
+        entry = errors.setdefault(
+            int(error["taskId"]), {"task_name": error["taskName"], "errors": []}
+        )
+        entry["errors"].append(
+            {
+                "description": error["description"],
+                "time": error["time"],
+                "exit_code": error["exitCode"],
+                "task_instance_id": error["taskInstanceId"],
+            }
+        )
+    for entry in errors.values():
+        latest = max(entry["errors"], key=lambda e: (e["task_instance_id"], e["time"]))
+        same = [e for e in entry["errors"] if e["task_instance_id"] == latest["task_instance_id"]]
+        entry["task_instance_id"] = latest["task_instance_id"]
+        entry["error_log"] = [
+            {
+                "task_instance_error_log_id": e["task_instance_id"],
+                "error_time": e["time"],
+                "description": e["description"],
+            }
+            for e in same
+        ]
+    return errors

@@ -7,10 +7,12 @@ says which template or task is wrong and how to fix it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from jobmon_client.hashing import sha1_hex
 
 MAX_NAME_LENGTH = 255
+MAX_ATTRIBUTE_NAME = 255
 
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -98,3 +100,33 @@ def storable_name(name: str) -> str:
     if len(name) > MAX_NAME_LENGTH:
         name = name[: MAX_NAME_LENGTH - 9] + "_" + sha1_hex(name)[:8]
     return name
+
+
+def check_attributes(value: object, what: str) -> dict[str, str | None]:
+    """Attributes as stored: names to strings (Jobmon stores ``str(value)``); a list or
+    tuple of names gives names without values."""
+    if value is None:
+        return {}
+    if isinstance(value, list | tuple):
+        items: list[tuple[object, object]] = [(name, None) for name in value]
+    elif isinstance(value, Mapping):
+        items = list(value.items())
+    else:
+        raise WorkflowDefinitionError(
+            f"{what} must be a dict of name to value (such as {{'release_id': 3}}) or a list "
+            f"of names, got {value!r}"
+        )
+    out: dict[str, str | None] = {}
+    for name, item in items:
+        if not isinstance(name, str | int) or isinstance(name, bool) or not str(name):
+            raise WorkflowDefinitionError(
+                f"{what}: an attribute name must be a non-empty string, got {name!r}"
+            )
+        key = str(name)
+        if len(key) > MAX_ATTRIBUTE_NAME:
+            raise WorkflowDefinitionError(
+                f"{what}: the attribute name {key[:40]!r}... is longer than "
+                f"{MAX_ATTRIBUTE_NAME} characters"
+            )
+        out[key] = None if item is None else str(item)
+    return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import itertools
 import logging
 import sys
 import time
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from jobmon_client import binding
 from jobmon_client.attributes import check_attributes, send_workflow_attributes
 from jobmon_client.bulk import gc_paused
+from jobmon_client.concurrency import check_limit, set_template_limits, set_workflow_limit
 from jobmon_client.dag import TaskGraph, build_graph
 from jobmon_client.dynamic import ResourceGiver
 from jobmon_client.exceptions import WorkflowAlreadyComplete
@@ -28,19 +28,18 @@ from jobmon_client.resources import (
     read_resources_yaml,
 )
 from jobmon_client.run import (
-    ERROR_PAGE_SIZE,
     RunSnapshot,
     WorkflowRunResult,
     fatal_tasks,
     follow_run,
-    iter_errors,
     start_run,
     stop_run,
     task_statuses,
 )
 from jobmon_client.statuses import StatusCode, TaskStatus, WorkflowStatus, task_status_code
 from jobmon_client.task import Task
-from jobmon_client.transport import GraphQLClient, ValidationFailed, unwrap
+from jobmon_client.transport import GraphQLClient, ValidationFailed
+from jobmon_client.usage import workflow_errors
 from jobmon_client.validation import (
     DuplicateNodeArgsError,
     DuplicateTaskError,
@@ -53,28 +52,6 @@ if TYPE_CHECKING:
     from jobmon_client.tool import Tool
 
 log = logging.getLogger(__name__)
-
-SET_TEMPLATE_CONCURRENCY = """
-mutation TemplateLimit($id: Int!, $template: String!, $limit: Int, $user: String!) {
-  setTemplateConcurrency(
-    workflowId: $id, templateName: $template, limit: $limit, user: $user
-  ) {
-    __typename
-    ... on WorkflowTemplate { templateName maxConcurrentlyRunning }
-    ... on Error { message }
-  }
-}
-"""
-
-SET_MAX_CONCURRENTLY_RUNNING = """
-mutation SetMaxConcurrentlyRunning($workflowId: Int!, $limit: Int!) {
-  setMaxConcurrentlyRunning(workflowId: $workflowId, limit: $limit) {
-    __typename
-    ... on Workflow { maxConcurrentlyRunning }
-    ... on Error { message }
-  }
-}
-"""
 
 
 class TaskList(list[Task]):
@@ -114,7 +91,7 @@ class Workflow:
         self.workflow_args = workflow_args
         self.name = check_name(name or workflow_args, "workflow")
         self.description = description
-        self.max_concurrently_running = _check_limit(max_concurrently_running)
+        self.max_concurrently_running = check_limit(max_concurrently_running)
         self.chunk_size = chunk_size  # Jobmon's; binding here sends batches of its own size
         self.workflow_attributes = check_attributes(
             workflow_attributes, f"workflow '{self.name}' workflow_attributes"
@@ -255,7 +232,7 @@ class Workflow:
             )
             return
         limit = args[0] if args else kwargs.get("limit", kwargs.get("max_concurrently_running"))
-        self.max_concurrently_running = _check_limit(limit)
+        self.max_concurrently_running = check_limit(limit)
         if self.workflow_id is not None:
             self._apply_limit()
 
@@ -266,33 +243,17 @@ class Workflow:
                 f"There is no task_template named '{task_template_name}' associated with this "
                 f"workflow. Workflow name: {self.name}"
             )
-        self._template_limits[task_template_name] = _check_limit(limit)
+        self._template_limits[task_template_name] = check_limit(limit)
         if self.workflow_id is not None:
             self._apply_template_limits({task_template_name: limit})
 
     def _apply_limit(self) -> None:
-        unwrap(
-            self.client.execute(
-                SET_MAX_CONCURRENTLY_RUNNING,
-                {"workflowId": self.workflow_id, "limit": self.max_concurrently_running},
-            ),
-            "setMaxConcurrentlyRunning",
-        )
+        assert self.workflow_id is not None
+        set_workflow_limit(self.client, self.workflow_id, self.max_concurrently_running)
 
     def _apply_template_limits(self, limits: Mapping[str, int]) -> None:
-        for template_name, limit in limits.items():
-            unwrap(
-                self.client.execute(
-                    SET_TEMPLATE_CONCURRENCY,
-                    {
-                        "id": self.workflow_id,
-                        "template": template_name,
-                        "limit": limit,
-                        "user": self.user,
-                    },
-                ),
-                "setTemplateConcurrency",
-            )
+        assert self.workflow_id is not None
+        set_template_limits(self.client, self.workflow_id, self.user, limits)
 
     def validate(self, strict: bool = True, raise_on_error: bool = False) -> None:
         """Check the workflow as bind does (graph, names, resources, clusters) without
@@ -511,43 +472,7 @@ class Workflow:
             raise WorkflowDefinitionError(
                 f"workflow '{self.name}' is not bound; call bind() or run() first"
             )
-        errors: dict[int, dict[str, Any]] = {}
-        page_size = max(1, min(limit, ERROR_PAGE_SIZE))
-        for error in itertools.islice(iter_errors(self.client, self.workflow_id, page_size), limit):
-            entry = errors.setdefault(
-                int(error["taskId"]), {"task_name": error["taskName"], "errors": []}
-            )
-            entry["errors"].append(
-                {
-                    "description": error["description"],
-                    "time": error["time"],
-                    "exit_code": error["exitCode"],
-                    "task_instance_id": error["taskInstanceId"],
-                }
-            )
-        for entry in errors.values():
-            latest = max(entry["errors"], key=lambda e: (e["task_instance_id"], e["time"]))
-            same = [
-                e for e in entry["errors"] if e["task_instance_id"] == latest["task_instance_id"]
-            ]
-            entry["task_instance_id"] = latest["task_instance_id"]
-            entry["error_log"] = [
-                {
-                    "task_instance_error_log_id": e["task_instance_id"],
-                    "error_time": e["time"],
-                    "description": e["description"],
-                }
-                for e in same
-            ]
-        return errors
+        return workflow_errors(self.client, self.workflow_id, limit)
 
     def __repr__(self) -> str:
         return f"Workflow(name={self.name!r}, workflow_id={self.workflow_id})"
-
-
-def _check_limit(limit: object) -> int:
-    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise WorkflowDefinitionError(
-            f"max_concurrently_running must be a positive int, got {limit!r}"
-        )
-    return limit

@@ -22,10 +22,12 @@ from jobmon_server.attributes import checked as checked_attributes
 from jobmon_server.attributes import merged as merged_attributes
 from jobmon_server.db import models
 from jobmon_server.db.raw import raw
+from jobmon_server.db.rows import lock_workflow
 from jobmon_server.db.statements import chunks, insert_ignore
 from jobmon_server.errors import NotFoundError, ValidationFailed
-from jobmon_server.scheduling import fill_capacity, lock_workflow, resources_id
+from jobmon_server.scheduling import fill_capacity
 from jobmon_server.statuses import TaskStatus, W
+from jobmon_server.task_resources import resources_id
 from jobmon_server.transitions import add_counts, utcnow
 
 MAX_NAME = 255
@@ -517,8 +519,8 @@ def bind_edges(
 ) -> int:
     if len(upstream) != len(downstream):
         raise ValidationFailed(
-            f"upstreamTaskIds has {len(upstream)} entries but "
-            f"downstreamTaskIds has {len(downstream)}; send pairs"
+            f"{len(upstream)} upstream tasks but {len(downstream)} downstream tasks; send "
+            "the edges as pairs"
         )
     workflow = lock_workflow(session, workflow_id)
     if workflow is None:

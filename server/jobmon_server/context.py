@@ -7,19 +7,21 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from anyio import to_thread
+from sqlalchemy.orm import Session
 
+from jobmon_server.db.after_commit import AfterCommit, after_commit
 from jobmon_server.db.engine import Database
 from jobmon_server.db.failures import Failure, classify
 from jobmon_server.errors import Unavailable
 from jobmon_server.events import EventHub
-from jobmon_server.notify import WROTE_EVENTS
 from jobmon_server.settings import Settings
 from jobmon_server.wakeup import Wakeup
 
 R = TypeVar("R")
+P = ParamSpec("P")
 log = logging.getLogger(__name__)
 
 # A transaction that lost a deadlock is run again this many times (after a short random
@@ -36,7 +38,9 @@ class Services:
     # Which token announced which worker id, once seen (see ``authorize.check_worker``).
     worker_tokens: dict[str, int] = field(default_factory=dict)
 
-    async def read(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    async def read(
+        self, fn: Callable[Concatenate[Session, P], R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
         """Run ``fn(session, ...)`` in a worker thread on a read session."""
 
         def work() -> R:
@@ -45,21 +49,24 @@ class Services:
 
         return await to_thread.run_sync(lambda: _transient_handled(work))
 
-    async def write(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    async def write(
+        self, fn: Callable[Concatenate[Session, P], R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
         """Run ``fn(session, ...)`` in one transaction in a worker thread, then wake workers."""
         return await to_thread.run_sync(lambda: self.write_sync(fn, *args, **kwargs))
 
-    def write_sync(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        def work() -> tuple[R, set[int], bool]:
+    def write_sync(
+        self, fn: Callable[Concatenate[Session, P], R], *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        def work() -> tuple[R, AfterCommit]:
             with self.db.write() as session:
                 result = fn(session, *args, **kwargs)
-                woken = session.info.get("wake_clusters", set())
-                wrote_events = session.info.get(WROTE_EVENTS, False)
-            return result, woken, wrote_events
+                then = after_commit(session)
+            return result, then
 
-        result, woken, wrote_events = _transient_handled(work)
-        self.wakeup.notify(woken)
-        if self.hub is not None and wrote_events:
+        result, then = _transient_handled(work)  # committed: now wake and tell
+        self.wakeup.notify(then.wake_clusters)
+        if self.hub is not None and then.events_written:
             self.hub.poke()
         return result
 

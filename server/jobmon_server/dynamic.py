@@ -27,8 +27,9 @@ from jobmon_server.auth import Identity
 from jobmon_server.db import models
 from jobmon_server.db.statements import chunks
 from jobmon_server.errors import NotFoundError, ValidationFailed
-from jobmon_server.scheduling import fill_capacity, resources_id
+from jobmon_server.scheduling import fill_capacity
 from jobmon_server.statuses import WR, T
+from jobmon_server.task_resources import resources_id
 
 Task = models.Task
 

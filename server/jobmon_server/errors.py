@@ -4,7 +4,11 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """An expected failure with a message that tells the user what to do."""
+    """An expected failure with a message that tells the user what to do.
+
+    The message names the domain's things (a workflow, its upstream tasks), never the API's
+    spelling of them; ``field``, when given, is the input the caller sent that is wrong.
+    """
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)

@@ -64,7 +64,6 @@ class Subscriber:
     queue: asyncio.Queue[EventRow | None] = field(
         default_factory=lambda: asyncio.Queue(QUEUE_LIMIT)
     )
-    overflowed: bool = False
 
 
 def read_events(
@@ -204,7 +203,6 @@ class EventHub:
                     try:
                         subscriber.queue.put_nowait(row)
                     except asyncio.QueueFull:
-                        subscriber.overflowed = True
                         self._subscribers.discard(subscriber)
                         subscriber.queue._queue.clear()  # type: ignore[attr-defined]
                         subscriber.queue.put_nowait(None)

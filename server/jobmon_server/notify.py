@@ -19,12 +19,10 @@ import psycopg
 from anyio import to_thread
 from psycopg.conninfo import make_conninfo
 from sqlalchemy import Engine, text
-from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "jobmon_events"
-WROTE_EVENTS = "wrote_events"  # set in a session's info by a transaction that wrote events
 BATCH_SECONDS = 0.05  # commits this close together send one NOTIFY
 # The listener sends itself a probe this often; only while its probes come back does the
 # hub trust it and poll slowly (a proxy may accept LISTEN and never deliver).
@@ -41,11 +39,6 @@ LISTENER: dict[str, str | int] = {
     "keepalives_interval": 10,
     "keepalives_count": 3,
 }
-
-
-def mark_events_written(session: Session) -> None:
-    """Note that this transaction wrote events, so that its commit tells the readers."""
-    session.info[WROTE_EVENTS] = True
 
 
 class PostgresChannel:

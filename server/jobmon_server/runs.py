@@ -8,19 +8,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
+from jobmon_server.db.rows import TASK_COLUMNS, lock_workflow, running_run, task_rows
 from jobmon_server.dynamic import hold_dynamic_tasks
 from jobmon_server.errors import NotFoundError, PermissionDeniedError, ValidationFailed
-from jobmon_server.scheduling import (
-    TASK_COLUMNS,
-    fill_capacity,
-    lock_workflow,
-    recount_pending,
-    running_run,
-    set_status,
-    settle,
-    stop_run,
-    task_rows,
-)
+from jobmon_server.scheduling import fill_capacity, recount_pending, set_status, settle, stop_run
 from jobmon_server.statuses import TASK_ACTIVE, WR, T, W
 from jobmon_server.transitions import RUN, TASK, WORKFLOW, move, utcnow
 

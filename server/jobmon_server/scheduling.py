@@ -7,22 +7,35 @@ queued tasks are read as there are slots to fill.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from jobmon_server import clusters, resources
 from jobmon_server.db import models
+from jobmon_server.db.after_commit import wake
 from jobmon_server.db.raw import marks, raw
-from jobmon_server.db.statements import chunks, insert_ignore
+from jobmon_server.db.rows import (
+    INSTANCE_COLUMNS,
+    TASK_COLUMNS,
+    TASK_SQL,
+    AnyRun,
+    AnyWorkflow,
+    InstanceRow,
+    QueuedTask,
+    TaskRow,
+    WorkflowState,
+    counts_by_array,
+    instance_rows,
+    running_run,
+    task_counts,
+    task_rows,
+)
+from jobmon_server.db.statements import chunks
 from jobmon_server.statuses import (
     INSTANCE_HELD,
     INSTANCE_LIVE,
@@ -33,191 +46,11 @@ from jobmon_server.statuses import (
     T,
     W,
 )
+from jobmon_server.task_resources import scale_resources
 from jobmon_server.transitions import INSTANCE, RUN, TASK, WORKFLOW, move, write_events
 
 Task = models.Task
 TaskInstance = models.TaskInstance
-
-# Columns ``move`` and the scheduler need of a task.
-TASK_COLUMNS = (
-    Task.id,
-    Task.status,
-    Task.workflow_id,
-    Task.array_id,
-    Task.num_attempts,
-    Task.max_attempts,
-    Task.task_resources_id,
-)
-INSTANCE_COLUMNS = (
-    TaskInstance.id,
-    TaskInstance.status,
-    TaskInstance.workflow_id,
-    TaskInstance.task_id,
-    TaskInstance.cluster_id,
-    TaskInstance.worker_id,
-    TaskInstance.task_resources_id,
-    TaskInstance.claimed_by,
-)
-
-
-# The same columns as SQL text, for the statements of the hot path (db/raw.py).
-TASK_SQL = "id, status, workflow_id, array_id, num_attempts, max_attempts, task_resources_id"
-INSTANCE_SQL = (
-    "id, status, workflow_id, task_id, cluster_id, worker_id, task_resources_id, claimed_by"
-)
-
-
-class TaskRow(NamedTuple):
-    id: int
-    status: str
-    workflow_id: int
-    array_id: int
-    num_attempts: int
-    max_attempts: int
-    task_resources_id: int
-
-
-class QueuedTask(NamedTuple):
-    id: int
-    status: str
-    workflow_id: int
-    array_id: int
-    num_attempts: int
-    max_attempts: int
-    task_resources_id: int
-    cluster_id: int
-
-
-class InstanceRow(NamedTuple):
-    id: int
-    status: str
-    workflow_id: int
-    task_id: int
-    cluster_id: int
-    worker_id: str | None
-    task_resources_id: int
-    claimed_by: str | None
-
-    def held_by(self, worker_id: str) -> bool:
-        """Whether a report or heartbeat from ``worker_id`` is the lease holder's: the
-        worker that holds the attempt now, or the one that claimed it (its runners)."""
-        return worker_id in (self.worker_id, self.claimed_by)
-
-
-def task_rows(session: Session, stmt: Any) -> list[TaskRow]:
-    return [TaskRow(*r) for r in session.connection().execute(stmt).all()]
-
-
-def instance_rows(session: Session, stmt: Any) -> list[InstanceRow]:
-    return [InstanceRow(*r) for r in session.connection().execute(stmt).all()]
-
-
-def wake(session: Session, cluster_ids: Iterable[int]) -> None:
-    """Ask for workers of these clusters to be woken once the transaction commits."""
-    session.info.setdefault("wake_clusters", set()).update(cluster_ids)
-
-
-def lock_workflow(session: Session, workflow_id: int) -> models.Workflow | None:
-    """Lock a workflow row: every change to a workflow's tasks holds it first.
-
-    Lock order, everywhere: the workflow (several in id order), then its instances, then
-    its tasks, then its run, each set in id order. Rows are locked FOR NO KEY UPDATE on
-    PostgreSQL (``key_share``): an insert that references a locked row (an event, an
-    instance) takes a key-share lock, which FOR UPDATE would block, and a claim inserting
-    events while a stop held its workflow deadlocked so.
-    """
-    return session.scalars(
-        select(models.Workflow)
-        .where(models.Workflow.id == workflow_id)
-        .with_for_update(key_share=True)
-    ).first()
-
-
-def lock_tasks(session: Session, ids: Sequence[int]) -> list[TaskRow]:
-    db = raw(session)
-    rows: list[TaskRow] = []
-    for part in chunks(sorted(set(ids))):
-        rows += [
-            TaskRow(*r)
-            for r in db.rows(
-                f"SELECT {TASK_SQL} FROM task WHERE id IN ({marks(len(part))}) ORDER BY id"
-                + db.lock(),
-                part,
-            )
-        ]
-    return rows
-
-
-def lock_instances(session: Session, ids: Sequence[int]) -> list[InstanceRow]:
-    db = raw(session)
-    rows: list[InstanceRow] = []
-    for part in chunks(sorted(set(ids))):
-        rows += [
-            InstanceRow(*r)
-            for r in db.rows(
-                f"SELECT {INSTANCE_SQL} FROM task_instance WHERE id IN ({marks(len(part))}) "
-                "ORDER BY id" + db.lock(),
-                part,
-            )
-        ]
-    return rows
-
-
-@dataclass
-class RunState:
-    """What the scheduler needs of a workflow run (read without the ORM)."""
-
-    id: int
-    workflow_id: int
-    status: str
-    fail_fast: bool
-    dynamic_resources: bool
-
-
-def running_run(session: Session, workflow_id: int) -> RunState | None:
-    rows = raw(session).rows(
-        "SELECT id, workflow_id, status, fail_fast, dynamic_resources FROM workflow_run "
-        "WHERE workflow_id = ? AND status = ? ORDER BY id DESC LIMIT 1",
-        [workflow_id, WR.RUNNING.value],
-    )
-    if not rows:
-        return None
-    run_id, wf_id, status, fail_fast, dynamic = rows[0]
-    return RunState(run_id, wf_id, status, bool(fail_fast), bool(dynamic))
-
-
-@dataclass
-class WorkflowState:
-    """What the scheduler needs of a workflow (read without the ORM)."""
-
-    id: int
-    status: str
-    max_concurrently_running: int
-    total_tasks: int
-
-
-# The ORM objects or the plain states: the scheduler reads only what both have.
-AnyWorkflow = models.Workflow | WorkflowState
-AnyRun = models.WorkflowRun | RunState
-
-
-def lock_workflow_state(session: Session, workflow_id: int) -> WorkflowState | None:
-    """``lock_workflow`` for the hot path: the same lock, a plain row."""
-    db = raw(session)
-    rows = db.rows(
-        "SELECT id, status, max_concurrently_running, total_tasks FROM workflow WHERE id = ?"
-        + db.lock(),
-        [workflow_id],
-    )
-    return WorkflowState(*rows[0]) if rows else None
-
-
-def task_counts(session: Session, workflow_id: int) -> Counter[str]:
-    rows = raw(session).rows(
-        "SELECT status, SUM(count) FROM task_status_count WHERE workflow_id = ? GROUP BY status",
-        [workflow_id],
-    )
-    return Counter({status: int(n or 0) for status, n in rows})
 
 
 def set_status(
@@ -247,7 +80,7 @@ class _Row:
 # --- queuing -------------------------------------------------------------------------
 
 
-def queue_tasks(session: Session, rows: Sequence[Any], now: datetime) -> None:
+def queue_tasks(session: Session, rows: Sequence[TaskRow], now: datetime) -> None:
     """Move ready tasks to QUEUED (the caller fills slots afterwards)."""
     if rows:
         move(session, TASK, rows, T.QUEUED, now=now)
@@ -262,8 +95,8 @@ def fill_capacity(session: Session, workflow: AnyWorkflow, now: datetime) -> int
     """
     if workflow.status != W.RUNNING:  # ready tasks wait for a run
         return 0
-    counts_by_array = _counts_by_array(session, workflow.id)
-    active = sum(n for (_, s), n in counts_by_array.items() if s in TASK_ACTIVE)
+    by_array = counts_by_array(session, workflow.id)
+    active = sum(n for (_, s), n in by_array.items() if s in TASK_ACTIVE)
     free = workflow.max_concurrently_running - active
     if free <= 0:
         return 0
@@ -282,9 +115,7 @@ def fill_capacity(session: Session, workflow: AnyWorkflow, now: datetime) -> int
             room = min(
                 free - len(picked),
                 limit
-                - sum(
-                    n for (a, s), n in counts_by_array.items() if a == array_id and s in TASK_ACTIVE
-                ),
+                - sum(n for (a, s), n in by_array.items() if a == array_id and s in TASK_ACTIVE),
             )
             if room > 0:
                 picked += _waiting(session, workflow.id, " AND t.array_id = ?", [array_id], room)
@@ -334,24 +165,7 @@ def _waiting(
     return picked
 
 
-def _counts_by_array(session: Session, workflow_id: int) -> dict[tuple[int, str], int]:
-    rows = raw(session).rows(
-        "SELECT array_id, status, count FROM task_status_count WHERE workflow_id = ?",
-        [workflow_id],
-    )
-    return {(a, s): n for a, s, n in rows}
-
-
-def task_counts_by_array(session: Session, workflow_id: int) -> dict[int, dict[str, int]]:
-    """Tasks per status of each array of a workflow, from the kept counts."""
-    nested: dict[int, dict[str, int]] = defaultdict(dict)
-    for (array_id, status), n in _counts_by_array(session, workflow_id).items():
-        if n:
-            nested[array_id][status] = n
-    return dict(nested)
-
-
-def create_instances(session: Session, tasks: Sequence[Any], now: datetime) -> None:
+def create_instances(session: Session, tasks: Sequence[QueuedTask], now: datetime) -> None:
     run = running_run(session, tasks[0].workflow_id)
     assert run is not None, "instances are only created for a running workflow run"
     move(session, TASK, tasks, T.INSTANTIATING, now=now)
@@ -402,7 +216,7 @@ def create_instances(session: Session, tasks: Sequence[Any], now: datetime) -> N
 # --- finishing -----------------------------------------------------------------------
 
 
-def tasks_done(session: Session, task_rows: Sequence[Any], now: datetime) -> None:
+def tasks_done(session: Session, task_rows: Sequence[TaskRow], now: datetime) -> None:
     """Mark tasks DONE and queue the downstream tasks that have no upstream left."""
     moved = move(session, TASK, task_rows, T.DONE, now=now).moved
     release_downstream(session, [t.id for t in moved], now)
@@ -426,7 +240,7 @@ def release_downstream(session: Session, done_ids: Sequence[int], now: datetime)
 
 def tasks_failed(
     session: Session,
-    task_rows: Sequence[Any],
+    task_rows: Sequence[TaskRow],
     now: datetime,
     resource_kinds: dict[int, str] | None = None,
 ) -> None:
@@ -437,7 +251,7 @@ def tasks_failed(
     moved = move(session, TASK, recoverable, T.ERROR_RECOVERABLE, now=now).moved
     moved_adjusting = move(session, TASK, adjusting, T.ADJUSTING_RESOURCES, now=now).moved
     if moved_adjusting:
-        _scale_resources(session, moved_adjusting, resource_kinds)
+        scale_resources(session, moved_adjusting, resource_kinds)
     after = [_with_status(t, T.ERROR_RECOVERABLE) for t in moved]
     after += [_with_status(t, T.ADJUSTING_RESOURCES) for t in moved_adjusting]
     retry = [t for t in after if t.num_attempts < t.max_attempts]
@@ -446,88 +260,8 @@ def tasks_failed(
     move(session, TASK, fatal, T.ERROR_FATAL, now=now)
 
 
-def _with_status(row: Any, status: str) -> Any:
+def _with_status(row: TaskRow, status: str) -> TaskRow:
     return row._replace(status=status)
-
-
-def _scale_resources(session: Session, rows: Sequence[Any], kinds: dict[int, str]) -> None:
-    """Point each task at resources scaled in the dimension that ran out, placed in a
-    queue that fits (or capped at its queue's limit)."""
-    current = {
-        r.id: r
-        for r in session.execute(
-            select(models.TaskResources).where(
-                models.TaskResources.id.in_({t.task_resources_id for t in rows})
-            )
-        ).scalars()
-    }
-    placements: dict[int, clusters.Placement] = {}
-    new_ids: dict[tuple[int, str], int] = {}
-    updates = []
-    for task in rows:
-        key = (task.task_resources_id, kinds[task.id])
-        if key not in new_ids:
-            old = current[task.task_resources_id]
-            if old.cluster_id not in placements:
-                cluster = session.get(models.Cluster, old.cluster_id)
-                assert cluster is not None
-                placements[old.cluster_id] = clusters.Placement(
-                    cluster, clusters.cluster_queues(session, old.cluster_id)
-                )
-            wanted = resources.scaled(old.requested, kinds[task.id], old.scales)
-            placed = placements[old.cluster_id].place_retry(wanted, old.fallback_queues)
-            new_ids[key] = resources_id(
-                session, old.cluster_id, placed, old.scales, old.fallback_queues
-            )
-        updates.append({"tid": task.id, "rid": new_ids[key]})
-    session.connection().execute(
-        update(Task.__table__)
-        .where(Task.id == bindparam("tid"))
-        .values(task_resources_id=bindparam("rid"))
-        .execution_options(synchronize_session=False),
-        updates,
-    )
-
-
-def resources_hash(
-    cluster_id: int,
-    requested: dict[str, Any],
-    scales: dict[str, Any] | None = None,
-    fallback_queues: list[str] | None = None,
-) -> str:
-    identity: list[Any] = [cluster_id, requested]
-    if scales or fallback_queues:
-        identity += [scales, fallback_queues]
-    canonical = json.dumps(identity, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha1(canonical.encode()).hexdigest()
-
-
-def resources_id(
-    session: Session,
-    cluster_id: int,
-    requested: dict[str, Any],
-    scales: dict[str, Any] | None = None,
-    fallback_queues: list[str] | None = None,
-) -> int:
-    digest = resources_hash(cluster_id, requested, scales, fallback_queues)
-    insert_ignore(
-        session,
-        models.TaskResources.__table__,  # type: ignore[arg-type]
-        [
-            {
-                "hash": digest,
-                "cluster_id": cluster_id,
-                "requested": requested,
-                "scales": scales or None,
-                "fallback_queues": fallback_queues or None,
-            }
-        ],
-    )
-    return (
-        session.connection()
-        .scalars(select(models.TaskResources.id).where(models.TaskResources.hash == digest))
-        .one()
-    )
 
 
 # --- runs ----------------------------------------------------------------------------
@@ -625,7 +359,7 @@ def kill_live_instances(
     wake(session, {r.cluster_id for r in held})
 
 
-def confirm_kills(session: Session, rows: Sequence[Any], now: datetime) -> None:
+def confirm_kills(session: Session, rows: Sequence[InstanceRow], now: datetime) -> None:
     """Instances told to die have ended: their tasks may run again (ready once nothing else
     holds them back; the caller's fill_capacity instantiates them)."""
     if rows:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
-from jobmon_server.scheduling import lock_workflow
+from jobmon_server.db.rows import lock_workflow
 from jobmon_server.statuses import WR
 from jobmon_server.transitions import write_events
 

@@ -15,6 +15,14 @@ from jobmon_server import runs
 from jobmon_server.auth import Identity
 from jobmon_server.binding import set_max_concurrently_running
 from jobmon_server.db import models
+from jobmon_server.db.rows import (
+    TASK_COLUMNS,
+    TaskRow,
+    lock_tasks,
+    lock_workflow,
+    running_run,
+    task_rows,
+)
 from jobmon_server.db.statements import chunks
 from jobmon_server.errors import (
     ConflictError,
@@ -23,16 +31,7 @@ from jobmon_server.errors import (
     ValidationFailed,
 )
 from jobmon_server.reads import template_arrays
-from jobmon_server.scheduling import (
-    TASK_COLUMNS,
-    TaskRow,
-    fill_capacity,
-    lock_tasks,
-    lock_workflow,
-    running_run,
-    set_status,
-    task_rows,
-)
+from jobmon_server.scheduling import fill_capacity, set_status
 from jobmon_server.statuses import TASK_ACTIVE, T, W
 from jobmon_server.transitions import TASK, WORKFLOW, move, utcnow
 

@@ -12,15 +12,16 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
+from jobmon_server.db.after_commit import mark_events_written
 from jobmon_server.db.raw import marks, raw
 from jobmon_server.db.statements import bulk_insert, chunks
-from jobmon_server.notify import mark_events_written
+from jobmon_server.errors import ConflictError
 from jobmon_server.statuses import TI, WR, T, W
 
 TASK_TRANSITIONS: Mapping[str, frozenset[str]] = {
@@ -104,34 +105,40 @@ RUN = Machine("workflow_run", models.WorkflowRun.__table__, RUN_TRANSITIONS)  # 
 WORKFLOW = Machine("workflow", models.Workflow.__table__, WORKFLOW_TRANSITIONS)  # type: ignore[arg-type]
 
 
-class StatusRow(Protocol):
-    """What ``move`` needs of a row: its id, status and workflow (and array, for tasks)."""
-
-    id: int
-    status: str
-    workflow_id: int
-
-
-class IllegalTransition(Exception):
-    """A status change the transition table does not allow."""
+class IllegalTransition(ConflictError):
+    """A status change the transition table does not allow: a conflict with the state."""
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+class StatusRow(Protocol):
+    """What ``move`` needs of a row: its id, status and workflow (tasks: and array)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def workflow_id(self) -> int: ...
+
+
+RowT = TypeVar("RowT", bound=StatusRow)
+
+
 @dataclass
-class Moved:
+class Moved(Generic[RowT]):
     """Rows that moved, and those whose report came too late (recorded, ignored)."""
 
-    moved: list[Any]
-    late: list[Any]
+    moved: list[RowT]
+    late: list[RowT]
 
 
 def move(
     session: Session,
     machine: Machine,
-    rows: Sequence[Any],
+    rows: Sequence[RowT],
     to_status: str,
     *,
     now: datetime | None = None,
@@ -139,7 +146,7 @@ def move(
     note: str | None = None,
     strict: bool = True,
     through: Sequence[str] = (),
-) -> Moved:
+) -> Moved[RowT]:
     """Move ``rows`` (already locked by the caller) to ``to_status``, by way of the
     statuses ``through`` when given (each step checked and recorded as an event; the rows
     are updated once).
@@ -150,9 +157,9 @@ def move(
     """
     now = now or utcnow()
     path = [*through, to_status]
-    moved: list[Any] = []
-    late: list[Any] = []
-    illegal: list[Any] = []
+    moved: list[RowT] = []
+    late: list[RowT] = []
+    illegal: list[RowT] = []
     for row in rows:
         if _legal(machine, row.status, path):
             moved.append(row)
@@ -209,7 +216,12 @@ def _legal(machine: Machine, status: str, path: Sequence[str]) -> bool:
 
 
 def _event(
-    machine: Machine, row: Any, from_status: str, to_status: str, now: datetime, note: str | None
+    machine: Machine,
+    row: StatusRow,
+    from_status: str,
+    to_status: str,
+    now: datetime,
+    note: str | None,
 ) -> dict:
     return {
         "workflow_id": row.workflow_id,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from jobmon_server import resources as res
 from jobmon_server.db import models
-from jobmon_server.scheduling import task_counts_by_array
+from jobmon_server.db.rows import task_counts_by_array
 from jobmon_server.statuses import TI
 
 SUGGEST_PERCENTILE = 95

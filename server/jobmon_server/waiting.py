@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
+from jobmon_server.db.rows import lock_workflow
 from jobmon_server.presence import ALIVE_SECONDS
-from jobmon_server.scheduling import lock_workflow
 from jobmon_server.statuses import TI, WR
 from jobmon_server.transitions import write_events
 

@@ -22,19 +22,21 @@ from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
 from jobmon_server.db.raw import marks, raw
-from jobmon_server.db.statements import bulk_insert, chunks
-from jobmon_server.error_groups import signature
-from jobmon_server.errors import NotFoundError, ValidationFailed
-from jobmon_server.scheduling import (
+from jobmon_server.db.rows import (
     INSTANCE_COLUMNS,
     INSTANCE_SQL,
     InstanceRow,
-    confirm_kills,
-    fill_capacity,
     instance_rows,
     lock_instances,
     lock_tasks,
     lock_workflow_state,
+)
+from jobmon_server.db.statements import bulk_insert, chunks
+from jobmon_server.error_groups import signature
+from jobmon_server.errors import NotFoundError, ValidationFailed
+from jobmon_server.scheduling import (
+    confirm_kills,
+    fill_capacity,
     release_downstream,
     settle,
     tasks_done,

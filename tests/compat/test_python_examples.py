@@ -9,7 +9,6 @@ example files quickstart_health_example.py and create_tasks_example.py.
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -317,10 +316,12 @@ def test_a_detached_run_runs_dynamic_tasks_with_their_bound_resources(
     workflow = tool.create_workflow(f"detached_{unique}")
     workflow.add_task(task)
     workflow.run(detach=True)
-    deadline = time.monotonic() + 120
-    while helpers.workflow(server_url, workflow.workflow_id)["status"] != "DONE":
-        assert time.monotonic() < deadline, "the detached run did not finish"
-        time.sleep(0.2)
+    helpers.wait_until(
+        lambda: helpers.workflow(server_url, workflow.workflow_id)["status"] == "DONE",
+        "the detached run finishes",
+        120,
+        0.2,
+    )
     assert called == []  # nobody followed the run to call it
     asked = workflow.client.execute(
         "query($id: Int!) { task(id: $id) { ... on Task { computeResources } } }",
@@ -363,10 +364,12 @@ def test_a_failing_resources_function_stops_the_run_and_a_resume_runs_the_task(
     assert state["status"] == "HALTED"
     again, task = script(broken)
     again.run(resume=True, detach=True, seconds_until_timeout=120)
-    deadline = time.monotonic() + 120
-    while helpers.workflow(server_url, again.workflow_id)["status"] != "DONE":
-        assert time.monotonic() < deadline, "the resumed run did not finish"
-        time.sleep(0.2)
+    helpers.wait_until(
+        lambda: helpers.workflow(server_url, again.workflow_id)["status"] == "DONE",
+        "the resumed run finishes",
+        120,
+        0.2,
+    )
     asked = again.client.execute(
         "query($id: Int!) { task(id: $id) { ... on Task { status computeResources } } }",
         {"id": task.task_id},

@@ -19,7 +19,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -27,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from tests import helpers
 
 BIN = Path(sys.executable).parent
 FAST = {
@@ -51,17 +52,17 @@ def wait_until(
     alive: list[Process] = (),  # type: ignore[assignment]
 ) -> None:
     """Wait for ``check``; fail at the deadline, or at once if one of ``alive`` ended."""
-    deadline = time.monotonic() + timeout
-    while not check():
+
+    def ended() -> str | None:
         for process in alive:
             if process.popen.poll() is not None:
-                raise AssertionError(
-                    f"{process.argv} ended ({process.popen.returncode}) while waiting until "
-                    f"{what}:\n{process.output()[-3000:]}"
+                return (
+                    f"{process.argv} ended ({process.popen.returncode}):\n"
+                    f"{process.output()[-3000:]}\n"
                 )
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting until {what}")
-        time.sleep(0.1)
+        return None
+
+    helpers.wait_until(check, what, timeout, abort=ended)
 
 
 def ledger_command(ledger: Path, task: str, seconds: float) -> str:

@@ -4,7 +4,6 @@ PermissionDenied and changes nothing; bob's command never runs inside alice's wo
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from jobmon_client import Tool
 from jobmon_client.transport import PermissionDeniedError
 
+from tests.helpers import wait_until
 from tests.security.conftest import Secure, alices_tool, unique
 
 ERROR = "__typename ... on Error { message }"
@@ -30,13 +30,13 @@ def read_workflow(secure: Secure, workflow_id: int) -> dict[str, Any]:
 
 
 def wait_until_ended(secure: Secure, workflow_id: int) -> dict[str, Any]:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    def ended() -> dict[str, Any] | None:
         wf = read_workflow(secure, workflow_id)
         if wf["status"] in ENDED and wf["latestRun"]["status"] not in ("RUNNING", "BOUND"):
             return wf
-        time.sleep(0.2)
-    raise AssertionError(f"workflow {workflow_id} did not end within 90 s: {wf}")
+        return None
+
+    return wait_until(ended, f"workflow {workflow_id} has ended", timeout=90, interval=0.2)
 
 
 def alices_workflow(tool: Tool, name: str, run: bool) -> tuple[Any, int]:

@@ -83,7 +83,6 @@ class SlurmDistributor:
         self.python = python
         self.user = getpass.getuser()
         self.followed: dict[int, Followed] = {}
-        self.sbatch_calls = 0
         self._buffer: list[ClaimedInstance] = []
         self._buffer_since = 0.0
         self._ended: list[Launched | Ended] = []
@@ -267,7 +266,6 @@ class SlurmDistributor:
             *submit.sbatch_resource_args(items[0].resources),
             str(script),
         ]
-        self.sbatch_calls += 1
         try:
             job_id = submit.parse_sbatch_parsable(output_of(argv, self.run_command))
         except (SlurmError, ValueError) as exc:
@@ -377,7 +375,7 @@ def queue_overrides(config: dict[str, Any], cluster_name: str) -> dict[str, dict
     """``[clusters.NAME.queues.QUEUE]`` tables of the config file: limits that replace what
     Slurm reports (``max_cores``, ``max_memory`` such as "512G", ``max_runtime`` such as
     "7d")."""
-    from jobmon_client.slurm.units import memory_mb, runtime_seconds
+    from jobmon_client.units import memory_mb, runtime_seconds
 
     tables = config.get("clusters", {}).get(cluster_name, {}).get("queues", {})
     overrides: dict[str, dict[str, Any]] = {}

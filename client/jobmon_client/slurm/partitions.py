@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from jobmon_client.slurm.errors import Run, SlurmError, output_of, run_command
-from jobmon_client.slurm.units import parse_slurm_time
+from jobmon_client.units import parse_slurm_time
 
 __all__ = [
     "DEFAULT_MAX_ARRAY_SIZE",

@@ -35,352 +35,52 @@ import ast
 import datetime
 import enum
 import json
-import operator
-import re
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import PurePath
 from typing import Any
 
-from jobmon_client.validation import WorkflowDefinitionError
-
-ToStr = Callable[[Any], str]
-FromStr = Callable[[str], Any]
-Serializers = Mapping[Any, tuple[ToStr, FromStr]]
-
-NONE_TEXT = "None"
-_ESCAPED_NONE = re.compile(r"\\*None")
-_JSON_SEPARATORS = (",", ":")
-SUPPORTED = (
-    "str, int, float, bool, None, date, datetime, time, Path, Enum subclasses, "
-    "list[T], tuple[T, ...], tuple[T1, T2], set[T], frozenset[T], dict[K, V] and Optional[T] "
-    "of these"
+from jobmon_client.task_generator.codec import (
+    ESCAPED_NONE,
+    NONE_TEXT,
+    SUPPORTED,
+    Codec,
+    FromStr,
+    Mismatch,
+    Serializers,
+    TaskGeneratorError,
+    ToStr,
+    Unsupported,
+    describe,
+    dumps,
+    type_name,
+)
+from jobmon_client.task_generator.scalars import (
+    BoolCodec,
+    CustomCodec,
+    EnumCodec,
+    FloatCodec,
+    IntCodec,
+    NoneCodec,
+    PathCodec,
+    StrCodec,
+    TemporalCodec,
 )
 
-
-class TaskGeneratorError(WorkflowDefinitionError, TypeError):
-    """A task generator, or one of its calls, that cannot be turned into a command.
-
-    It is a ``TypeError`` as in upstream Jobmon, and a ``WorkflowDefinitionError`` (a
-    ``ValueError``) as every definition error of this client.
-    """
-
-
-class Mismatch(Exception):
-    """A value (or text) that does not fit its annotation; ``path`` says where inside it."""
-
-    def __init__(self, detail: str, path: str = "") -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.path = path
-
-    def inside(self, step: str) -> Mismatch:
-        return Mismatch(self.detail, step + self.path)
-
-
-class Unsupported(Exception):
-    """An annotation no codec can handle; the message says why."""
-
-
-def type_name(annotation: Any) -> str:
-    """A readable name for an annotation: ``int``, ``list[int]``, ``int | None``."""
-    if annotation is type(None) or annotation is None:
-        return "None"
-    if isinstance(annotation, type) and not typing.get_args(annotation):
-        return annotation.__qualname__
-    return str(annotation).replace("typing.", "").replace("NoneType", "None")
-
-
-def _describe(value: Any) -> str:
-    text = repr(value)
-    if len(text) > 80:
-        text = text[:77] + "..."
-    return f"{text} ({type(value).__qualname__})"
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=_JSON_SEPARATORS, allow_nan=True)
-
-
-class Codec:
-    """Converts values of one annotation to text and JSON values, and back."""
-
-    name = "value"
-    keyable = False  # can be a dict key (has a text form that JSON keeps as a key)
-
-    def to_text(self, value: Any) -> str:
-        raise NotImplementedError
-
-    def from_text(self, text: str) -> Any:
-        raise NotImplementedError
-
-    def to_json(self, value: Any) -> Any:
-        return self.to_text(value)
-
-    def from_json(self, item: Any) -> Any:
-        if not isinstance(item, str):
-            raise Mismatch(f"expected {self.name} written as a string, got {_describe(item)}")
-        return self.from_text(item)
-
-    def display(self, value: Any) -> str:
-        """The value as it appears in a task's name."""
-        return self.to_text(value)
-
-
-class StrCodec(Codec):
-    name = "str"
-    keyable = True
-
-    def to_text(self, value: Any) -> str:
-        if not isinstance(value, str):
-            raise Mismatch(f"expected a str, got {_describe(value)}")
-        if "\x00" in value:
-            raise Mismatch(
-                "the string contains a NUL character, which no command line can carry; "
-                "remove it or pass the data in a file"
-            )
-        return value
-
-    def from_text(self, text: str) -> str:
-        return text
-
-    def from_json(self, item: Any) -> str:
-        if isinstance(item, str):
-            return item
-        if isinstance(item, bool | int | float):
-            return str(item)  # upstream's bare lists: [1,2] for list[str]
-        raise Mismatch(f"expected a string, got {_describe(item)}")
-
-
-class IntCodec(Codec):
-    name = "int"
-    keyable = True
-
-    def _check(self, value: Any) -> int:
-        if isinstance(value, bool):
-            raise Mismatch(f"expected an int, got {_describe(value)}; pass 1 or 0")
-        try:
-            return operator.index(value)  # int, and integer types such as numpy's
-        except TypeError:
-            raise Mismatch(f"expected an int, got {_describe(value)}") from None
-
-    def to_text(self, value: Any) -> str:
-        return str(self._check(value))
-
-    def to_json(self, value: Any) -> int:
-        return self._check(value)
-
-    def from_text(self, text: str) -> int:
-        try:
-            return int(text)
-        except ValueError:
-            raise Mismatch(f"{text!r} is not an int") from None
-
-    def from_json(self, item: Any) -> int:
-        if isinstance(item, int) and not isinstance(item, bool):
-            return item
-        if isinstance(item, str):
-            return self.from_text(item)
-        raise Mismatch(f"expected an int, got {_describe(item)}")
-
-
-class FloatCodec(Codec):
-    name = "float"
-    keyable = True
-
-    def _check(self, value: Any) -> float:
-        if isinstance(value, bool | str | bytes):
-            raise Mismatch(f"expected a float, got {_describe(value)}")
-        try:
-            return float(value)  # float, int, and number types such as numpy's
-        except (TypeError, ValueError):
-            raise Mismatch(f"expected a float, got {_describe(value)}") from None
-
-    def to_text(self, value: Any) -> str:
-        return repr(self._check(value))
-
-    def to_json(self, value: Any) -> float:
-        return self._check(value)
-
-    def from_text(self, text: str) -> float:
-        try:
-            return float(text)
-        except ValueError:
-            raise Mismatch(f"{text!r} is not a float") from None
-
-    def from_json(self, item: Any) -> float:
-        if isinstance(item, int | float) and not isinstance(item, bool):
-            return float(item)
-        if isinstance(item, str):
-            return self.from_text(item)
-        raise Mismatch(f"expected a float, got {_describe(item)}")
-
-
-class BoolCodec(Codec):
-    name = "bool"
-    keyable = True
-    _TEXTS = {"True": True, "False": False, "true": True, "false": False}
-
-    def to_text(self, value: Any) -> str:
-        return "True" if self.to_json(value) else "False"
-
-    def to_json(self, value: Any) -> bool:
-        if not isinstance(value, bool):
-            raise Mismatch(f"expected a bool, got {_describe(value)}")
-        return value
-
-    def from_text(self, text: str) -> bool:
-        try:
-            return self._TEXTS[text]
-        except KeyError:
-            raise Mismatch(f"{text!r} is not a bool; expected True or False") from None
-
-    def from_json(self, item: Any) -> bool:
-        if isinstance(item, bool):
-            return item
-        if isinstance(item, str):
-            return self.from_text(item)
-        raise Mismatch(f"expected a bool, got {_describe(item)}")
-
-
-class NoneCodec(Codec):
-    name = "None"
-
-    def to_text(self, value: Any) -> str:
-        self.to_json(value)
-        return NONE_TEXT
-
-    def to_json(self, value: Any) -> None:
-        if value is not None:
-            raise Mismatch(f"expected None, got {_describe(value)}")
-        return None
-
-    def from_text(self, text: str) -> None:
-        if text != NONE_TEXT:
-            raise Mismatch(f"{text!r} is not None")
-        return None
-
-    def from_json(self, item: Any) -> None:
-        if item is None or item == NONE_TEXT:
-            return None
-        raise Mismatch(f"expected null, got {_describe(item)}")
-
-
-class TemporalCodec(Codec):
-    """``datetime.date``, ``datetime.datetime`` and ``datetime.time`` in ISO 8601."""
-
-    keyable = True
-
-    def __init__(self, kind: type) -> None:
-        self.kind = kind
-        self.name = kind.__name__
-
-    def to_text(self, value: Any) -> str:
-        if not isinstance(value, self.kind):
-            raise Mismatch(f"expected a {self.name}, got {_describe(value)}")
-        if self.kind is datetime.date and isinstance(value, datetime.datetime):
-            raise Mismatch(
-                f"expected a date, got the datetime {value!r}; pass value.date(), or "
-                "annotate the parameter as datetime"
-            )
-        return str(value.isoformat())  # type: ignore[attr-defined]
-
-    def from_text(self, text: str) -> Any:
-        try:
-            return self.kind.fromisoformat(text)  # type: ignore[attr-defined]
-        except ValueError:
-            raise Mismatch(f"{text!r} is not an ISO 8601 {self.name}") from None
-
-
-class PathCodec(Codec):
-    keyable = True
-
-    def __init__(self, kind: type[PurePath]) -> None:
-        self.kind = kind
-        self.name = kind.__name__
-
-    def to_text(self, value: Any) -> str:
-        if isinstance(value, str):
-            value = self.kind(value)  # a path given as a str is taken as the path
-        elif not isinstance(value, PurePath):
-            raise Mismatch(f"expected a {self.name} (or a str), got {_describe(value)}")
-        text = str(value)
-        if "\x00" in text:
-            raise Mismatch("the path contains a NUL character, which no command line can carry")
-        return text
-
-    def from_text(self, text: str) -> PurePath:
-        return self.kind(text)
-
-
-class EnumCodec(Codec):
-    keyable = True
-
-    def __init__(self, kind: type[enum.Enum]) -> None:
-        self.kind = kind
-        self.name = kind.__qualname__
-
-    def to_text(self, value: Any) -> str:
-        if not isinstance(value, self.kind):
-            members = ", ".join(m.name for m in self.kind)
-            raise Mismatch(f"expected a member of {self.name} ({members}), got {_describe(value)}")
-        return value.name
-
-    def from_text(self, text: str) -> enum.Enum:
-        try:
-            return self.kind[text]
-        except KeyError:
-            for member in self.kind:
-                if str(member.value) == text:
-                    return member
-        members = ", ".join(m.name for m in self.kind)
-        raise Mismatch(f"{text!r} is not a member of {self.name} ({members})")
-
-
-class CustomCodec(Codec):
-    """A type with a serializer and deserializer given by the user."""
-
-    keyable = True
-
-    def __init__(self, kind: Any, to_str: ToStr, from_str: FromStr) -> None:
-        self.kind = kind
-        self.to_str = to_str
-        self.from_str = from_str
-        self.name = type_name(kind)
-
-    def to_text(self, value: Any) -> str:
-        if isinstance(self.kind, type) and not isinstance(value, self.kind):
-            raise Mismatch(f"expected a {self.name}, got {_describe(value)}")
-        try:
-            text = self.to_str(value)
-        except Exception as exc:  # noqa: BLE001 - the user's serializer; say which one failed
-            raise Mismatch(
-                f"the serializer for {self.name} raised {type(exc).__name__}: {exc}"
-            ) from exc
-        if not isinstance(text, str):
-            raise Mismatch(
-                f"the serializer for {self.name} returned {_describe(text)}; it must return a str"
-            )
-        if "\x00" in text:
-            raise Mismatch(
-                f"the serializer for {self.name} returned a string with a NUL character, "
-                "which no command line can carry"
-            )
-        return text
-
-    def from_text(self, text: str) -> Any:
-        try:
-            return self.from_str(text)
-        except Exception as exc:  # noqa: BLE001 - the user's deserializer; say which one failed
-            raise Mismatch(
-                f"the deserializer for {self.name} raised {type(exc).__name__}: {exc}"
-            ) from exc
-
-    def from_json(self, item: Any) -> Any:
-        if isinstance(item, int | float) and not isinstance(item, bool):
-            item = str(item)  # upstream's bare lists: [1.0,2.0]
-        return super().from_json(item)
+__all__ = [
+    "NONE_TEXT",
+    "SUPPORTED",
+    "Codec",
+    "Mismatch",
+    "NoneCodec",
+    "OptionalCodec",
+    "Serializers",
+    "TaskGeneratorError",
+    "Unsupported",
+    "codec_for",
+    "type_name",
+]
 
 
 class OptionalCodec(Codec):
@@ -392,12 +92,12 @@ class OptionalCodec(Codec):
         if value is None:
             return NONE_TEXT
         text = self.inner.to_text(value)
-        return "\\" + text if _ESCAPED_NONE.fullmatch(text) else text
+        return "\\" + text if ESCAPED_NONE.fullmatch(text) else text
 
     def from_text(self, text: str) -> Any:
         if text == NONE_TEXT:
             return None
-        if _ESCAPED_NONE.fullmatch(text):
+        if ESCAPED_NONE.fullmatch(text):
             text = text[1:]
         return self.inner.from_text(text)
 
@@ -441,7 +141,7 @@ class SequenceCodec(Codec):
 
     def to_json(self, value: Any) -> list[Any]:
         if not isinstance(value, self.kind):
-            raise Mismatch(f"expected a {self.name}, got {_describe(value)}")
+            raise Mismatch(f"expected a {self.name}, got {describe(value)}")
         items = []
         element: Any
         for index, element in enumerate(typing.cast(Iterable[Any], value)):
@@ -454,7 +154,7 @@ class SequenceCodec(Codec):
         return items
 
     def to_text(self, value: Any) -> str:
-        return _dumps(self.to_json(value))
+        return dumps(self.to_json(value))
 
     def from_text(self, text: str) -> Any:
         parsed, texts = _parse_container(text)
@@ -465,7 +165,7 @@ class SequenceCodec(Codec):
 
     def from_json(self, item: Any) -> Any:
         if not isinstance(item, list):
-            raise Mismatch(f"expected a {self.name} written as a JSON array, got {_describe(item)}")
+            raise Mismatch(f"expected a {self.name} written as a JSON array, got {describe(item)}")
         return self._build(item, self.item.from_json)
 
     def _build(self, items: Any, read: Callable[[Any], Any]) -> Any:
@@ -498,7 +198,7 @@ class FixedTupleCodec(Codec):
 
     def to_json(self, value: Any) -> list[Any]:
         if not isinstance(value, tuple):
-            raise Mismatch(f"expected a {self.name}, got {_describe(value)}")
+            raise Mismatch(f"expected a {self.name}, got {describe(value)}")
         self._check_length(len(value))
         items = []
         for index, (codec, element) in enumerate(zip(self.items, value, strict=True)):
@@ -509,7 +209,7 @@ class FixedTupleCodec(Codec):
         return items
 
     def to_text(self, value: Any) -> str:
-        return _dumps(self.to_json(value))
+        return dumps(self.to_json(value))
 
     def from_text(self, text: str) -> tuple[Any, ...]:
         parsed, texts = _parse_container(text)
@@ -519,7 +219,7 @@ class FixedTupleCodec(Codec):
 
     def from_json(self, item: Any) -> tuple[Any, ...]:
         if not isinstance(item, list):
-            raise Mismatch(f"expected a {self.name} written as a JSON array, got {_describe(item)}")
+            raise Mismatch(f"expected a {self.name} written as a JSON array, got {describe(item)}")
         return self._build(item, False)
 
     def _build(self, items: list[Any], texts: bool) -> tuple[Any, ...]:
@@ -547,7 +247,7 @@ class DictCodec(Codec):
 
     def to_json(self, value: Any) -> dict[str, Any]:
         if not isinstance(value, Mapping):
-            raise Mismatch(f"expected a {self.name}, got {_describe(value)}")
+            raise Mismatch(f"expected a {self.name}, got {describe(value)}")
         items: dict[str, Any] = {}
         for key, element in value.items():
             try:
@@ -561,7 +261,7 @@ class DictCodec(Codec):
         return dict(sorted(items.items()))
 
     def to_text(self, value: Any) -> str:
-        return _dumps(self.to_json(value))
+        return dumps(self.to_json(value))
 
     def from_text(self, text: str) -> dict[Any, Any]:
         parsed, _ = _parse_container(text)
@@ -569,9 +269,7 @@ class DictCodec(Codec):
 
     def from_json(self, item: Any) -> dict[Any, Any]:
         if not isinstance(item, dict):
-            raise Mismatch(
-                f"expected a {self.name} written as a JSON object, got {_describe(item)}"
-            )
+            raise Mismatch(f"expected a {self.name} written as a JSON object, got {describe(item)}")
         values = {}
         for key_text, element in item.items():
             try:

@@ -117,10 +117,6 @@ class Journal:
             if self._open.notes.pop(instance_id, None) is not None:
                 self._write([{"x": instance_id}])
 
-    def unacknowledged(self) -> dict[int, dict[str, Any]]:
-        with self._lock:
-            return dict(self._open.reports)
-
     def close(self) -> None:
         """Stop journaling; the file goes when nothing is left open in it."""
         with self._lock:

@@ -19,8 +19,6 @@ import logging
 import os
 import selectors
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import deque
@@ -38,6 +36,7 @@ from jobmon_client.distributor import (
 )
 from jobmon_client.log_paths import attempt_log_paths
 from jobmon_client.worker import guardian
+from jobmon_client.worker.guardian_pipe import GuardianPipe, group_alive, killpg
 from jobmon_client.worker.limits import runtime_limit, slots_needed
 from jobmon_client.worker.process import ProcessResult, TaskProcess, stderr_tail
 
@@ -146,7 +145,7 @@ class LocalDistributor:
         self._workflow_dirs: dict[int, str] = {}
         self._average_seconds = SHORT_TASK_SECONDS  # recent tasks' wall time (moving average)
         self._lease_ends: float | None = None
-        self._guardian: _Guardian | None = None
+        self._guardian: GuardianPipe | None = None
         self._stopping = False
 
     # -- called from any thread -------------------------------------------------------
@@ -228,16 +227,16 @@ class LocalDistributor:
                 with contextlib.suppress(ProcessLookupError):
                     pidfd = os.pidfd_open(pid)
             if pidfd < 0:
-                if pid is not None and _group_alive(pid) and guardian.owns_group(pid, started):
+                if pid is not None and group_alive(pid) and guardian.owns_group(pid, started):
                     # Only members of its group are left: stop them, nothing to wait on.
-                    _killpg(pid, signal.SIGKILL)
+                    killpg(pid, signal.SIGKILL)
                 ended.append(Ended(instance.id, status, error_message=message))
                 self._forget(instance.id)
                 continue
             orphan = _Orphan(instance.id, pid, pidfd, status, message)  # type: ignore[arg-type]
             self._orphans[instance.id] = orphan
             self._selector.register(pidfd, selectors.EVENT_READ, orphan)
-            _killpg(orphan.pid, signal.SIGTERM)
+            killpg(orphan.pid, signal.SIGTERM)
             self._schedule(time.monotonic() + self.kill_grace, instance.id, "orphan")
             log.info(
                 "stopping process %d that a stopped worker left (instance %d)", pid, instance.id
@@ -323,10 +322,10 @@ class LocalDistributor:
             running=True,
         )
 
-    def _guarded(self) -> _Guardian:
+    def _guarded(self) -> GuardianPipe:
         if self._guardian is None or not self._guardian.alive():
             previous = self._guardian
-            self._guardian = _Guardian(self.kill_grace)
+            self._guardian = GuardianPipe(self.kill_grace)
             if previous is not None:  # it died: tell the new one everything again
                 log.warning("the guardian of this worker's tasks ended; starting it again")
                 for task in self.running.values():
@@ -381,7 +380,7 @@ class LocalDistributor:
         self._selector.unregister(orphan.pidfd)
         os.close(orphan.pidfd)
         del self._orphans[orphan.instance_id]
-        _killpg(orphan.pid, signal.SIGKILL)  # what is left of its group
+        killpg(orphan.pid, signal.SIGKILL)  # what is left of its group
         self._forget(orphan.instance_id)
         self._ended.append(Ended(orphan.instance_id, orphan.status, error_message=orphan.message))
 
@@ -407,7 +406,7 @@ class LocalDistributor:
             if action == "orphan":
                 orphan = self._orphans.get(instance_id)
                 if orphan is not None:
-                    _killpg(orphan.pid, signal.SIGKILL)
+                    killpg(orphan.pid, signal.SIGKILL)
                 continue
             task = self.running.get(instance_id)
             if task is None:
@@ -476,65 +475,6 @@ def _noted_process(instance: AdoptedInstance) -> tuple[int | None, float]:
     if instance.hostname == HOSTNAME and (instance.distributor_id or "").isdigit():
         return int(instance.distributor_id), 0.0  # type: ignore[arg-type]
     return None, 0.0
-
-
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _killpg(pgid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signum)
-
-
-class _Guardian:
-    """The guardian process and the pipe the worker tells it through."""
-
-    def __init__(self, grace: float) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", guardian.__file__, str(grace)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            start_new_session=True,
-            close_fds=True,
-        )
-        assert self.process.stdin is not None
-        self._fd = self.process.stdin.fileno()
-        os.set_blocking(self._fd, True)
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def add(self, pid: int, started: float) -> None:
-        self._send(f"+ {pid} {started:.3f}\n")
-
-    def remove(self, pid: int) -> None:
-        self._send(f"- {pid}\n")
-
-    def lease(self, seconds: float | None) -> None:
-        self._send("L -\n" if seconds is None else f"L {max(0.0, seconds):.3f}\n")
-
-    def _send(self, line: str) -> None:
-        try:
-            os.write(self._fd, line.encode())
-        except (BrokenPipeError, OSError) as exc:
-            log.warning("the guardian of this worker's tasks is gone (%s)", exc)
-
-    def close(self) -> None:
-        """Tell the guardian nothing runs any more, and let it end."""
-        assert self.process.stdin is not None
-        with contextlib.suppress(OSError):
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
 
 
 def _file_name(name: str) -> str:

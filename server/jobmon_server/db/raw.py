@@ -21,13 +21,12 @@ UNNEST_ROWS = 10_000  # rows per statement of insert_columns and add_to
 class Raw:
     """The driver's cursor of a session's transaction."""
 
-    __slots__ = ("dialect", "_dbapi", "_pyformat", "_sqlite")
+    __slots__ = ("dialect", "_dbapi", "_sqlite")
 
     def __init__(self, session: Session) -> None:
         connection = session.connection()
         self.dialect = connection.dialect.name
         self._dbapi = connection.connection.dbapi_connection
-        self._pyformat = connection.dialect.paramstyle != "qmark"
         self._sqlite = self.dialect == "sqlite"
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

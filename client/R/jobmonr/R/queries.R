@@ -1,8 +1,6 @@
 # Reading a workflow's state from R, for scripts that watch their workflows.
 
 page_size <- 1000L
-task_statuses <- c("REGISTERING", "QUEUED", "INSTANTIATING", "LAUNCHED", "RUNNING", "DONE",
-                   "ERROR_RECOVERABLE", "ADJUSTING_RESOURCES", "ERROR_FATAL")
 
 workflow_id_of <- function(workflow) {
   if (inherits(workflow, "jobmon_workflow")) {
@@ -47,9 +45,10 @@ task_status <- function(workflow, statuses = NULL, template_name = NULL, limit =
   id <- workflow_id_of(workflow)
   if (!is.null(statuses)) {
     statuses <- toupper(statuses)
-    bad <- setdiff(statuses, task_statuses)
+    known <- names(TaskStatus)
+    bad <- setdiff(statuses, known)
     if (length(bad)) {
-      definition_error("unknown task status '", bad[1], "'; use one of ", paste(task_statuses, collapse = ", "))
+      definition_error("unknown task status '", bad[1], "'; use one of ", paste(known, collapse = ", "))
     }
   }
   items <- read_pages(

@@ -1,6 +1,5 @@
 # Starting a run, following it to its end, and reading what happened.
 
-terminal_run_statuses <- c("DONE", "ERROR", "STOPPED", "TERMINATED", "ABORTED")
 # How long after the timeout the client waits for the server to stop the run itself.
 timeout_grace_seconds <- 10
 

@@ -31,3 +31,6 @@ TaskInstanceStatus <- list(QUEUED = "Q", INSTANTIATED = "I", LAUNCHED = "O", RUN
                            NO_HEARTBEAT = "X", NO_DISTRIBUTOR_ID = "W", KILL_SELF = "K",
                            ERROR_FATAL = "F", TRIAGING = "T",
                            SUBMITTED_TO_BATCH_DISTRIBUTOR = "B")
+
+# A run in one of these has ended.
+terminal_run_statuses <- c("DONE", "ERROR", "STOPPED", "TERMINATED", "ABORTED")

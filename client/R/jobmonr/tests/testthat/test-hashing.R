@@ -1,26 +1,41 @@
-# The expected values were computed by the Python client's jobmon_client.hashing, which
-# specifies the hashes; equal values mean the two clients bind the same workflow.
+# The expected hashes are those of tests/data/hash_vectors.json, which the Python client's
+# tests read too (jobmon_client.hashing specifies the hashes): equal values mean the two
+# clients bind the same workflow.
+hash_vectors <- function() {
+  path <- testthat::test_path("..", "..", "..", "..", "..", "tests", "data", "hash_vectors.json")
+  if (!file.exists(path)) testthat::skip("tests/data/hash_vectors.json is not beside this package")
+  jsonlite::fromJSON(path, simplifyVector = FALSE)
+}
+
+args_list <- function(args) {
+  if (!length(args)) list() else lapply(args, as.character)
+}
 
 test_that("arg mappings are encoded as the Python client encodes them", {
-  args <- list(year = "2026", location_id = "\u00e9\u4e2d", b = "")
-  expect_equal(jobmonr:::canonical_args(args, 1L), "1:b0:11:location_id2:\u00e9\u4e2d4:year4:2026")
+  for (vector in hash_vectors()$canonical) {
+    expect_equal(jobmonr:::canonical_args(args_list(vector$args), 1L), vector$canonical)
+  }
   expect_equal(jobmonr:::canonical_args(list(), 2L), c("", ""))
 })
 
 test_that("task, task-set and DAG hashes match the Python client's", {
-  keys <- jobmonr:::task_keys(
-    c("echo_template", "echo_template", "model"),
-    c("echo {message}", "echo {message}", "m {loc} {year}"),
-    c(jobmonr:::canonical_args(list(message = c("Hello", "Bye")), 2L),
-      jobmonr:::canonical_args(list(loc = "1000000"), 1L)),
-    c("", "", jobmonr:::canonical_args(list(year = "2026"), 1L))
-  )
-  expect_equal(keys, c("dfc43ea17c9880c4e7417a813ed518756046bf84",
-                       "7fb5ae91264e10e3e49c0b2a6bf4bf874832bfa3",
-                       "d5990695a1c6f2e667bfdf5a1d57f0d843f9d644"))
-  expect_equal(jobmonr:::task_set_hash(keys[c(3, 1, 2)]), "8f6f54ecf40caadfe083da469334eb2c2e5fa343")
-  expect_equal(jobmonr:::dag_hash(keys[c(1, 1)], keys[c(3, 2)]), "8cf953f44e19c0f711655d53c4e8f9fc264cdb76")
-  expect_equal(jobmonr:::dag_hash(character(), character()), "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+  vectors <- hash_vectors()
+  tasks <- vectors$task_keys
+  field <- function(name) vapply(tasks, function(t) t[[name]], "")
+  canonical <- function(name) {
+    vapply(tasks, function(t) jobmonr:::canonical_args(args_list(t[[name]]), 1L), "")
+  }
+  keys <- jobmonr:::task_keys(field("template"), field("command_template"),
+                              canonical("node_args"), canonical("task_args"))
+  expect_equal(keys, field("task_key"))
+  for (set in vectors$task_hash) {
+    expect_equal(jobmonr:::task_set_hash(keys[unlist(set$tasks) + 1L]), set$task_hash)
+  }
+  for (dag in vectors$dag_hash) {
+    up <- vapply(dag$edges, function(e) keys[[e[[1]] + 1L]], "")
+    down <- vapply(dag$edges, function(e) keys[[e[[2]] + 1L]], "")
+    expect_equal(jobmonr:::dag_hash(up, down), dag$dag_hash)
+  }
 })
 
 test_that("arg values become the strings a Python client would send", {

@@ -1,0 +1,74 @@
+"""The worker's side of the guardian (``guardian.py``): its process and the pipe the worker
+tells it through, and signalling a task's process group."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import sys
+
+from jobmon_client.worker import guardian
+
+log = logging.getLogger(__name__)
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether a process group still has a member (one of another user's counts)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def killpg(pgid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
+
+
+class GuardianPipe:
+    """The guardian process and the pipe the worker tells it through."""
+
+    def __init__(self, grace: float) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", guardian.__file__, str(grace)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+        )
+        assert self.process.stdin is not None
+        self._fd = self.process.stdin.fileno()
+        os.set_blocking(self._fd, True)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def add(self, pid: int, started: float) -> None:
+        self._send(f"+ {pid} {started:.3f}\n")
+
+    def remove(self, pid: int) -> None:
+        self._send(f"- {pid}\n")
+
+    def lease(self, seconds: float | None) -> None:
+        self._send("L -\n" if seconds is None else f"L {max(0.0, seconds):.3f}\n")
+
+    def _send(self, line: str) -> None:
+        try:
+            os.write(self._fd, line.encode())
+        except (BrokenPipeError, OSError) as exc:
+            log.warning("the guardian of this worker's tasks is gone (%s)", exc)
+
+    def close(self) -> None:
+        """Tell the guardian nothing runs any more, and let it end."""
+        assert self.process.stdin is not None
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
