@@ -23,7 +23,7 @@ from jobmon_server.attributes import merged as merged_attributes
 from jobmon_server.db import models
 from jobmon_server.db.raw import raw
 from jobmon_server.db.rows import lock_workflow
-from jobmon_server.db.statements import chunks, insert_ignore
+from jobmon_server.db.statements import chunks, insert_ignore, one_of
 from jobmon_server.errors import NotFoundError, ValidationFailed
 from jobmon_server.scheduling import fill_capacity
 from jobmon_server.statuses import TaskStatus, W
@@ -462,7 +462,8 @@ def _node_ids(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, 
         for part in chunks(digests):
             for node_id, digest in session.execute(
                 select(node.id, node.node_args_hash).where(
-                    node.task_template_version_id == version_id, node.node_args_hash.in_(part)
+                    node.task_template_version_id == version_id,
+                    one_of(session, node.node_args_hash, part),
                 )
             ).all():
                 out[(version_id, digest)] = node_id
@@ -475,7 +476,8 @@ def _task_ids_by_node(session: Session, workflow_id: int, node_ids: list[int]) -
         out.update(
             session.execute(
                 select(models.Task.node_id, models.Task.id).where(
-                    models.Task.workflow_id == workflow_id, models.Task.node_id.in_(part)
+                    models.Task.workflow_id == workflow_id,
+                    one_of(session, models.Task.node_id, part),
                 )
             ).all()
         )
@@ -532,7 +534,7 @@ def bind_edges(
         found.update(
             session.scalars(
                 select(models.Task.id).where(
-                    models.Task.id.in_(part), models.Task.workflow_id == workflow_id
+                    one_of(session, models.Task.id, part), models.Task.workflow_id == workflow_id
                 )
             )
         )
@@ -568,7 +570,7 @@ def _new_edges(
             (u, d)
             for u, d in session.execute(
                 select(edge.upstream_task_id, edge.downstream_task_id).where(
-                    edge.workflow_id == workflow_id, edge.downstream_task_id.in_(part)
+                    edge.workflow_id == workflow_id, one_of(session, edge.downstream_task_id, part)
                 )
             ).all()
         )
@@ -582,7 +584,7 @@ def _count_pending(session: Session, new: set[tuple[int, int]]) -> None:
         done.update(
             session.scalars(
                 select(models.Task.id).where(
-                    models.Task.id.in_(part), models.Task.status == TaskStatus.DONE
+                    one_of(session, models.Task.id, part), models.Task.status == TaskStatus.DONE
                 )
             )
         )

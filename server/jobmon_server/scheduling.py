@@ -228,10 +228,11 @@ def release_downstream(session: Session, done_ids: Sequence[int], now: datetime)
     db = raw(session)
     decrements: Counter[int] = Counter()
     for part in chunks(list(done_ids)):
+        upstream, params = db.in_ids("upstream_task_id", part)
         for downstream_id, n in db.rows(
-            "SELECT downstream_task_id, COUNT(*) FROM task_edge "
-            f"WHERE upstream_task_id IN ({marks(len(part))}) GROUP BY downstream_task_id",
-            part,
+            f"SELECT downstream_task_id, COUNT(*) FROM task_edge WHERE {upstream} "
+            "GROUP BY downstream_task_id",
+            params,
         ):
             decrements[downstream_id] += n
     db.add_to("task", "num_upstreams_pending", [(tid, -n) for tid, n in sorted(decrements.items())])

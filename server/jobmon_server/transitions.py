@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
 from jobmon_server.db.after_commit import mark_events_written
-from jobmon_server.db.raw import marks, raw
+from jobmon_server.db.raw import raw
 from jobmon_server.db.statements import bulk_insert, chunks
 from jobmon_server.errors import ConflictError
 from jobmon_server.statuses import TI, WR, T, W
@@ -182,10 +182,10 @@ def move(
     db = raw(session)
     for from_status, ids in by_status.items():
         for part in chunks(ids):
+            which, params = db.in_ids("id", part)
             changed = db.execute(
-                f'UPDATE "{machine.table.name}" SET {sets} '
-                f"WHERE id IN ({marks(len(part))}) AND status = ?",
-                [*assignments.values(), *part, from_status],
+                f'UPDATE "{machine.table.name}" SET {sets} WHERE {which} AND status = ?',
+                [*assignments.values(), *params, from_status],
             )
             if changed != len(part):
                 raise IllegalTransition(

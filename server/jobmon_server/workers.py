@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
-from jobmon_server.db.raw import marks, raw
+from jobmon_server.db.raw import raw
 from jobmon_server.db.rows import (
     INSTANCE_COLUMNS,
     INSTANCE_SQL,
@@ -89,11 +89,11 @@ def workflows_of(session: Session, instance_ids: Iterable[int]) -> list[int]:
     db = raw(session)
     found: set[int] = set()
     for part in chunks(sorted(set(instance_ids))):
+        which, params = db.in_ids("id", part)
         found.update(
             r[0]
             for r in db.rows(
-                f"SELECT DISTINCT workflow_id FROM task_instance WHERE id IN ({marks(len(part))})",
-                part,
+                f"SELECT DISTINCT workflow_id FROM task_instance WHERE {which}", params
             )
         )
     return sorted(found)
@@ -138,6 +138,7 @@ def claim(
             },
         )
         for part in chunks([r.id for r in rows]):
+            which, params = db.in_ids("i.id", part)
             instances += [
                 dict(zip(CLAIMED_COLUMNS, row, strict=True))
                 for row in db.rows(
@@ -148,8 +149,8 @@ def claim(
                     "JOIN task_resources r ON r.id = i.task_resources_id "
                     'JOIN "array" a ON a.id = i.array_id '
                     "JOIN workflow w ON w.id = i.workflow_id "
-                    f"WHERE i.id IN ({marks(len(part))}) ORDER BY i.id",
-                    part,
+                    f"WHERE {which} ORDER BY i.id",
+                    params,
                 )
             ]
         for instance in instances:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
-from jobmon_server.db.raw import marks, raw
+from jobmon_server.db.raw import raw
 from jobmon_server.db.statements import chunks
 from jobmon_server.statuses import WR
 
@@ -117,12 +117,11 @@ def lock_tasks(session: Session, ids: Sequence[int]) -> list[TaskRow]:
     db = raw(session)
     rows: list[TaskRow] = []
     for part in chunks(sorted(set(ids))):
+        which, params = db.in_ids("id", part)
         rows += [
             TaskRow(*r)
             for r in db.rows(
-                f"SELECT {TASK_SQL} FROM task WHERE id IN ({marks(len(part))}) ORDER BY id"
-                + db.lock(),
-                part,
+                f"SELECT {TASK_SQL} FROM task WHERE {which} ORDER BY id" + db.lock(), params
             )
         ]
     return rows
@@ -132,12 +131,12 @@ def lock_instances(session: Session, ids: Sequence[int]) -> list[InstanceRow]:
     db = raw(session)
     rows: list[InstanceRow] = []
     for part in chunks(sorted(set(ids))):
+        which, params = db.in_ids("id", part)
         rows += [
             InstanceRow(*r)
             for r in db.rows(
-                f"SELECT {INSTANCE_SQL} FROM task_instance WHERE id IN ({marks(len(part))}) "
-                "ORDER BY id" + db.lock(),
-                part,
+                f"SELECT {INSTANCE_SQL} FROM task_instance WHERE {which} ORDER BY id" + db.lock(),
+                params,
             )
         ]
     return rows

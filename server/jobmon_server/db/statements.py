@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, Table
+from sqlalchemy import JSON, DateTime, Table, any_, bindparam
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,14 @@ IN_CHUNK = 5000
 def chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def one_of(session: Session, column: Any, values: Sequence[Any]) -> Any:
+    """``column IN values`` as SQLAlchemy builds it; on PostgreSQL ``column = ANY(array)``,
+    one parameter instead of thousands for the driver to parse."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 def insert_ignore(session: Session, table: Table, rows: Iterable[dict[str, Any]]) -> None:
