@@ -52,7 +52,9 @@ def main() -> None:
     with site(root, db) as place:
         place.server()
         worker = place.worker("worker", parallelism=args.parallelism)
-        client = place.script("client", script, json.dumps(spec))
+        spec_file = root / "spec.json"
+        spec_file.write_text(json.dumps(spec))
+        client = place.script("client", script, f"@{spec_file}")
         started = time.monotonic()
         next_kill = started + args.kill_every * rng.uniform(0.67, 1.33)
         last_end, longest_stall, ends = time.monotonic(), 0.0, 0

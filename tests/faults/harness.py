@@ -292,7 +292,9 @@ WORKFLOW_SCRIPT = '''
 import json, sys
 from jobmon_client import Tool
 
-spec = json.loads(sys.argv[1])
+# The spec itself, or @FILE holding it (a long task list exceeds the argument limit).
+arg = sys.argv[1]
+spec = json.loads(open(arg[1:]).read() if arg.startswith("@") else arg)
 tool = Tool(name=spec["tool"])
 tool.set_default_cluster_name("multiprocess")
 tool.set_default_compute_resources_from_dict("multiprocess", {"cores": 1, "runtime": "10m"})
