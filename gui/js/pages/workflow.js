@@ -1,0 +1,241 @@
+// One workflow: what failed first (error groups with their latest real message, fatal vs
+// recovered, the run; a FAILED workflow's task table opens on its fatal tasks), counts that
+// link to the filtered task table, steering, progress over time and a timeline, the graph,
+// templates and runs. It follows the workflow's events, throttled: one request per refresh.
+import * as actions from "../actions.js";
+import { drawHistory, timelineLayout, BUCKETS } from "../charts.js";
+import { EVENTS, GROUP_ERRORS, HISTORY, WORKFLOW_LIVE, WORKFLOW_SHAPE } from "../documents.js";
+import { formatting } from "../format.js";
+import { drawGraph, recolour, taskNodes, templateNodes, TASK_GRAPH_LIMIT } from "../graph.js";
+import { expect, query } from "../graphql.js";
+import { follow } from "../live.js";
+import { Pager } from "../paging.js";
+import { ACTIVE_WORKFLOW, GROUPS, GROUP_NAMES, groupCounts, groupTotal, statusClass } from "../statuses.js";
+import { usageChart } from "../usage.js";
+
+const PAGE = 25;
+const LANES = 200;
+const HISTORY_EVERY_MS = 5000; // the chart moves slowly; refresh it less often
+const SHAPE_EVERY_MS = 15000;
+const FILTERS = ["status", "template", "name"];
+
+export function workflowPage() {
+  return {
+    ...formatting,
+    statusClass,
+    groupCounts,
+    groupTotal,
+    usageChart,
+    groups: GROUP_NAMES,
+    id: null,
+    wf: null,
+    tasks: [],
+    pager: new Pager(),
+    filter: { status: "", template: "", name: "" },
+    selected: {},
+    withUpstream: false,
+    usage: {},
+    graphKind: "",
+    timeline: { lanes: [], ticks: [], boundaries: [] },
+    lanesMore: false,
+    history: null,
+    openGroup: null,
+    groupErrors: [],
+    groupHasMore: false,
+    limitInput: "",
+    templateLimits: {},
+    stop: null,
+    lastHistory: 0,
+    lastShape: 0,
+
+    init() {
+      this.onRoute = () => this.fromRoute();
+      window.addEventListener("route", this.onRoute);
+      this.fromRoute();
+    },
+    destroy() {
+      window.removeEventListener("route", this.onRoute);
+      if (this.stop) this.stop();
+    },
+
+    async fromRoute() {
+      const { id, params } = this.$store.route;
+      const explicit = params.has("status");
+      this.filter = Object.fromEntries(FILTERS.map((k) => [k, params.get(k) || ""]));
+      if (id === this.id) {
+        this.pager.reset();
+        await this.$store.shell.guarded(() => this.live());
+        return;
+      }
+      this.id = id;
+      this.wf = null;
+      this.pager.reset();
+      if (this.stop) this.stop();
+      const data = await this.$store.shell.guarded(async () => {
+        const first = await this.live();
+        // A FAILED workflow opens on what failed.
+        if (!explicit && this.wf.status === "FAILED" && groupCounts(this.wf.taskCounts).fatal) {
+          this.filter.status = "fatal";
+          await this.live();
+        }
+        await Promise.all([this.shape(), this.loadHistory()]);
+        return first;
+      });
+      if (!data) return;
+      this.stop = follow({
+        document: EVENTS,
+        variables: { id, after: data.lastEventCursor },
+        field: "workflowEvents",
+        refresh: () => this.refresh(),
+        everyMs: HISTORY_EVERY_MS,
+        active: () => ACTIVE_WORKFLOW.includes(this.wf?.status),
+      });
+    },
+
+    async refresh() {
+      await this.live();
+      const now = Date.now();
+      if (now - this.lastHistory >= HISTORY_EVERY_MS) await this.loadHistory();
+      if (now - this.lastShape >= SHAPE_EVERY_MS) await this.shape(false);
+    },
+
+    // Everything that changes as tasks run, in one request.
+    async live() {
+      const data = await query(WORKFLOW_LIVE, {
+        id: this.id,
+        statuses: GROUPS[this.filter.status] || null,
+        template: this.filter.template || null,
+        name: this.filter.name || null,
+        first: PAGE,
+        after: this.pager.after,
+        lanes: LANES,
+        withGraph: this.graphKind === "tasks",
+      });
+      const wf = expect(data.workflow, "Workflow");
+      this.wf = wf;
+      this.tasks = wf.tasks.items;
+      this.pager.seen(wf.tasks);
+      this.timeline = timelineLayout(wf.lanes.items, wf.runs.items);
+      this.lanesMore = wf.lanes.hasNextPage;
+      if (this.graphKind === "tasks" && wf.graphTasks) {
+        recolour(document.getElementById("dag"), taskNodes(wf.graphTasks.items));
+      } else if (this.graphKind === "templates") {
+        recolour(document.getElementById("dag"), templateNodes(wf.templates));
+      }
+      if (this.openGroup) await this.loadGroup(this.openGroup);
+      return data;
+    },
+
+    // The graph and the templates' use of resources: read on open, then now and then.
+    async shape(draw = true) {
+      this.lastShape = Date.now();
+      const small = this.wf.totalTasks <= TASK_GRAPH_LIMIT;
+      const data = await query(WORKFLOW_SHAPE, { id: this.id, withTasks: small && draw });
+      const shape = data.workflow;
+      this.usage = Object.fromEntries(shape.templates.map((t) => [t.templateName, t]));
+      if (!draw) return;
+      let nodes;
+      let edges;
+      if (small) {
+        nodes = taskNodes(shape.graphTasks.items);
+        edges = shape.edges.items.map((e) => ({
+          data: { source: `t${e.upstreamId}`, target: `t${e.downstreamId}` },
+        }));
+        this.graphKind = "tasks";
+      } else {
+        nodes = templateNodes(this.wf.templates);
+        edges = shape.templateEdges.map((e) => ({
+          data: { source: e.upstream, target: e.downstream, label: String(e.count) },
+        }));
+        this.graphKind = "templates";
+      }
+      await this.$nextTick();
+      drawGraph(document.getElementById("dag"), nodes, edges, (template) =>
+        this.setFilter({ template, status: "" }),
+      );
+    },
+
+    async loadHistory() {
+      this.lastHistory = Date.now();
+      const data = await query(HISTORY, { id: this.id, buckets: BUCKETS });
+      this.history = expect(data.workflowHistory, "WorkflowHistory");
+      await this.$nextTick();
+      drawHistory(document.getElementById("history"), this.history);
+    },
+
+    // -- the task table ------------------------------------------------------------------
+    setFilter(change) {
+      const next = { ...this.filter, ...change };
+      const search = new URLSearchParams();
+      for (const [key, value] of Object.entries(next)) if (value) search.set(key, value);
+      // "status=" kept explicitly empty means "any", not "open on the fatal tasks"
+      if (!next.status) search.set("status", "");
+      location.hash = `#/workflow/${this.id}?${search}`;
+      this.$nextTick(() => document.getElementById("tasks")?.scrollIntoView({ block: "start" }));
+    },
+    countLink(group) {
+      return `#/workflow/${this.id}?status=${group}`;
+    },
+    async page(direction) {
+      this.pager.step(direction);
+      await this.$store.shell.guarded(() => this.live());
+    },
+    selectedTasks() {
+      return Object.values(this.selected);
+    },
+    toggle(task) {
+      if (this.selected[task.id]) delete this.selected[task.id];
+      else this.selected[task.id] = { id: task.id, name: task.name };
+    },
+
+    // -- errors --------------------------------------------------------------------------
+    async showGroup(signature) {
+      if (this.openGroup === signature) {
+        this.openGroup = null;
+        return;
+      }
+      await this.$store.shell.guarded(() => this.loadGroup(signature));
+    },
+    async loadGroup(signature) {
+      const data = await query(GROUP_ERRORS, { id: this.id, signature });
+      this.openGroup = signature;
+      this.groupErrors = data.workflow.errors.items;
+      this.groupHasMore = data.workflow.errors.hasNextPage;
+    },
+    earlierRun(g) {
+      return g.latestRunId != null && this.wf.latestRun && g.latestRunId !== this.wf.latestRun.id;
+    },
+
+    // -- steering ------------------------------------------------------------------------
+    act(action) {
+      this.$store.confirm.ask(action, () => this.refresh());
+    },
+    stopRun() {
+      this.act(actions.stopWorkflow(this.wf));
+    },
+    resume(cold) {
+      this.act(actions.resumeWorkflow(this.wf, cold));
+    },
+    setLimit() {
+      const limit = Number.parseInt(this.limitInput, 10);
+      if (!(limit > 0)) return this.$store.shell.warn("The limit must be a whole number above 0.");
+      this.act(actions.setConcurrency(this.wf, limit));
+    },
+    setTemplateLimit(template) {
+      const text = String(this.templateLimits[template.templateName] ?? "").trim();
+      const limit = text === "" ? null : Number.parseInt(text, 10);
+      if (limit !== null && !(limit > 0)) {
+        return this.$store.shell.warn("A template's limit must be a whole number above 0, or empty for none.");
+      }
+      this.act(actions.setTemplateConcurrency(this.wf, template, limit));
+    },
+    updateSelected(status) {
+      const tasks = this.selectedTasks();
+      if (!tasks.length) return;
+      this.act(actions.updateTasks(this.wf, tasks, status, this.withUpstream));
+    },
+    running() {
+      return ACTIVE_WORKFLOW.includes(this.wf?.status);
+    },
+  };
+}
