@@ -62,6 +62,13 @@ class Settings:
     # Off on a production server if wanted: schema introspection and the playground.
     introspection: bool = field(default_factory=lambda: _env_bool("JOBMON_INTROSPECTION", True))
     playground: bool = field(default_factory=lambda: _env_bool("JOBMON_PLAYGROUND", True))
+    # Directories whose attempt logs the server serves (os.pathsep-separated). Unset, it
+    # serves a recorded log file owned by its own user or the run's user (attempt_logs).
+    log_roots: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            p for p in os.environ.get("JOBMON_LOG_ROOTS", "").split(os.pathsep) if p
+        )
+    )
     # Connections each server process keeps to PostgreSQL or MariaDB.
     db_pool_size: int = field(default_factory=lambda: _env_int("JOBMON_DB_POOL_SIZE", 10))
     db_max_overflow: int = field(default_factory=lambda: _env_int("JOBMON_DB_MAX_OVERFLOW", 20))

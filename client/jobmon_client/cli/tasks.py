@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
+from jobmon_client.cli import task_logs
 from jobmon_client.cli.output import (
     Column,
     JsonOption,
@@ -29,7 +30,10 @@ from jobmon_client.cli.output import (
 from jobmon_client.statuses import TaskStatus
 from jobmon_client.transport import NotFoundError
 
-app = typer.Typer(help="Tasks: attempts, dependencies, errors, and marking them done or to rerun.")
+app = typer.Typer(
+    help="Tasks: attempts, their logs, dependencies, errors, and marking them done or to rerun."
+)
+app.command("logs")(task_logs.logs)
 
 TaskIdsOption = Annotated[
     list[int], typer.Option("--task-id", "--task-ids", "-t", help="Task id (repeatable).")

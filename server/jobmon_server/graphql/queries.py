@@ -6,16 +6,19 @@ from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from anyio import to_thread
 from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from jobmon_server import (
+    attempt_logs,
     clusters,
     reads,
     usage,
 )
 from jobmon_server.events import last_event_id
+from jobmon_server.graphql import log_types
 from jobmon_server.graphql import types as t
 from jobmon_server.graphql.results import (
     TaskResult,
@@ -122,5 +125,33 @@ class Query:
     async def task(self, info: Info, id: int) -> TaskResult:
         async def work() -> t.Task:
             return t.Task.from_row(await services(info).read(reads.task, id))
+
+        return await expected(work())
+
+    @strawberry.field(
+        description=(
+            "Part of an attempt's stdout or stderr, read by the server from the file its "
+            "worker reported, tail first: the last maxBytes, or with before the maxBytes "
+            "before that offset (a chunk's start). LogUnavailable says why a file cannot be "
+            "read (missing, not permitted, written on another host)."
+        )
+    )
+    async def task_instance_log(
+        self,
+        info: Info,
+        task_instance_id: int,
+        stream: log_types.LogStream = log_types.LogStream.STDERR,
+        before: int | None = None,
+        max_bytes: int = 65536,
+    ) -> log_types.TaskInstanceLogResult:
+        attempt_logs.check_window(before, max_bytes)
+        roots = services(info).settings.log_roots
+
+        async def work() -> log_types.LogChunk | log_types.LogUnavailable:
+            source = await services(info).read(attempt_logs.log_source, task_instance_id, stream)
+            found = await to_thread.run_sync(
+                attempt_logs.read_log, source, before, max_bytes, roots
+            )
+            return log_types.result_of(found)
 
         return await expected(work())
