@@ -3,7 +3,9 @@ with real workflows. Screenshots go to build/screenshots/."""
 
 from __future__ import annotations
 
+import getpass
 import shutil
+import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -284,3 +286,351 @@ def test_templates_chart_use_against_request_and_the_timeline_shows_the_latest(
     lanes = page.locator("#timeline .lane .lane-label").all_inner_texts()
     assert lanes == [i["taskName"] for i in oldest_first]  # the oldest at the top
     shot(page, "workflow-usage")
+
+
+# -- live under load, failures first, logs, steering, layout ---------------------------------
+
+DONE_ON_PAGE = "#workflow-counts a[data-group='done']"
+OVERFLOW = """(() => {
+  const limit = document.documentElement.clientWidth + 1;
+  const wide = [...document.querySelectorAll('body *')]
+    .filter((e) => e.getClientRects().length && e.getBoundingClientRect().right > limit)
+    .map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`);
+  return [document.documentElement.scrollWidth, window.innerWidth, wide.slice(0, 5)];
+})()"""
+
+
+def api_done(client: GraphQLClient, workflow_id: int) -> int:
+    document = (
+        "query($id: Int!) { workflow(id: $id) { ... on Workflow { taskCounts { status count } } } }"
+    )
+    counts = client.execute(document, {"id": workflow_id})["workflow"]["taskCounts"]
+    return sum(c["count"] for c in counts if c["status"] == "DONE")
+
+
+def api_workflow(client: GraphQLClient, workflow_id: int) -> dict[str, Any]:
+    document = (
+        "query($id: Int!) { workflow(id: $id) { ... on Workflow { status maxConcurrentlyRunning"
+        " latestRun { id status } templates { templateName maxConcurrentlyRunning } } } }"
+    )
+    return dict(client.execute(document, {"id": workflow_id})["workflow"])
+
+
+def task_status(client: GraphQLClient, task_id: int) -> str:
+    found = client.execute(
+        "query($id: Int!) { task(id: $id) { ... on Task { status } } }", {"id": task_id}
+    )
+    return str(found["task"]["status"])
+
+
+def test_the_page_stays_within_a_second_of_the_server_during_a_busy_run(
+    server: EmbeddedServer, page: Any
+) -> None:
+    wf, _ = make_workflow(server.url, "busy", ["true"] * 1500)
+    wf.bind()
+    requests: list[float] = []
+    page.on(
+        "request",
+        lambda r: (
+            r.url.endswith("/graphql") and r.method == "POST" and requests.append(time.monotonic())
+        ),
+    )
+    page.goto(f"{server.url}/#/workflow/{wf.workflow_id}")
+    page.locator(DONE_ON_PAGE).wait_for()
+    client = GraphQLClient(server.url)
+    wf.run(detach=True)
+    server_samples: list[tuple[float, int]] = []
+    behind: list[tuple[float, int, int]] = []
+    page_samples = 0
+    deadline = time.monotonic() + 120
+    while True:
+        server_samples.append((time.monotonic(), api_done(client, wf.workflow_id)))
+        shown = int(page.locator(DONE_ON_PAGE).inner_text())
+        now = time.monotonic()
+        page_samples += 1
+        # what the server had answered at least a second ago must be on the page by now
+        known = [done for at, done in server_samples if at <= now - 1.0]
+        if known and shown < known[-1]:
+            behind.append((round(now, 2), shown, known[-1]))
+        if shown == 1501:
+            break
+        assert time.monotonic() < deadline, "the run did not finish"
+        time.sleep(0.1)
+    assert server_samples[-1][1] == 1501 and page_samples > 20
+    assert 0 < [d for _, d in server_samples][len(server_samples) // 2] < 1501  # sampled mid-run
+    assert not behind, f"the page was more than 1 s behind the server: {behind[:5]}"
+    busiest = max(sum(1 for r in requests if s <= r < s + 1.0) for s in requests)
+    assert busiest <= 4, f"{busiest} requests in one second"
+    client.close()
+
+
+def failing_workflow(url: str, tmp_path: Path) -> tuple[Any, list[Any]]:
+    """Three tasks fail once and recover, two fail for good with messages of one kind."""
+    transient = (
+        "if [ -e {m} ]; then true; else touch {m}; "
+        "echo 'Traceback (most recent call last):' >&2; echo 'OSError: transient glitch 7' >&2; exit 1; fi"
+    )
+    commands = ["true"] * 4
+    commands += [transient.format(m=tmp_path / f"once-{i}") for i in range(3)]
+    commands += [
+        f"echo 'loading location {n}' >&2; echo 'KeyError: location {n} has no data' >&2; exit 3"
+        for n in (9, 12)
+    ]
+    tool = Tool(name="dashboard", server_url=url)
+    tool.set_default_cluster_name("multiprocess")
+    tool.set_default_compute_resources_from_dict("multiprocess", {"memory": "1G", "runtime": "1m"})
+    step = tool.get_task_template(
+        template_name="step", command_template="{cmd} # {n}", node_args=["n"], op_args=["cmd"]
+    )
+    wf = tool.create_workflow(name="failing", workflow_args=f"failing-{time.time_ns()}")
+    steps = [step.create_task(n=i, cmd=c, max_attempts=2) for i, c in enumerate(commands)]
+    wf.add_tasks(steps)
+    return wf, steps
+
+
+def test_a_failed_workflow_opens_on_what_failed(
+    server: EmbeddedServer, browser: Any, tmp_path: Path
+) -> None:
+    wf, steps = failing_workflow(server.url, tmp_path)
+    assert wf.run().final_status == "FAILED"
+    page = browser.new_page(viewport={"width": 1024, "height": 768})
+    page.goto(f"{server.url}/#/workflow/{wf.workflow_id}")
+    first_group = page.locator("#errors tbody tr").first
+    first_group.wait_for()
+    page.wait_for_function("document.querySelectorAll('#tasks tbody tr').length === 2")
+    # the group that failed for good comes first, with its real latest message and run
+    group = first_group.inner_text()
+    assert "2 failed for good" in group and "KeyError: location" in group and "has no data" in group
+    assert "run " in group and "…" not in group
+    recovered = page.locator("#errors tbody tr").nth(1).inner_text()
+    assert "3 recovered" in recovered and "OSError: transient glitch 7" in recovered
+    fatal_ids = {str(steps[7].task_id), str(steps[8].task_id)}
+    shown = {r.get_attribute("data-task-id") for r in page.locator("#tasks tbody tr").all()}
+    assert shown == fatal_ids  # the task table opens on the fatal tasks
+    in_first_screen = page.evaluate(
+        "[document.querySelector('#errors tbody tr'), document.querySelector('#tasks tbody tr:last-child')]"
+        ".map((e) => e.getBoundingClientRect().bottom <= innerHeight)"
+    )
+    assert in_first_screen == [True, True]
+    shot(page, "workflow-failed-1024")
+    # counts are links to the filtered table, kept in the URL
+    page.locator("#workflow-counts a[data-group='done']").click()
+    page.wait_for_function("document.querySelectorAll('#tasks tbody tr').length === 7")
+    assert "status=done" in page.evaluate("location.hash")
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('#tasks tbody tr').length === 7")
+    assert page.locator("select[name='task-status']").input_value() == "done"
+    page.close()
+
+
+def test_the_log_viewer_shows_the_end_of_a_long_traceback(
+    server: EmbeddedServer, page: Any, tmp_path: Path
+) -> None:
+    script = tmp_path / "deep.py"
+    script.write_text(
+        "import sys\n"
+        "for i in range(4000):\n"
+        "    print(f'  File \"deep.py\", frame {i}, in deep_call', file=sys.stderr)\n"
+        "raise ValueError('the real cause: location 42')\n"
+    )
+    command = f"{sys.executable} {script}"
+    wf, steps = make_workflow(server.url, "traceback", [command])
+    assert wf.run().final_status == "FAILED"
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.goto(f"{server.url}/#/task/{steps[0].task_id}")
+    tail = page.locator("#attempts pre.tail").first
+    tail.wait_for()
+    assert "ValueError: the real cause: location 42" in tail.inner_text()
+    page.wait_for_function(  # the box shows its end, not the start of the tail
+        "(() => { const e = document.querySelector('#attempts pre.tail');"
+        " return e.scrollTop + e.clientHeight >= e.scrollHeight - 2; })()"
+    )
+    page.locator("#attempts button.log-stderr").first.click()
+    text = page.locator("#log-text")
+    page.wait_for_function(
+        "document.getElementById('log-text')?.innerText.includes('the real cause')"
+    )
+    scrolled = page.evaluate(
+        "(() => { const e = document.getElementById('log-text');"
+        " return [e.scrollHeight > e.clientHeight, e.scrollTop + e.clientHeight >= e.scrollHeight - 2]; })()"
+    )
+    assert scrolled == [True, True]  # a long file, shown at its end
+    assert text.inner_text().rstrip().endswith("ValueError: the real cause: location 42")
+    assert "frame 0," not in text.inner_text()  # the tail first: 4,000 lines are over 64 KB
+    pages = 0  # "Earlier" pages back to the start of the file, a chunk at a time
+    while page.locator("#log-earlier").is_visible():
+        length = len(text.inner_text())
+        page.locator("#log-earlier").click()
+        page.wait_for_function(f"document.getElementById('log-text').innerText.length > {length}")
+        pages += 1
+        assert pages < 10
+    assert pages >= 2 and "frame 0," in text.inner_text()
+    assert text.inner_text().count("frame 1234,") == 1  # pages joined without a gap or overlap
+    shot(page, "task-log")
+    page.locator("#attempts button.log-stdout").first.click()
+    page.wait_for_function(
+        "document.getElementById('log-text')?.innerText === '' || document.getElementById('log-unavailable')?.innerText"
+    )
+
+
+def test_steering_works_for_the_owner_and_is_refused_for_another_user(
+    server: EmbeddedServer, page: Any, tmp_path: Path
+) -> None:
+    gate = tmp_path / "go"
+    wf, steps = make_workflow(
+        server.url, "steer", ["true", f"while [ ! -e {gate} ]; do sleep 0.1; done", "exit 5"]
+    )
+    wf.run(detach=True)
+    client = GraphQLClient(server.url)
+    deadline = time.monotonic() + 30
+    while task_status(client, steps[1].task_id) != "RUNNING":
+        assert time.monotonic() < deadline, "the gated task never ran"
+        time.sleep(0.1)
+    page.goto(f"{server.url}/#/workflow/{wf.workflow_id}")
+    page.locator("#action-stop").wait_for()
+    owner = page.locator("p.meta").first.inner_text().split("owner ")[1].split(" ")[0]
+
+    def confirm(as_user: str) -> str:
+        page.locator("#confirm").wait_for()
+        page.fill("input[name='acting-user']", as_user)
+        page.locator("#confirm-ok").click()
+        page.locator("#confirm-result").wait_for()
+        page.wait_for_function("document.getElementById('confirm-result').innerText.length > 0")
+        result = page.locator("#confirm-result").inner_text()
+        page.locator("#confirm-close").click()
+        return result
+
+    # concurrency of the workflow: refused for another user, applied for the owner
+    page.fill("input[name='workflow-limit']", "3")
+    page.locator("#action-limit").click()
+    assert "At most 3 tasks run at once" in page.locator("#confirm-changes").inner_text()
+    refused = confirm("mallory")
+    assert f"belongs to {owner}" in refused and "only its owner may change it" in refused
+    assert api_workflow(client, wf.workflow_id)["maxConcurrentlyRunning"] != 3
+    page.locator("#action-limit").click()
+    assert "At most 3 tasks at once" in confirm(owner)
+    assert api_workflow(client, wf.workflow_id)["maxConcurrentlyRunning"] == 3
+
+    # a template's concurrency
+    row = page.locator("#templates tr[data-template='step']")
+    row.locator("input").fill("2")
+    row.locator("button.template-limit").click()
+    assert "at most 2 at once" in page.locator("#confirm-changes").inner_text()
+    assert "only its owner" in confirm("mallory")
+    row.locator("button.template-limit").click()
+    assert "step: at most 2 at once" in confirm(owner)
+    limits = {
+        t["templateName"]: t["maxConcurrentlyRunning"]
+        for t in api_workflow(client, wf.workflow_id)["templates"]
+    }
+    assert limits["step"] == 2
+
+    # stop the run
+    page.locator("#action-stop").click()
+    assert "becomes HALTED" in page.locator("#confirm-changes").inner_text()
+    assert "only its owner" in confirm("mallory")
+    assert api_workflow(client, wf.workflow_id)["status"] == "RUNNING"
+    page.locator("#action-stop").click()
+    assert "is STOPPED" in confirm(owner)
+    assert api_workflow(client, wf.workflow_id)["status"] == "HALTED"
+    page.wait_for_function("document.getElementById('workflow-status').innerText === 'HALTED'")
+
+    # mark the failed task done (with its upstream), then rerun the first (with downstream)
+    page.select_option("select[name='task-status']", "")
+    page.locator(f"#tasks tr[data-task-id='{steps[2].task_id}'] input[type='checkbox']").wait_for()
+    page.locator(f"#tasks tr[data-task-id='{steps[2].task_id}'] input[type='checkbox']").check()
+    page.locator("#action-done").click()
+    assert f"{steps[2].task_id} step_n-2" in page.locator("#confirm-changes").inner_text()
+    assert "only its owner" in confirm("mallory")
+    page.locator("#action-done").click()
+    assert "1 task(s) are now DONE" in confirm(owner)
+    assert task_status(client, steps[2].task_id) == "DONE"
+    page.locator(f"#tasks tr[data-task-id='{steps[2].task_id}'] input[type='checkbox']").uncheck()
+    page.locator(f"#tasks tr[data-task-id='{steps[0].task_id}'] input[type='checkbox']").check()
+    page.locator("#action-rerun").click()
+    assert "every task downstream" in page.locator("#confirm-changes").inner_text()
+    assert "only its owner" in confirm("mallory")
+    page.locator("#action-rerun").click()
+    assert "are now REGISTERING" in confirm(owner)
+    assert task_status(client, steps[0].task_id) == "REGISTERING"
+    below = "query($id: Int!) { task(id: $id) { ... on Task { downstream { items { status } } } } }"
+    summary = client.execute(below, {"id": steps[0].task_id})["task"]["downstream"]["items"]
+    assert [t["status"] for t in summary] == ["REGISTERING"]  # the summary, downstream of it
+
+    # resume: a new run, as `jobmon workflow resume` starts it
+    before = api_workflow(client, wf.workflow_id)["latestRun"]["id"]
+    page.locator("#action-resume").wait_for()
+    page.locator("#action-resume").click()
+    assert "reruns the" in page.locator("#confirm-changes").inner_text()
+    assert "only its owner" in confirm("mallory")
+    assert api_workflow(client, wf.workflow_id)["latestRun"]["id"] == before
+    page.locator("#action-resume").click()
+    assert "started" in confirm(owner)
+    assert api_workflow(client, wf.workflow_id)["latestRun"]["id"] != before
+    shot(page, "workflow-steered")
+    gate.touch()
+    deadline = time.monotonic() + 60
+    while api_workflow(client, wf.workflow_id)["status"] not in ("DONE", "FAILED"):
+        assert time.monotonic() < deadline, "the resumed run did not end"
+        time.sleep(0.2)
+    client.close()
+
+
+def test_nothing_is_wider_than_the_window_and_outages_are_said(
+    server: EmbeddedServer, browser: Any, tmp_path: Path
+) -> None:
+    wf, steps = failing_workflow(server.url, tmp_path)
+    assert wf.run().final_status == "FAILED"
+    routes = ["#/workflows", f"#/workflow/{wf.workflow_id}", f"#/task/{steps[7].task_id}"]
+    for width in (1024, 1440):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        for route in routes:
+            page.goto(f"{server.url}/{route}")
+            page.locator("main section h1").first.wait_for()
+            page.wait_for_load_state("networkidle")
+            scroll_width, inner, wide = page.evaluate(OVERFLOW)
+            assert scroll_width <= inner and not wide, (width, route, wide)
+            shot(page, f"{route.split('/')[1]}-{width}")
+        page.close()
+
+    page = browser.new_page(viewport={"width": 1024, "height": 700})
+    page.goto(f"{server.url}/#/workflows")
+    page.locator("#workflows tbody tr").first.wait_for()
+    assert not page.locator("#unreachable").is_visible()
+    page.route("**/graphql", lambda route: route.abort())
+    page.get_by_role("button", name="Filter").click()  # a request that cannot reach the server
+    page.locator("#unreachable").wait_for(state="visible")
+    assert "unreachable; retrying" in page.locator("#unreachable").inner_text()
+    assert "Failed to fetch" not in page.locator("body").inner_text()
+    shot(page, "unreachable")
+    page.unroute("**/graphql")
+    page.locator("#unreachable").wait_for(state="hidden", timeout=10_000)
+    page.close()
+
+
+def test_the_page_says_when_ready_tasks_wait_for_a_cluster_without_a_worker(
+    server: EmbeddedServer, page: Any
+) -> None:
+    tool = Tool(name="dashboard", server_url=server.url)
+    tool.set_default_cluster_name("sequential")  # the test's worker serves multiprocess only
+    template = tool.get_task_template(
+        template_name="lonely", command_template="true {n}", node_args=["n"]
+    )
+    wf = tool.create_workflow(name="unserved", workflow_args=f"unserved-{time.time_ns()}")
+    wf.add_tasks(template.create_tasks(n=[1, 2]))
+    wf.run(detach=True)
+    page.goto(f"{server.url}/#/workflow/{wf.workflow_id}")
+    notice = page.locator("#waiting-for")
+    notice.wait_for(state="visible", timeout=30_000)  # the server notices within seconds
+    text = notice.inner_text()
+    assert "2 tasks wait for cluster 'sequential'" in text
+    assert "jobmon worker --cluster sequential" in text
+    page.goto(f"{server.url}/#/workflows")
+    row = page.locator(f"#workflows tr[data-workflow-id='{wf.workflow_id}']")
+    row.wait_for()
+    assert "no worker is running" in row.inner_text()
+    shot(page, "waiting-for-worker")
+    with GraphQLClient(server.url) as client:  # nothing would ever run it: stop it
+        assert api_workflow(client, wf.workflow_id)["status"] == "RUNNING"
+        stop = "mutation($id: Int!, $u: String!) { stopWorkflow(workflowId: $id, user: $u) { __typename } }"
+        client.execute(stop, {"id": wf.workflow_id, "u": getpass.getuser()})

@@ -120,7 +120,7 @@ query TaskLog($id: Int!, $stream: LogStream!, $before: Int, $maxBytes: Int!) {
   taskInstanceLog(taskInstanceId: $id, stream: $stream, before: $before, maxBytes: $maxBytes) {
     __typename
     ... on LogChunk { path text start end size hasEarlier }
-    ... on LogUnavailable { message path }
+    ... on LogUnavailable { message unavailablePath: path }
     ${ERROR}
   }
 }`;

@@ -42,4 +42,11 @@ export function lastLine(text) {
   return lastLines(text, 1);
 }
 
-export const formatting = { time, clock, size, seconds, asked, lastLines, lastLine };
+// Keep a scrolled box of text at its end once drawn (the end of an error is what matters).
+export function showEnd(element) {
+  requestAnimationFrame(() => {
+    element.scrollTop = element.scrollHeight;
+  });
+}
+
+export const formatting = { time, clock, size, seconds, asked, lastLines, lastLine, showEnd };

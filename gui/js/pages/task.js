@@ -64,19 +64,21 @@ export function taskPage() {
       });
       const chunk = data.taskInstanceLog;
       if (chunk.__typename !== "LogChunk") {
-        this.log = { instanceId, stream, unavailable: chunk.message, path: chunk.path || "" };
+        this.log = { instanceId, stream, unavailable: chunk.message, path: chunk.unavailablePath || "" };
         return;
       }
       const text = before == null ? chunk.text : chunk.text + this.log.text;
+      const view = document.getElementById("log-text");
+      const fromBottom = view ? view.scrollHeight - view.scrollTop : 0;
       this.log = {
         instanceId, stream, text, start: chunk.start, size: chunk.size, path: chunk.path,
         hasEarlier: chunk.hasEarlier, loading: false,
       };
-      if (before == null) {
-        await this.$nextTick();
-        const view = document.getElementById("log-text");
-        if (view) view.scrollTop = view.scrollHeight; // the tail: where the error is
-      }
+      await this.$nextTick();
+      const shown = document.getElementById("log-text");
+      if (!shown) return;
+      // The tail first (where the error is); after "Earlier", stay on the same lines.
+      shown.scrollTop = before == null ? shown.scrollHeight : shown.scrollHeight - fromBottom;
     },
   };
 }
