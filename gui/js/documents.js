@@ -25,9 +25,17 @@ query Workflows(
 export const WORKFLOW_LIVE = `
 query WorkflowLive(
   $id: Int!, $statuses: [TaskStatus!], $template: String, $name: String, $first: Int!,
-  $after: String, $lanes: Int!, $withGraph: Boolean!
+  $after: String, $lanes: Int!, $withGraph: Boolean!, $withHistory: Boolean!,
+  $withUsage: Boolean!, $buckets: Int!
 ) {
   lastEventCursor
+  history: workflowHistory(workflowId: $id, buckets: $buckets) @include(if: $withHistory) {
+    __typename
+    ... on WorkflowHistory {
+      start end bucketSeconds times series { status counts } runs { id status start end }
+    }
+    ${ERROR}
+  }
   workflow(id: $id) {
     __typename
     ... on Workflow {
@@ -35,7 +43,15 @@ query WorkflowLive(
       maxConcurrentlyRunning attributes ${COUNTS}
       latestRun { id status waitingFor }
       runs(first: 20) { items { id status user created statusDate waitingFor } }
-      templates { templateName clusterName maxConcurrentlyRunning ${COUNTS} }
+      templates {
+        templateName clusterName maxConcurrentlyRunning ${COUNTS}
+        resourceUsage @include(if: $withUsage) {
+          numInstances memoryBytes { median max } runtimeSeconds { median max }
+        }
+        requested @include(if: $withUsage) {
+          memoryBytes { min max } runtimeSeconds { min max }
+        }
+      }
       errorGroups(first: 20) {
         signature pattern example count taskCount fatalTaskCount recoveredTaskCount
         latestRunId exampleTaskIds latest
@@ -61,25 +77,9 @@ query WorkflowShape($id: Int!, $withTasks: Boolean!) {
   workflow(id: $id) {
     ... on Workflow {
       templateEdges { upstream downstream count }
-      templates {
-        templateName
-        resourceUsage { numInstances memoryBytes { median max } runtimeSeconds { median max } }
-        requested { memoryBytes { min max } runtimeSeconds { min max } }
-      }
       graphTasks: tasks(first: 200) @include(if: $withTasks) { items { id name status } }
       edges(first: 1000) @include(if: $withTasks) { items { upstreamId downstreamId } }
     }
-  }
-}`;
-
-export const HISTORY = `
-query History($id: Int!, $buckets: Int!) {
-  workflowHistory(workflowId: $id, buckets: $buckets) {
-    __typename
-    ... on WorkflowHistory {
-      start end bucketSeconds times series { status counts } runs { id status start end }
-    }
-    ${ERROR}
   }
 }`;
 

@@ -49,7 +49,7 @@ export function expect(value, typename) {
 
 // Follows a subscription; on a dropped connection it reconnects with the last cursor seen,
 // so nothing is missed or seen twice. Returns a function to stop.
-export function subscribe(document, variables, onData, field) {
+export function subscribe(document, variables, onData, field, onLive = null) {
   let socket = null;
   let stopped = false;
   let cursor = variables.after ?? null;
@@ -66,6 +66,7 @@ export function subscribe(document, variables, onData, field) {
       if (data.type === "connection_ack") {
         delay = 500;
         network.set(false);
+        if (onLive) onLive();
         const vars = field ? { ...variables, after: cursor } : variables;
         socket.send(
           JSON.stringify({ id: "1", type: "subscribe", payload: { query: document, variables: vars } }),

@@ -4,7 +4,7 @@
 // under a steady stream of events; this throttle cannot.
 import { subscribe } from "./graphql.js";
 
-export const REFRESH_INTERVAL_MS = 600;
+export const REFRESH_INTERVAL_MS = 400;
 
 export function throttle(fn, interval = REFRESH_INTERVAL_MS) {
   let timer = null;
@@ -44,13 +44,14 @@ export function throttle(fn, interval = REFRESH_INTERVAL_MS) {
 
 // Follow a workflow's events (or all workflows' status changes) and refresh, throttled;
 // also every `everyMs` while `active()` says the page shows something that moves.
-export function follow({ document, variables, field, refresh, relevant, everyMs, active }) {
+export function follow({ document, variables, field, refresh, relevant, everyMs, active, onLive }) {
   const trigger = throttle(refresh);
   const stopSubscription = subscribe(
     document,
     variables,
     (event) => (!relevant || relevant(event)) && trigger(),
     field,
+    onLive,
   );
   const ticker = everyMs ? setInterval(() => (!active || active()) && trigger(), everyMs) : null;
   return () => {

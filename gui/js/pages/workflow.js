@@ -4,7 +4,7 @@
 // templates and runs. It follows the workflow's events, throttled: one request per refresh.
 import * as actions from "../actions.js";
 import { drawHistory, timelineLayout, BUCKETS } from "../charts.js";
-import { EVENTS, GROUP_ERRORS, HISTORY, WORKFLOW_LIVE, WORKFLOW_SHAPE } from "../documents.js";
+import { EVENTS, GROUP_ERRORS, WORKFLOW_LIVE, WORKFLOW_SHAPE } from "../documents.js";
 import { formatting } from "../format.js";
 import { drawGraph, recolour, taskNodes, templateNodes, TASK_GRAPH_LIMIT } from "../graph.js";
 import { expect, query } from "../graphql.js";
@@ -16,7 +16,7 @@ import { usageChart } from "../usage.js";
 const PAGE = 25;
 const LANES = 200;
 const HISTORY_EVERY_MS = 5000; // the chart moves slowly; refresh it less often
-const SHAPE_EVERY_MS = 15000;
+const USAGE_EVERY_MS = 15000;
 const FILTERS = ["status", "template", "name"];
 
 export function workflowPage() {
@@ -46,7 +46,8 @@ export function workflowPage() {
     templateLimits: {},
     stop: null,
     lastHistory: 0,
-    lastShape: 0,
+    lastUsage: 0,
+    following: false,
 
     init() {
       this.onRoute = () => this.fromRoute();
@@ -72,13 +73,13 @@ export function workflowPage() {
       this.pager.reset();
       if (this.stop) this.stop();
       const data = await this.$store.shell.guarded(async () => {
-        const first = await this.live();
+        const first = await this.live({ history: true, usage: true });
         // A FAILED workflow opens on what failed.
         if (!explicit && this.wf.status === "FAILED" && groupCounts(this.wf.taskCounts).fatal) {
           this.filter.status = "fatal";
           await this.live();
         }
-        await Promise.all([this.shape(), this.loadHistory()]);
+        await this.shape();
         return first;
       });
       if (!data) return;
@@ -89,18 +90,24 @@ export function workflowPage() {
         refresh: () => this.refresh(),
         everyMs: HISTORY_EVERY_MS,
         active: () => ACTIVE_WORKFLOW.includes(this.wf?.status),
+        onLive: () => {
+          this.following = true;
+        },
       });
     },
 
+    // One request per refresh, whatever it carries: the chart now and then, the templates'
+    // use of resources more rarely.
     async refresh() {
-      await this.live();
       const now = Date.now();
-      if (now - this.lastHistory >= HISTORY_EVERY_MS) await this.loadHistory();
-      if (now - this.lastShape >= SHAPE_EVERY_MS) await this.shape(false);
+      await this.live({
+        history: now - this.lastHistory >= HISTORY_EVERY_MS,
+        usage: now - this.lastUsage >= USAGE_EVERY_MS,
+      });
     },
 
     // Everything that changes as tasks run, in one request.
-    async live() {
+    async live({ history = false, usage = false } = {}) {
       const data = await query(WORKFLOW_LIVE, {
         id: this.id,
         statuses: GROUPS[this.filter.status] || null,
@@ -110,8 +117,20 @@ export function workflowPage() {
         after: this.pager.after,
         lanes: LANES,
         withGraph: this.graphKind === "tasks",
+        withHistory: history,
+        withUsage: usage,
+        buckets: BUCKETS,
       });
       const wf = expect(data.workflow, "Workflow");
+      if (usage) {
+        this.lastUsage = Date.now();
+        this.usage = Object.fromEntries(wf.templates.map((t) => [t.templateName, t]));
+      }
+      if (history) {
+        this.lastHistory = Date.now();
+        this.history = expect(data.history, "WorkflowHistory");
+        this.$nextTick(() => drawHistory(document.getElementById("history"), this.history));
+      }
       this.wf = wf;
       this.tasks = wf.tasks.items;
       this.pager.seen(wf.tasks);
@@ -126,14 +145,11 @@ export function workflowPage() {
       return data;
     },
 
-    // The graph and the templates' use of resources: read on open, then now and then.
-    async shape(draw = true) {
-      this.lastShape = Date.now();
+    // The graph: read on open; statuses are recoloured from the live refreshes.
+    async shape() {
       const small = this.wf.totalTasks <= TASK_GRAPH_LIMIT;
-      const data = await query(WORKFLOW_SHAPE, { id: this.id, withTasks: small && draw });
+      const data = await query(WORKFLOW_SHAPE, { id: this.id, withTasks: small });
       const shape = data.workflow;
-      this.usage = Object.fromEntries(shape.templates.map((t) => [t.templateName, t]));
-      if (!draw) return;
       let nodes;
       let edges;
       if (small) {
@@ -153,14 +169,6 @@ export function workflowPage() {
       drawGraph(document.getElementById("dag"), nodes, edges, (template) =>
         this.setFilter({ template, status: "" }),
       );
-    },
-
-    async loadHistory() {
-      this.lastHistory = Date.now();
-      const data = await query(HISTORY, { id: this.id, buckets: BUCKETS });
-      this.history = expect(data.workflowHistory, "WorkflowHistory");
-      await this.$nextTick();
-      drawHistory(document.getElementById("history"), this.history);
     },
 
     // -- the task table ------------------------------------------------------------------
