@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Float, cast, func, literal, literal_column, select
@@ -55,13 +55,17 @@ class History:
 
 
 _ENDED = {"DONE", "ERROR", "STOPPED", "TERMINATED", "ABORTED"}
+# Histories of workflows with no active run, by (workflow, buckets, newest event id).
+_FINISHED: dict[tuple[int, int, int], History] = {}
+_CACHE_SIZE = 64
 
 
 def _seconds_since(session: Session, column: Any, origin: datetime) -> ColumnElement:
     """Seconds from ``origin`` to ``column`` (a naive UTC datetime) in this database's SQL."""
     name = session.get_bind().dialect.name
-    if name == "sqlite":
-        return (func.julianday(column) - func.julianday(literal(origin.isoformat(" ")))) * 86400.0
+    if name == "sqlite":  # the origin's Julian day computed once, not per row
+        origin_day = origin.replace(tzinfo=UTC).timestamp() / 86400.0 + 2440587.5
+        return (func.julianday(column) - literal(origin_day)) * 86400.0
     if name == "postgresql":
         return func.extract("epoch", column - literal(origin))
     # MySQL / MariaDB: independent of the session's time zone
@@ -79,16 +83,25 @@ def workflow_history(session: Session, workflow_id: int, buckets: int) -> Histor
         .order_by(run.id)
     ).all()
     event = models.Event
-    first, last = session.execute(
-        select(func.min(event.time), func.max(event.time)).where(
-            event.workflow_id == workflow_id, event.entity == "task"
-        )
-    ).one()
-    start = min([workflow.created, *(r.created for r in runs), *([first] if first else [])])
-    now = utcnow().replace(tzinfo=None)
+    # The newest event by id, through the (workflow_id, id) index: no scan for the span.
+    newest = session.execute(
+        select(event.id, event.time)
+        .where(event.workflow_id == workflow_id)
+        .order_by(event.id.desc())
+        .limit(1)
+    ).first()
     running = any(r.status not in _ENDED for r in runs)
+    key = (workflow_id, buckets, newest[0] if newest else 0)
+    if not running and key in _FINISHED:
+        return _FINISHED[key]  # nothing changes a finished history but a new event
+    start = min([workflow.created, *(r.created for r in runs)])
+    now = utcnow().replace(tzinfo=None)
     end = max(
-        [now if running else start, *([last] if last else []), *(r.status_date for r in runs)]
+        [
+            now if running else start,
+            *([newest[1]] if newest else []),
+            *(r.status_date for r in runs),
+        ]
     )
     span = max((end - start).total_seconds(), 1e-3)
     width = span / buckets
@@ -117,7 +130,7 @@ def workflow_history(session: Session, workflow_id: int, buckets: int) -> Histor
         for status, change in delta.get(b, {}).items():
             if status in running_counts:
                 running_counts[status] -= change
-    return History(
+    found = History(
         start=start,
         end=end,
         bucket_seconds=width,
@@ -128,3 +141,8 @@ def workflow_history(session: Session, workflow_id: int, buckets: int) -> Histor
             for r in runs
         ],
     )
+    if not running:
+        if len(_FINISHED) >= _CACHE_SIZE:
+            _FINISHED.pop(next(iter(_FINISHED)))
+        _FINISHED[key] = found
+    return found
