@@ -6,8 +6,10 @@ Builds a workflow of N tasks with a history (bench/cli.py's stand-in worker clai
 reports every task through the real API: 9 in 10 DONE, the rest failed with a few
 messages), opens its page and prints one JSON line: seconds from navigation to the
 over-time chart drawn (uPlot, from the server's buckets) and to the timeline of attempts
-drawn; the server's time for the workflowHistory query alone (best of three); and the
-largest response the page received, in rows (the longest list) and in bytes.
+drawn (the server computes the history for the first time then); the server's time for the
+workflowHistory query alone, computed afresh (another bucket count than the page's) and
+then again (a finished workflow's history is kept until its next event); and the largest
+response the page received, in rows (the longest list) and in bytes.
 """
 
 from __future__ import annotations
@@ -26,18 +28,19 @@ from stack import jobmon_process
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HISTORY = """
-query($id: Int!) { workflowHistory(workflowId: $id, buckets: 240) {
+query($id: Int!) { workflowHistory(workflowId: $id, buckets: 200) {
   __typename ... on WorkflowHistory { times series { status counts } runs { id } } } }"""
 
 
-def history_seconds(client: GraphQLClient, workflow_id: int) -> float:
-    best = float("inf")
-    for _ in range(3):
+def history_seconds(client: GraphQLClient, workflow_id: int) -> list[float]:
+    """The first call's seconds (computed), then the best of three more (kept)."""
+    times = []
+    for _ in range(4):
         start = time.perf_counter()
         found = client.execute(HISTORY, {"id": workflow_id})["workflowHistory"]
-        best = min(best, time.perf_counter() - start)
+        times.append(time.perf_counter() - start)
         assert found["__typename"] == "WorkflowHistory", found
-    return best
+    return [times[0], min(times[1:])]
 
 
 def main() -> None:
@@ -48,7 +51,6 @@ def main() -> None:
         workflow_id = build(args.tasks, f"{args.tasks}_{time.time_ns()}")
         with GraphQLClient(url) as client:
             run_with_stand_in_worker(client, workflow_id)
-            api_seconds = history_seconds(client, workflow_id)
         largest = {"rows": 0, "bytes": 0}
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
@@ -85,6 +87,8 @@ def main() -> None:
             )
             whole = time.perf_counter() - start
             browser.close()
+        with GraphQLClient(url) as client:
+            computed, kept = history_seconds(client, workflow_id)
     print(
         json.dumps(
             {
@@ -93,7 +97,8 @@ def main() -> None:
                 "chart_seconds": round(chart, 2),
                 "timeline_seconds": round(timeline, 2),
                 "whole_page_seconds": round(whole, 2),
-                "history_query_seconds": round(api_seconds, 3),
+                "history_query_seconds": round(computed, 3),
+                "history_query_again_seconds": round(kept, 3),
                 "chart_buckets": drawn[0],
                 "timeline_lanes": drawn[1],
                 "largest_response_rows": largest["rows"],

@@ -227,6 +227,13 @@ def test_a_large_workflow_draws_its_templates_and_searches_tasks_by_name(
         " cy.edges().map((e) => e.data('label'))]; })()"
     )
     assert graph == [["step", "summary"], ["250"]]  # 250 task edges drawn as one
+    # a template node lists its tasks
+    page.evaluate("document.getElementById('dag')._cy.getElementById('summary').emit('tap')")
+    page.wait_for_function("location.hash.includes('template=summary')")
+    page.wait_for_function("document.querySelectorAll('#tasks tbody tr').length === 1")
+    assert "summary" in page.locator("#tasks tbody").inner_text()
+    page.go_back()
+    page.wait_for_function("document.querySelectorAll('#tasks tbody tr').length === 25")
     page.fill("input[name='task-name']", "n-123")
     page.press("input[name='task-name']", "Enter")
     page.wait_for_function("document.querySelectorAll('#tasks tbody tr').length === 1")
@@ -422,6 +429,14 @@ def test_a_failed_workflow_opens_on_what_failed(
     )
     assert in_first_screen == [True, True]
     shot(page, "workflow-failed-1024")
+    # nine tasks without edges: one row of nodes, not one huge circle each
+    page.wait_for_function("document.getElementById('dag')?._cy !== undefined")
+    height, widest = page.evaluate(
+        "(() => { const cy = document.getElementById('dag')._cy;"
+        " return [document.getElementById('dag').clientHeight,"
+        " Math.max(...cy.nodes().map((n) => n.renderedWidth()))]; })()"
+    )
+    assert height <= 200 and widest <= 40
     # counts are links to the filtered table, kept in the URL
     page.locator("#workflow-counts a[data-group='done']").click()
     page.wait_for_function("document.querySelectorAll('#tasks tbody tr').length === 7")
