@@ -3,6 +3,12 @@
 
 const COUNTS = "taskCounts { status count }";
 const ERROR = "... on Error { message }";
+const HISTORY_FIELDS = `
+    __typename
+    ... on WorkflowHistory {
+      start end bucketSeconds times series { status counts } runs { id status start end }
+    }
+    ${ERROR}`;
 
 export const WORKFLOWS = `
 query Workflows(
@@ -30,11 +36,7 @@ query WorkflowLive(
 ) {
   lastEventCursor
   history: workflowHistory(workflowId: $id, buckets: $buckets) @include(if: $withHistory) {
-    __typename
-    ... on WorkflowHistory {
-      start end bucketSeconds times series { status counts } runs { id status start end }
-    }
-    ${ERROR}
+    ${HISTORY_FIELDS}
   }
   workflow(id: $id) {
     __typename
@@ -81,6 +83,12 @@ query WorkflowShape($id: Int!, $withTasks: Boolean!) {
       edges(first: 1000) @include(if: $withTasks) { items { upstreamId downstreamId } }
     }
   }
+}`;
+
+// On opening a page, the chart is read beside the rest (the longest read of a large one).
+export const HISTORY = `
+query History($id: Int!, $buckets: Int!) {
+  history: workflowHistory(workflowId: $id, buckets: $buckets) { ${HISTORY_FIELDS} }
 }`;
 
 export const GROUP_ERRORS = `

@@ -4,7 +4,7 @@
 // templates and runs. It follows the workflow's events, throttled: one request per refresh.
 import * as actions from "../actions.js";
 import { drawHistory, timelineLayout, BUCKETS } from "../charts.js";
-import { EVENTS, GROUP_ERRORS, WORKFLOW_LIVE, WORKFLOW_SHAPE } from "../documents.js";
+import { EVENTS, GROUP_ERRORS, HISTORY, WORKFLOW_LIVE, WORKFLOW_SHAPE } from "../documents.js";
 import { formatting } from "../format.js";
 import { drawGraph, recolour, taskNodes, templateNodes, TASK_GRAPH_LIMIT } from "../graph.js";
 import { expect, query } from "../graphql.js";
@@ -73,7 +73,7 @@ export function workflowPage() {
       this.pager.reset();
       if (this.stop) this.stop();
       const data = await this.$store.shell.guarded(async () => {
-        const first = await this.live({ history: true, usage: true });
+        const [first] = await Promise.all([this.live({ usage: true }), this.readHistory()]);
         // A FAILED workflow opens on what failed.
         if (!explicit && this.wf.status === "FAILED" && groupCounts(this.wf.taskCounts).fatal) {
           this.filter.status = "fatal";
@@ -126,10 +126,13 @@ export function workflowPage() {
         this.lastUsage = Date.now();
         this.usage = Object.fromEntries(wf.templates.map((t) => [t.templateName, t]));
       }
-      if (history) {
-        this.lastHistory = Date.now();
-        this.history = expect(data.history, "WorkflowHistory");
-        this.$nextTick(() => drawHistory(document.getElementById("history"), this.history));
+      if (history) this.showHistory(data.history);
+      else if (this.history) {
+        // the chart read on opening may have come before the page it is drawn in
+        this.$nextTick(() => {
+          const chart = document.getElementById("history");
+          if (chart && !chart._plot) drawHistory(chart, this.history);
+        });
       }
       this.wf = wf;
       this.tasks = wf.tasks.items;
@@ -143,6 +146,15 @@ export function workflowPage() {
       }
       if (this.openGroup) await this.loadGroup(this.openGroup);
       return data;
+    },
+
+    async readHistory() {
+      this.showHistory((await query(HISTORY, { id: this.id, buckets: BUCKETS })).history);
+    },
+    showHistory(found) {
+      this.lastHistory = Date.now();
+      this.history = expect(found, "WorkflowHistory");
+      this.$nextTick(() => drawHistory(document.getElementById("history"), this.history));
     },
 
     // The graph: read on open; statuses are recoloured from the live refreshes.
