@@ -11,6 +11,7 @@ the number of tasks.
 from __future__ import annotations
 
 import math
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -55,9 +56,12 @@ class History:
 
 
 _ENDED = {"DONE", "ERROR", "STOPPED", "TERMINATED", "ABORTED"}
-# Histories of workflows with no active run, by (workflow, buckets, newest event id).
-_FINISHED: dict[tuple[int, int, int], History] = {}
+# Histories already computed. A finished workflow's is kept until its next event; a running
+# one's for a few seconds (its chart moves slowly), so that however many pages watch a
+# large workflow, each server process reads its events at most once per RUNNING_SECONDS.
+_KEPT: dict[tuple[int, int], tuple[int, float, History]] = {}
 _CACHE_SIZE = 64
+RUNNING_SECONDS = 5.0
 
 
 def _seconds_since(session: Session, column: Any, origin: datetime) -> ColumnElement:
@@ -91,9 +95,14 @@ def workflow_history(session: Session, workflow_id: int, buckets: int) -> Histor
         .limit(1)
     ).first()
     running = any(r.status not in _ENDED for r in runs)
-    key = (workflow_id, buckets, newest[0] if newest else 0)
-    if not running and key in _FINISHED:
-        return _FINISHED[key]  # nothing changes a finished history but a new event
+    newest_id = newest[0] if newest else 0
+    kept = _KEPT.get((workflow_id, buckets))
+    if kept is not None:
+        kept_id, kept_at, kept_history = kept
+        if kept_id == newest_id and not running:
+            return kept_history  # nothing changes a finished history but a new event
+        if running and time.monotonic() - kept_at < RUNNING_SECONDS:
+            return kept_history
     start = min([workflow.created, *(r.created for r in runs)])
     now = utcnow().replace(tzinfo=None)
     end = max(
@@ -141,8 +150,7 @@ def workflow_history(session: Session, workflow_id: int, buckets: int) -> Histor
             for r in runs
         ],
     )
-    if not running:
-        if len(_FINISHED) >= _CACHE_SIZE:
-            _FINISHED.pop(next(iter(_FINISHED)))
-        _FINISHED[key] = found
+    if len(_KEPT) >= _CACHE_SIZE and (workflow_id, buckets) not in _KEPT:
+        _KEPT.pop(next(iter(_KEPT)))
+    _KEPT[(workflow_id, buckets)] = (newest_id, time.monotonic(), found)
     return found
