@@ -73,12 +73,13 @@ export function workflowPage() {
       this.pager.reset();
       if (this.stop) this.stop();
       const data = await this.$store.shell.guarded(async () => {
-        const [first] = await Promise.all([this.live({ usage: true }), this.readHistory()]);
-        // A FAILED workflow opens on what failed.
+        // The page first, the chart beside it; the templates' use of resources (a slower
+        // read) comes with the second read, which also opens a FAILED workflow on what failed.
+        const [first] = await Promise.all([this.live(), this.readHistory()]);
         if (!explicit && this.wf.status === "FAILED" && groupCounts(this.wf.taskCounts).fatal) {
           this.filter.status = "fatal";
-          await this.live();
         }
+        await this.live({ usage: true });
         await this.shape();
         return first;
       });
