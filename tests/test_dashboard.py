@@ -428,9 +428,9 @@ def test_a_failed_workflow_opens_on_what_failed(
         ".map((e) => e.getBoundingClientRect().bottom <= innerHeight)"
     )
     assert in_first_screen == [True, True]
-    shot(page, "workflow-failed-1024")
     # nine tasks without edges: one row of nodes, not one huge circle each
     page.wait_for_function("document.getElementById('dag')?._cy !== undefined")
+    shot(page, "workflow-failed-1024")
     height, widest = page.evaluate(
         "(() => { const cy = document.getElementById('dag')._cy;"
         " return [document.getElementById('dag').clientHeight,"
