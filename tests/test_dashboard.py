@@ -336,13 +336,18 @@ def task_status(client: GraphQLClient, task_id: int) -> str:
 
 
 def test_the_page_stays_within_a_second_of_the_server_during_a_busy_run(
-    server: EmbeddedServer, page: Any
+    server: EmbeddedServer, page: Any, browser: Any
 ) -> None:
     wf, _ = make_workflow(server.url, "busy", ["true"] * 1500)
     wf.bind()
     page.goto(f"{server.url}/#/workflow/{wf.workflow_id}")
     page.evaluate("performance.setResourceTimingBufferSize(10000)")
     page.locator("#workflow-page[data-following='true']").wait_for()  # subscribed
+    listing = browser.new_page()  # the workflows list follows the counts too
+    listing.goto(f"{server.url}/#/workflows")
+    share = listing.locator(f"#workflows tr[data-workflow-id='{wf.workflow_id}'] .done-share")
+    share.wait_for()
+    shares: set[str] = set()
     client = GraphQLClient(server.url)
     opened = page.evaluate("performance.now()")  # count the requests the run causes
     wf.run(detach=True)
@@ -360,6 +365,7 @@ def test_the_page_stays_within_a_second_of_the_server_during_a_busy_run(
         known = [done for at, done in server_samples if at <= now - 1.0]
         if known and shown < known[-1]:
             behind.append((round(now, 2), shown, known[-1]))
+        shares.add(share.inner_text())
         if shown == 1501:
             break
         assert time.monotonic() < deadline, "the run did not finish"
@@ -367,6 +373,8 @@ def test_the_page_stays_within_a_second_of_the_server_during_a_busy_run(
     assert server_samples[-1][1] == 1501 and page_samples > 20
     assert 0 < [d for _, d in server_samples][len(server_samples) // 2] < 1501  # sampled mid-run
     assert not behind, f"the page was more than 1 s behind the server: {behind[:5]}"
+    assert len(shares - {"0% done", "100% done"}) >= 2, shares  # the list moved mid-run
+    listing.close()
     requests = page.evaluate(  # when the page sent each request, by the browser's clock
         "performance.getEntriesByType('resource')"
         ".filter((e) => e.name.endsWith('/graphql')).map((e) => e.startTime)"
@@ -592,6 +600,8 @@ def test_steering_works_for_the_owner_and_is_refused_for_another_user(
     page.locator("#action-resume").click()
     assert "started" in confirm(owner)
     assert api_workflow(client, wf.workflow_id)["latestRun"]["id"] != before
+    # the error of the stopped run is now an earlier run's, and says so
+    page.wait_for_function("document.querySelector('#errors').innerText.includes('an earlier run')")
     shot(page, "workflow-steered")
     gate.touch()
     deadline = time.monotonic() + 60
