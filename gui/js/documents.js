@@ -32,7 +32,7 @@ export const WORKFLOW_LIVE = `
 query WorkflowLive(
   $id: Int!, $statuses: [TaskStatus!], $template: String, $name: String, $first: Int!,
   $after: String, $lanes: Int!, $withGraph: Boolean!, $withHistory: Boolean!,
-  $withUsage: Boolean!, $buckets: Int!
+  $withUsage: Boolean!, $withErrors: Boolean!, $buckets: Int!
 ) {
   lastEventCursor
   history: workflowHistory(workflowId: $id, buckets: $buckets) @include(if: $withHistory) {
@@ -54,7 +54,7 @@ query WorkflowLive(
           memoryBytes { min max } runtimeSeconds { min max }
         }
       }
-      errorGroups(first: 20) {
+      errorGroups(first: 20) @include(if: $withErrors) {
         signature pattern example count taskCount fatalTaskCount recoveredTaskCount
         latestRunId exampleTaskIds latest
       }

@@ -18,6 +18,12 @@ const LANES = 200;
 const HISTORY_EVERY_MS = 5000; // the chart moves slowly; refresh it less often
 const USAGE_EVERY_MS = 15000;
 const FILTERS = ["status", "template", "name"];
+// Statuses after which the error groups may have changed: re-read them then (and with the
+// chart now and then, since a retried task that ends DONE moves a group to "recovered").
+const ERRORISH = new Set([
+  "ERROR", "RESOURCE_ERROR", "UNKNOWN_ERROR", "NO_HEARTBEAT", "NO_DISTRIBUTOR_ID", "KILL_SELF",
+  "ERROR_FATAL", "ERROR_RECOVERABLE", "ADJUSTING_RESOURCES",
+]);
 
 export function workflowPage() {
   return {
@@ -47,6 +53,7 @@ export function workflowPage() {
     stop: null,
     lastHistory: 0,
     lastUsage: 0,
+    errorsStale: true,
     following: false,
 
     init() {
@@ -89,6 +96,10 @@ export function workflowPage() {
         variables: { id, after: data.lastEventCursor },
         field: "workflowEvents",
         refresh: () => this.refresh(),
+        relevant: (event) => {
+          if (ERRORISH.has(event.toStatus)) this.errorsStale = true;
+          return true;
+        },
         everyMs: HISTORY_EVERY_MS,
         active: () => ACTIVE_WORKFLOW.includes(this.wf?.status),
         onLive: () => {
@@ -101,14 +112,17 @@ export function workflowPage() {
     // use of resources more rarely.
     async refresh() {
       const now = Date.now();
+      const history = now - this.lastHistory >= HISTORY_EVERY_MS;
       await this.live({
-        history: now - this.lastHistory >= HISTORY_EVERY_MS,
+        history,
         usage: now - this.lastUsage >= USAGE_EVERY_MS,
+        errors: this.errorsStale || history,
       });
     },
 
     // Everything that changes as tasks run, in one request.
-    async live({ history = false, usage = false } = {}) {
+    async live({ history = false, usage = false, errors = true } = {}) {
+      if (errors) this.errorsStale = false;
       const data = await query(WORKFLOW_LIVE, {
         id: this.id,
         statuses: GROUPS[this.filter.status] || null,
@@ -120,9 +134,11 @@ export function workflowPage() {
         withGraph: this.graphKind === "tasks",
         withHistory: history,
         withUsage: usage,
+        withErrors: errors,
         buckets: BUCKETS,
       });
       const wf = expect(data.workflow, "Workflow");
+      if (!errors) wf.errorGroups = this.wf?.errorGroups || [];
       if (usage) {
         this.lastUsage = Date.now();
         this.usage = Object.fromEntries(wf.templates.map((t) => [t.templateName, t]));
