@@ -83,7 +83,7 @@ def main() -> None:
             start = time.perf_counter()
             page.goto(f"{url}/#/workflow/{workflow_id}")
             page.locator("#tasks tbody tr").first.wait_for()
-            page.locator("#workflow-counts dd[data-group='pending']").wait_for()
+            page.locator("#workflow-counts a[data-group='pending']").wait_for()
             seconds = time.perf_counter() - start
             page.locator("#templates td.usage small").first.wait_for()
             if args.history:

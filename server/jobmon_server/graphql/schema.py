@@ -17,6 +17,7 @@ from strawberry.extensions.max_aliases import create_validator as aliases_valida
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 from strawberry.tools import merge_types
 
+from jobmon_server.graphql.history import HistoryQuery
 from jobmon_server.graphql.masking import MaskUnexpected, should_mask
 from jobmon_server.graphql.mutations import UserMutation
 from jobmon_server.graphql.queries import Query
@@ -47,7 +48,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     if not settings.introspection:
         extensions.append(DisableIntrospection)
     return strawberry.Schema(
-        query=Query,
+        query=merge_types("Query", (Query, HistoryQuery)),
         mutation=merge_types("Mutation", (UserMutation, WorkerMutation)),
         subscription=Subscription,
         extensions=extensions,

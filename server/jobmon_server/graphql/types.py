@@ -352,8 +352,8 @@ class Workflow:
 
     @strawberry.field(
         description=(
-            "Errors grouped by similar message (numbers and quoted values blanked), largest "
-            "group first."
+            "Errors grouped by similar message (numbers and quoted values blanked): groups with "
+            "tasks that failed for good first, then the largest."
         )
     )
     async def error_groups(self, info: Info, first: int = 20) -> list[ErrorGroup]:
@@ -625,11 +625,18 @@ class WorkflowTemplate:
 class ErrorGroup:
     signature: str = strawberry.field(description="Pass to Workflow.errors to list the group.")
     pattern: str
-    example: str
+    example: str = strawberry.field(description="The group's latest message, as it was.")
     count: int
     task_count: int
     example_task_ids: list[int]
     latest: datetime
+    fatal_task_count: int = strawberry.field(
+        description="Of the group's tasks, how many failed for good (ERROR_FATAL now)."
+    )
+    recovered_task_count: int = strawberry.field(
+        description="Of the group's tasks, how many were retried and are DONE now."
+    )
+    latest_run_id: int | None = strawberry.field(description="The run of the latest error.")
 
     @classmethod
     def from_row(cls, g: error_groups.ErrorGroup) -> ErrorGroup:
@@ -641,6 +648,9 @@ class ErrorGroup:
             task_count=g.task_count,
             example_task_ids=g.example_task_ids,
             latest=aware(g.latest),  # type: ignore[arg-type]
+            fatal_task_count=g.fatal_task_count,
+            recovered_task_count=g.recovered_task_count,
+            latest_run_id=g.latest_run_id,
         )
 
 

@@ -1,0 +1,62 @@
+// Live refresh: however fast events arrive, a page refreshes at most once per interval,
+// never two refreshes at once, and never later than one interval (plus the refresh itself)
+// after the first event it has not shown yet. A trailing-edge debounce would wait forever
+// under a steady stream of events; this throttle cannot.
+import { subscribe } from "./graphql.js";
+
+export const REFRESH_INTERVAL_MS = 400;
+
+export function throttle(fn, interval = REFRESH_INTERVAL_MS) {
+  let timer = null;
+  let running = false;
+  let again = false;
+  let last = 0;
+  let stopped = false;
+  const run = async () => {
+    timer = null;
+    if (stopped) return;
+    running = true;
+    again = false;
+    last = Date.now();
+    try {
+      await fn();
+    } catch (exc) {
+      again = true; // a failed refresh (server away) is tried again at the next slot
+    } finally {
+      running = false;
+      if (again) schedule();
+    }
+  };
+  const schedule = () => {
+    if (timer || stopped) return;
+    timer = setTimeout(run, Math.max(0, last + interval - Date.now()));
+  };
+  const trigger = () => {
+    if (running) again = true;
+    else schedule();
+  };
+  trigger.stop = () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
+  return trigger;
+}
+
+// Follow a workflow's events (or all workflows' status changes) and refresh, throttled;
+// also every `everyMs` while `active()` says the page shows something that moves.
+export function follow({ document, variables, field, refresh, relevant, everyMs, active, onLive }) {
+  const trigger = throttle(refresh);
+  const stopSubscription = subscribe(
+    document,
+    variables,
+    (event) => (!relevant || relevant(event)) && trigger(),
+    field,
+    onLive,
+  );
+  const ticker = everyMs ? setInterval(() => (!active || active()) && trigger(), everyMs) : null;
+  return () => {
+    trigger.stop();
+    stopSubscription();
+    if (ticker) clearInterval(ticker);
+  };
+}
