@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from jobmon_server import logs, playground
 from jobmon_server.auth import MISSING_TOKEN, TokenCache, bearer
@@ -28,6 +29,11 @@ from jobmon_server.db.migrate import upgrade
 from jobmon_server.events import EventHub
 from jobmon_server.graphql.loaders import Loaders
 from jobmon_server.graphql.schema import build_schema
+from jobmon_server.graphql.transport import (
+    CheckedHTTP,
+    CheckedTransportWSHandler,
+    CheckedWebSocketAdapter,
+)
 from jobmon_server.limits import RequestLimits
 from jobmon_server.metrics import CONTENT_TYPE, Metrics
 from jobmon_server.reaper import reap_forever
@@ -36,13 +42,19 @@ from jobmon_server.settings import Settings
 log = logging.getLogger(__name__)
 
 
-class JobmonGraphQL(GraphQL):
-    """Strawberry's ASGI view with our context and our offline playground."""
+class JobmonGraphQL(CheckedHTTP, GraphQL):
+    """Strawberry's ASGI view with our context, our offline playground, and bodies and
+    websocket messages checked before any GraphQL work (``graphql/transport.py``)."""
+
+    websocket_adapter_class = CheckedWebSocketAdapter  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = CheckedTransportWSHandler
 
     def __init__(self, services: Services) -> None:
         settings = services.settings
         super().__init__(
-            build_schema(settings), graphql_ide="graphiql" if settings.playground else None
+            build_schema(settings),
+            graphql_ide="graphiql" if settings.playground else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.services = services
 

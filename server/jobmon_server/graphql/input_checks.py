@@ -1,0 +1,106 @@
+"""Range checks on Float inputs, before coercion: finite and at most 2^53 in size.
+
+graphql-core lets a Float literal such as ``1e400`` through as infinity, and any Float
+beyond 2^53 overflows the integer and time columns it ends in. ``Float`` is a reserved
+name and cannot be replaced, so the operation's Float values (literals, and variables by
+their declared types, through lists and input objects) are checked here instead, each
+refusal naming the argument or variable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import (
+    FloatValueNode,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLSchema,
+    IntValueNode,
+    ListValueNode,
+    ObjectValueNode,
+    OperationDefinitionNode,
+    get_named_type,
+    type_from_ast,
+)
+
+FLOAT_LIMIT = float(2**53)
+
+
+class OutOfRange(ValueError):
+    pass
+
+
+def check_float(value: Any, where: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return  # not a number: coercion refuses it with graphql-core's message
+    if isinstance(value, float) and not math.isfinite(value) or abs(value) > FLOAT_LIMIT:
+        raise OutOfRange(f"{where} must be a finite Float of at most 2^53 in size, not {value:.6g}")
+
+
+def check_variables(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Mapping[str, Any]
+) -> None:
+    """Float values in the variables, by the types the operation declares for them."""
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        if name not in variables:
+            continue
+        kind = type_from_ast(schema, definition.type)
+        if kind is not None and _holds_float(kind, set()):
+            _value(kind, variables[name], f"variable ${name}")  # type: ignore[arg-type]
+
+
+def _holds_float(kind: Any, seen: set[str]) -> bool:
+    """Whether a value of ``kind`` can hold a Float anywhere (input types may recurse)."""
+    named = get_named_type(kind)
+    if named.name == "Float":
+        return True
+    if not isinstance(named, GraphQLInputObjectType) or named.name in seen:
+        return False
+    seen.add(named.name)
+    return any(_holds_float(f.type, seen) for f in named.fields.values())
+
+
+def _value(kind: GraphQLInputType, value: Any, where: str) -> None:
+    if isinstance(kind, GraphQLNonNull):
+        kind = kind.of_type
+    if value is None:
+        return
+    if isinstance(kind, GraphQLList):
+        if isinstance(value, list):
+            for i, item in enumerate(value):
+                _value(kind.of_type, item, f"{where}[{i}]")
+        else:
+            _value(kind.of_type, value, where)
+    elif isinstance(kind, GraphQLInputObjectType):
+        if isinstance(value, dict):
+            for name, field in kind.fields.items():
+                if name in value:
+                    _value(field.type, value[name], f"{where}.{name}")
+    elif getattr(kind, "name", None) == "Float":
+        check_float(value, where)
+
+
+def check_literal(kind: GraphQLInputType, node: Any, where: str) -> None:
+    """Float literals of an argument's value (variables are checked by their types)."""
+    if isinstance(kind, GraphQLNonNull):
+        kind = kind.of_type
+    if isinstance(kind, GraphQLList):
+        if isinstance(node, ListValueNode):
+            for i, item in enumerate(node.values):
+                check_literal(kind.of_type, item, f"{where}[{i}]")
+        else:
+            check_literal(kind.of_type, node, where)
+    elif isinstance(kind, GraphQLInputObjectType):
+        if isinstance(node, ObjectValueNode):
+            for field_node in node.fields:
+                field = kind.fields.get(field_node.name.value)
+                if field is not None:
+                    check_literal(field.type, field_node.value, f"{where}.{field_node.name.value}")
+    elif getattr(kind, "name", None) == "Float" and isinstance(node, FloatValueNode | IntValueNode):
+        check_float(float(node.value), where)
