@@ -1,4 +1,4 @@
-"""A real server on a loopback port over SQLite, with its log captured, for hostile requests.
+"""A real server process on a loopback port over SQLite, with its log, for hostile requests.
 
 Everything here is refused at the edge, before any database work, so one backend tells
 what every backend does (tests/fuzz/test_bad_inputs.py sends lone surrogates to all three).
@@ -6,69 +6,94 @@ what every backend does (tests/fuzz/test_bad_inputs.py sends lone surrogates to 
 
 from __future__ import annotations
 
-import logging
+import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
-from jobmon_server.embedded import EmbeddedServer, start
-from jobmon_server.settings import Settings
+from jobmon_server.embedded import free_port
+
+from tests.helpers import wait_until_healthy
 
 T = TypeVar("T")
 
 
-class Captured(logging.Handler):
-    """Every record the server logs at WARNING or above, and every traceback."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno >= logging.WARNING or record.exc_info:
-            self.records.append(record)
-
-    def problems(self) -> list[str]:
-        return [
-            f"{r.name} {r.levelname}: {r.getMessage()[:300]}"
-            for r in self.records
-            if r.exc_info or r.levelno >= logging.ERROR or "Traceback" in r.getMessage()
-        ]
+JOBMON = str(Path(sys.executable).parent / "jobmon")
 
 
 @dataclass
 class EdgeServer:
-    server: EmbeddedServer
-    log: Captured
-    health: list[float] = field(default_factory=list)
+    """A ``jobmon server`` process of its own (so that no test code shares its interpreter,
+    and a stall is the server's alone), logging JSON lines to a file."""
 
-    @property
-    def url(self) -> str:
-        return self.server.url
+    url: str
+    process: subprocess.Popen
+    log_path: Path
 
     @property
     def graphql(self) -> str:
-        return f"{self.server.url}/graphql"
+        return f"{self.url}/graphql"
+
+    def loop_cpu_seconds(self) -> float:
+        """CPU time the server's main thread (its event loop) has used, user and system."""
+        stat = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def log_problems(self) -> list[str]:
+        """Lines at ERROR or above, and any traceback, in the server's log so far."""
+        problems = []
+        for line in self.log_path.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                entry = {"level": "?", "message": line}
+            if (
+                entry.get("level") in ("ERROR", "CRITICAL")
+                or "exception" in entry
+                or ("Traceback" in line)
+            ):
+                problems.append(line[:500])
+        return problems
 
 
 @pytest.fixture(scope="module")
 def edge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EdgeServer]:
-    db = tmp_path_factory.mktemp("edge") / "jobmon.db"
-    captured = Captured()
-    loggers = [logging.getLogger(), logging.getLogger("uvicorn"), logging.getLogger("strawberry")]
-    for logger in loggers:
-        logger.addHandler(captured)
-    server = start(port=0, settings=Settings(db_url=f"sqlite:///{db}"))
+    directory = tmp_path_factory.mktemp("edge")
+    port = free_port()
+    log_path = directory / "server.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [
+                JOBMON,
+                "server",
+                "--port",
+                str(port),
+                "--db",
+                f"sqlite:///{directory}/jobmon.db",
+                "--log-format",
+                "json",
+                "--log-level",
+                "info",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    url = f"http://127.0.0.1:{port}"
     try:
-        yield EdgeServer(server, captured)
+        wait_until_healthy(url, process)
+        yield EdgeServer(url, process, log_path)
     finally:
-        server.stop()
-        for logger in loggers:
-            logger.removeHandler(captured)
+        process.terminate()
+        process.wait(30)
 
 
 def health_while(url: str, hostile: Callable[[], T]) -> tuple[T, list[float]]:

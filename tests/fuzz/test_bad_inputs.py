@@ -44,7 +44,7 @@ def error_of(answer: httpx.Response) -> str:
 @pytest.fixture(autouse=True)
 def _clean_log(edge: EdgeServer) -> Any:
     yield
-    assert edge.log.problems() == []
+    assert edge.log_problems() == []
 
 
 @pytest.mark.parametrize(
@@ -60,8 +60,8 @@ def _clean_log(edge: EdgeServer) -> Any:
             "deeper than 64",
         ),
         (
-            b'{"query": "{ __typename }", "variables": {"a": ' + b"1" * 4300 + b"}}",
-            "an integer of 4300 digits; integers may have at most 400",
+            b'{"query": "{ __typename }", "variables": {"a": ' + b"1" * 4301 + b"}}",
+            "the body holds an integer of 4301 digits; integers may have at most 4300",
         ),
         (
             b'{"query": "{ __typename }", "variables": {"a": "\\ud800"}}',

@@ -1,7 +1,7 @@
 """Decoding a request's JSON with bounds, so that a malformed body is a clear refusal.
 
 Python's ``json`` answers some bodies with exceptions that are not ``JSONDecodeError`` (an
-integer of thousands of digits, nesting deeper than the interpreter's stack, invalid UTF-8),
+integer of more than 4300 digits, nesting deeper than the interpreter's stack, invalid UTF-8),
 and keeps lone surrogates (``"\\ud800"``), which no database driver can encode. Every such
 body is refused here, with where and why, before any GraphQL work starts.
 """
@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 
-MAX_INT_DIGITS = 400
-"""Integers longer than this are refused: no id, count or limit needs them."""
 MAX_NESTING = 64
 """Arrays and objects nested deeper than this are refused: no input of ours needs more."""
 
@@ -27,52 +26,60 @@ class BadBody(ValueError):
     """A request body or message that cannot be a GraphQL request; the text says why."""
 
 
-def _parse_int(digits: str) -> int:
-    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
-        raise BadBody(
-            f"an integer of {len(digits.lstrip('-'))} digits; integers may have at most "
-            f"{MAX_INT_DIGITS}"
-        )
-    return int(digits)
-
-
 def decode(data: str | bytes) -> Any:
     """The JSON value of ``data``, or ``BadBody`` saying what is wrong with it."""
     raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     try:
-        value = json.loads(raw, parse_int=_parse_int)
-    except BadBody:
-        raise
+        value = json.loads(raw)
     except UnicodeDecodeError as exc:
         raise BadBody(f"the body is not valid UTF-8 (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise BadBody(f"the body is not valid JSON: {exc.msg} at character {exc.pos}") from None
     except RecursionError:
         raise BadBody(f"the body nests arrays or objects deeper than {MAX_NESTING}") from None
-    except ValueError as exc:  # e.g. a float literal Python cannot hold
-        raise BadBody(f"the body is not valid JSON: {exc}") from None
-    check(value, look_for_surrogates=bool(_SUSPECT_ESCAPE.search(raw)))
+    except ValueError as exc:  # Python refuses integers of more than 4300 digits
+        digits = _DIGITS.search(str(exc))
+        raise BadBody(
+            f"the body holds an integer of {digits.group(1) if digits else 'too many'} digits; "
+            f"integers may have at most {sys.get_int_max_str_digits()}"
+        ) from None
+    check_nesting(value)
+    # Only an escape can make a lone surrogate or a NUL: most bodies have none to look for.
+    if b"\\u" in raw and _SUSPECT_ESCAPE.search(raw):
+        check_text(value)
     return value
 
 
-def check(value: Any, *, look_for_surrogates: bool = True) -> None:
-    """Refuse nesting deeper than ``MAX_NESTING`` and, when asked, lone surrogates."""
-    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+_DIGITS = re.compile(r"value has (\d+) digits")
+_CONTAINERS = (dict, list)
+
+
+def check_nesting(value: Any) -> None:
+    """Refuse arrays and objects nested deeper than ``MAX_NESTING``; only containers are
+    visited (a long list of numbers or strings costs one type test per item)."""
+    stack: list[tuple[Any, int]] = [(value, 1)] if type(value) in _CONTAINERS else []
     while stack:
-        item, path, depth = stack.pop()
+        item, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise BadBody(f"the body nests arrays or objects deeper than {MAX_NESTING}")
+        children = item.values() if type(item) is dict else item
+        for child in children:
+            if type(child) in _CONTAINERS:
+                stack.append((child, depth + 1))
+
+
+def check_text(value: Any) -> None:
+    """Refuse lone surrogates and NULs in any string or key, naming where."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
         if isinstance(item, dict):
-            if depth >= MAX_NESTING:
-                raise BadBody(f"{path or 'the body'} nests deeper than {MAX_NESTING} levels")
             for key, child in item.items():
-                where = f"{path}.{key}" if path else str(key)
-                if look_for_surrogates:
-                    _text(key, f"a key in {path or 'the body'}")
-                stack.append((child, where, depth + 1))
+                _text(key, f"a key in {path or 'the body'}")
+                stack.append((child, f"{path}.{key}" if path else str(key)))
         elif isinstance(item, list):
-            if depth >= MAX_NESTING:
-                raise BadBody(f"{path or 'the body'} nests deeper than {MAX_NESTING} levels")
-            stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
-        elif look_for_surrogates and isinstance(item, str):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(item))
+        elif isinstance(item, str):
             _text(item, path)
 
 
