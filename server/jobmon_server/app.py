@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -102,6 +103,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         services.wakeup.bind_loop(asyncio.get_running_loop())
+        # What exists now (modules, the schema, the models) lives as long as the process:
+        # kept out of the collector's full passes, which would otherwise walk it all and
+        # hold the event loop for a few hundred milliseconds.
+        gc.freeze()
         duties = [
             asyncio.create_task(reap_forever(services)),
             asyncio.create_task(services.hub.run()),  # type: ignore[union-attr]

@@ -62,7 +62,7 @@ class Settings:
     max_fields: int = field(default_factory=lambda: _env_int("JOBMON_MAX_FIELDS", 3000))
     # Memory for parsed and validated documents kept for reuse.
     document_cache_bytes: int = field(
-        default_factory=lambda: _env_int("JOBMON_DOCUMENT_CACHE_BYTES", 32 * 2**20)
+        default_factory=lambda: _env_int("JOBMON_DOCUMENT_CACHE_BYTES", 8 * 2**20)
     )
     max_body_bytes: int = field(
         default_factory=lambda: _env_int("JOBMON_MAX_BODY_BYTES", 64 * 2**20)

@@ -4,7 +4,9 @@ Workers send the same few documents thousands of times, so parsing and validatin
 once pays. The cache is bounded by the memory its documents take (estimated from the
 query's length: a parsed document takes about 120 bytes per character of text), not by
 a count of entries: a count lets a stream of large distinct queries hold a lot of memory.
-Documents too large to be worth keeping are not cached at all.
+Documents too large to be worth keeping are not cached at all. The budget is small on
+purpose: every cached node is an object the garbage collector walks in its full passes,
+on whichever thread runs them (the event loop's, often).
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from strawberry.schema.schema import validate_document
 from jobmon_server.graphql.budget import Bounds, Refused, check
 
 BYTES_PER_CHARACTER = 120
-DEFAULT_BUDGET_BYTES = 32 * 2**20
-LARGEST_CACHED_CHARACTERS = 32 * 2**10
+DEFAULT_BUDGET_BYTES = 8 * 2**20
+LARGEST_CACHED_CHARACTERS = 8 * 2**10
 
 
 @dataclass
