@@ -48,7 +48,7 @@ class JobmonGraphQL(CheckedHTTP, GraphQL):
     websocket messages checked before any GraphQL work (``graphql/transport.py``)."""
 
     websocket_adapter_class = CheckedWebSocketAdapter  # type: ignore[assignment]
-    graphql_transport_ws_handler_class = CheckedTransportWSHandler
+    graphql_transport_ws_handler_class = CheckedTransportWSHandler  # type: ignore[assignment]
 
     def __init__(self, services: Services) -> None:
         settings = services.settings

@@ -38,15 +38,17 @@ def _parse_datetime(value: Any) -> dt.datetime:
     return _in_range(parsed)
 
 
+def _parse_datetime_literal(node: Any, variables: Any = None) -> dt.datetime:
+    return _parse_datetime(value_from_ast_untyped(node, variables))
+
+
 CheckedDateTime = ScalarDefinition(
     name=DateTimeDefinition.name,
     description=DateTimeDefinition.description,
     specified_by_url=DateTimeDefinition.specified_by_url,
     serialize=DateTimeDefinition.serialize,
     parse_value=_parse_datetime,
-    parse_literal=lambda node, variables=None: _parse_datetime(
-        value_from_ast_untyped(node, variables)
-    ),
+    parse_literal=_parse_datetime_literal,
 )
 
 OVERRIDES: dict[object, ScalarDefinition] = {dt.datetime: CheckedDateTime}
