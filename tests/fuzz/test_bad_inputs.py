@@ -177,7 +177,19 @@ def test_clusters_templates_and_subscriptions_over_http_are_answered(edge: EdgeS
     assert unknown.status_code == 400 and 'Unknown operation named "B"' in error_of(unknown)
 
 
-def test_a_lone_surrogate_is_refused_before_any_database(stack: Stack) -> None:
+def test_invalid_text_is_refused_before_any_database(stack: Stack) -> None:
+    # A NUL written as GraphQL's own escape, in a literal: PostgreSQL cannot store it.
+    nul = httpx.post(
+        f"{stack.url}/graphql",
+        json={
+            "query": '{ templateResourceUsage(toolName: "a\\u0000b", templateName: "t") '
+            "{ numInstances } }"
+        },
+        timeout=30,
+    ).json()
+    assert nul["errors"][0]["message"] == (
+        "argument toolName of templateResourceUsage is not valid text: it holds a NUL character"
+    )
     for document, variables in [
         ("mutation($n: String!) { bindTool(name: $n) { __typename } }", {"n": f"a{LONE}"}),
         (

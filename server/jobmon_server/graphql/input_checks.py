@@ -1,4 +1,5 @@
-"""Range checks on Float inputs, before coercion: finite and at most 2^53 in size.
+"""Range checks on inputs before coercion: Floats finite and at most 2^53 in size, literal
+strings without NUL.
 
 graphql-core lets a Float literal such as ``1e400`` through as infinity, and any Float
 beyond 2^53 overflows the integer and time columns it ends in. ``Float`` is a reserved
@@ -24,6 +25,7 @@ from graphql import (
     ListValueNode,
     ObjectValueNode,
     OperationDefinitionNode,
+    StringValueNode,
     get_named_type,
     type_from_ast,
 )
@@ -87,20 +89,42 @@ def _value(kind: GraphQLInputType, value: Any, where: str) -> None:
 
 
 def check_literal(kind: GraphQLInputType, node: Any, where: str) -> None:
-    """Float literals of an argument's value (variables are checked by their types)."""
+    """An argument's literal value: its strings hold no NUL (GraphQL's ``\\u0000`` escape
+    makes one, which PostgreSQL cannot store), its Floats are in range. Variables are
+    checked by their types, and their text with the request's body."""
+    _literal_text(node, where)
+    _literal_floats(kind, node, where)
+
+
+def _literal_text(node: Any, where: str) -> None:
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, StringValueNode):
+            if "\x00" in item.value:
+                raise OutOfRange(f"{where} is not valid text: it holds a NUL character")
+        elif isinstance(item, ListValueNode):
+            stack.extend(item.values)
+        elif isinstance(item, ObjectValueNode):
+            stack.extend(f.value for f in item.fields)
+
+
+def _literal_floats(kind: GraphQLInputType, node: Any, where: str) -> None:
     if isinstance(kind, GraphQLNonNull):
         kind = kind.of_type
     if isinstance(kind, GraphQLList):
         if isinstance(node, ListValueNode):
             for i, item in enumerate(node.values):
-                check_literal(kind.of_type, item, f"{where}[{i}]")
+                _literal_floats(kind.of_type, item, f"{where}[{i}]")
         else:
-            check_literal(kind.of_type, node, where)
+            _literal_floats(kind.of_type, node, where)
     elif isinstance(kind, GraphQLInputObjectType):
         if isinstance(node, ObjectValueNode):
             for field_node in node.fields:
                 field = kind.fields.get(field_node.name.value)
                 if field is not None:
-                    check_literal(field.type, field_node.value, f"{where}.{field_node.name.value}")
+                    _literal_floats(
+                        field.type, field_node.value, f"{where}.{field_node.name.value}"
+                    )
     elif getattr(kind, "name", None) == "Float" and isinstance(node, FloatValueNode | IntValueNode):
         check_float(float(node.value), where)
