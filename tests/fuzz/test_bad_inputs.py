@@ -331,3 +331,21 @@ def test_a_cycle_sent_by_raw_mutations_is_refused_with_the_clients_message(
         assert message.startswith(prefix) and message.endswith(suffix)
         path = message[message.index(": ") + 2 : -len(suffix)].split(" -> ")
         assert sorted(path[:-1]) == ["t0", "t1", "t2"] and path[0] == path[-1]
+
+
+def test_a_message_that_is_not_an_object_closes_the_socket_with_a_reason(
+    edge: EdgeServer,
+) -> None:
+    async def close_reason(message: str) -> tuple[int | None, str | None]:
+        url = edge.graphql.replace("http", "ws", 1)
+        async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+            await ws.send(json.dumps({"type": "connection_init"}))
+            await ws.recv()
+            await ws.send(message)
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(ws.recv(), 10)
+            return ws.close_code, ws.close_reason
+
+    for message in ("5", "[]", '"subscribe"', "null"):
+        code, reason = asyncio.run(close_reason(message))
+        assert (code, reason) == (4400, "a message must be a JSON object with a type")

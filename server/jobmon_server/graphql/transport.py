@@ -124,7 +124,10 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, RootValue
     """graphql-transport-ws where one bad operation never ends the others."""
 
     async def handle_message(self, message: Any) -> None:
-        if isinstance(message, dict) and message.get("type") == REFUSED:
+        if not isinstance(message, dict):
+            await self.handle_invalid_message("a message must be a JSON object with a type")
+            return
+        if message.get("type") == REFUSED:
             if message["subscribe"] and message["id"] and self.connection_acknowledged:
                 await self.send_message(
                     {
@@ -136,7 +139,7 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, RootValue
                 return
             await self.handle_invalid_message(message["reason"][:120])
             return
-        if isinstance(message, dict) and message.get("type") == "subscribe":
+        if message.get("type") == "subscribe":
             payload = message.get("payload")
             if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
                 await self.handle_invalid_message("a subscribe message needs payload.query")
