@@ -58,7 +58,7 @@ class Settings:
     max_tokens: int = field(default_factory=lambda: _env_int("JOBMON_MAX_TOKENS", 5000))
     # A request's cost: each field once per object asked for, a page (first: n)
     # multiplying what is below it; and its fields once fragments are spread.
-    max_cost: int = field(default_factory=lambda: _env_int("JOBMON_MAX_COST", 200_000))
+    max_cost: int = field(default_factory=lambda: _env_int("JOBMON_MAX_COST", 500_000))
     max_fields: int = field(default_factory=lambda: _env_int("JOBMON_MAX_FIELDS", 3000))
     # Memory for parsed and validated documents kept for reuse.
     document_cache_bytes: int = field(

@@ -82,7 +82,7 @@ def test_a_costly_query_is_refused_with_its_cost_and_the_limit(edge: EdgeServer)
     assert len(many) < 10_000
     message = refusal(send(edge, many))
     assert message.startswith("the operation's cost is 300,200,000 ")
-    assert "over the limit of 200,000; ask for smaller pages (first) or fewer aliases" in message
+    assert "over the limit of 500,000; ask for smaller pages (first) or fewer aliases" in message
     one = refusal(send(edge, f"{{ {page} }}"))
     assert "cost is 3,002,000" in one
     # Page sizes given as variables count too.
@@ -95,9 +95,15 @@ def test_a_costly_query_is_refused_with_its_cost_and_the_limit(edge: EdgeServer)
         )
     )
     assert "cost is 3,002,000" in by_variable
-    # An ordinary page is answered.
+    # Ordinary pages are answered, the client's largest among them.
     fine = send(edge, "{ workflows(first: 100) { items { id } hasNextPage } }")
     assert "errors" not in fine
+    nodes = send(
+        edge,
+        "{ workflow(id: 1) { __typename ... on Workflow { taskNodes(first: 50000) { "
+        "items { id templateVersionId nodeArgsHash } endCursor hasNextPage } } } }",
+    )
+    assert "errors" not in nodes
 
 
 @pytest.mark.parametrize(
@@ -214,3 +220,38 @@ def test_the_document_cache_is_bounded_by_bytes() -> None:
     huge = "{ " + "b: __typename " * 10_000 + "}"
     cache.put(huge, Entry(parse("{ __typename }")))
     assert cache.get(huge) is None
+
+
+def test_every_document_the_python_client_sends_is_within_the_bounds() -> None:
+    import importlib
+    import pkgutil
+
+    import jobmon_client
+    from graphql import GraphQLError, OperationDefinitionNode, parse
+    from jobmon_client.binding import TASK_NODE_PAGE, TASK_NODES
+    from jobmon_server.graphql.budget import Bounds, Refused, check
+    from jobmon_server.graphql.schema import schema
+
+    documents = {}
+    for module in pkgutil.walk_packages(jobmon_client.__path__, "jobmon_client."):
+        if ".slurm" in module.name or module.name.endswith("__main__"):
+            continue
+        for name, value in vars(importlib.import_module(module.name)).items():
+            if isinstance(value, str) and value.lstrip().startswith(("query", "mutation")):
+                try:
+                    documents[f"{module.name}.{name}"] = (value, parse(value))
+                except GraphQLError:
+                    continue
+    assert len(documents) > 20
+    for where, (text, document) in documents.items():
+        operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
+        first = TASK_NODE_PAGE if text == TASK_NODES else 1000
+        variables = {
+            v.variable.name.value: first
+            for v in operation.variable_definitions or ()
+            if v.variable.name.value == "first"
+        }
+        try:
+            check(schema._schema, document, None, variables, Bounds())
+        except Refused as exc:
+            raise AssertionError(f"{where}: {exc}") from None

@@ -48,7 +48,7 @@ PAGE_ARGUMENT = "first"
 class Bounds:
     max_fields: int = 3000
     """Fields of one operation with its fragments spread."""
-    max_cost: int = 200_000
+    max_cost: int = 500_000
     """Fields times the page sizes above them."""
     # Typed lists are coerced item by item on the event loop: about 2 us an Int and
     # 30 us an input object, so these bounds keep any request's coercion to some 20-30 ms.
