@@ -349,3 +349,18 @@ def test_a_message_that_is_not_an_object_closes_the_socket_with_a_reason(
     for message in ("5", "[]", '"subscribe"', "null"):
         code, reason = asyncio.run(close_reason(message))
         assert (code, reason) == (4400, "a message must be a JSON object with a type")
+
+
+def test_a_websocket_connection_has_a_request_id_for_its_masked_errors() -> None:
+    from jobmon_server.graphql.masking import request_id_of
+    from jobmon_server.limits import RequestLimits
+    from starlette.websockets import WebSocket
+
+    seen: dict[str, Any] = {}
+
+    async def app(scope: dict, receive: Any, send: Any) -> None:
+        seen["id"] = request_id_of({"request": WebSocket(scope, receive, send)})
+
+    scope = {"type": "websocket", "path": "/graphql", "headers": []}
+    asyncio.run(RequestLimits(app, max_body_bytes=10)(scope, None, None))
+    assert len(seen["id"]) == 12 and seen["id"] != "unknown"
