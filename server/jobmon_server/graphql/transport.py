@@ -155,7 +155,7 @@ class CheckedTransportWSHandler(BaseGraphQLTransportWSHandler[Context, RootValue
                     }
                 )
                 return
-        await super().handle_message(message)
+        await super().handle_message(message)  # type: ignore[arg-type]
 
     async def run_operation(self, operation: Operation[Context, RootValue]) -> None:
         """Strawberry's, but an unknown operation name is that operation's error."""
