@@ -69,6 +69,13 @@ def test_a_fragment_bomb_is_refused_before_validation(edge: EdgeServer) -> None:
     )
     deeper = refusal(send(edge, fragment_bomb(40)))
     assert "1,099,511,627,776 fields" in deeper
+    # Validators visit every operation: naming another one does not let the bomb through.
+    named = refusal(send(edge, fragment_bomb(20) + " query Other { __typename }"))
+    assert "1,048,577 fields" in named
+    both = fragment_bomb(20) + " query Other { __typename }"
+    for name, says in (("Other", "1,048,577 fields"), ("Missing", "Unknown operation named")):
+        answer = httpx.post(edge.graphql, json={"query": both, "operationName": name}, timeout=60)
+        assert says in answer.json()["errors"][0]["message"]
 
 
 def test_a_cycle_of_fragments_is_refused(edge: EdgeServer) -> None:

@@ -76,16 +76,21 @@ def check(
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
-    operation = _operation(document, operation_name)
-    if operation is None:
-        return None  # graphql-core says which operation is missing
+    # Validators visit every operation of the document, whichever one is to run.
     sizes: dict[str, int] = {}
-    fields = _expanded_size(operation.selection_set, fragments, sizes, set())
+    fields = sum(
+        _expanded_size(d.selection_set, fragments, sizes, set())
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    )
     if fields > bounds.max_fields:
         raise Refused(
             f"the operation has {fields:,} fields once its fragments are spread, over the "
             f"limit of {bounds.max_fields:,}; ask for fewer fields or aliases"
         )
+    operation = _operation(document, operation_name)
+    if operation is None:
+        return None  # graphql-core says which operation is missing
     root = schema.get_root_type(operation.operation)
     if root is None:
         return operation
