@@ -155,6 +155,23 @@ def test_a_typed_batch_past_its_bound_is_refused_before_coercion(
     assert says in message and message.endswith("a request; send them in batches")
 
 
+def test_lists_inside_inputs_count_towards_a_bound_too(edge: EdgeServer) -> None:
+    template = {"name": "t", "commandTemplate": "x", "taskArgs": [], "opArgs": []}
+    templates = [{**template, "nodeArgs": ["a"] * 10_000} for _ in range(3)]
+    message = refusal(
+        send(
+            edge,
+            "mutation($t: [TaskTemplateInput!]!) { bindTaskTemplates(toolVersionId: 1, "
+            "templates: $t) { __typename } }",
+            {"t": templates},
+        )
+    )
+    assert message == (
+        "variable $t[1].nodeArgs brings the request's typed list items past 20,000 (each is "
+        "coerced one by one); send them in batches"
+    )
+
+
 def test_json_batches_past_their_bounds_are_refused(edge: EdgeServer) -> None:
     sync = send(
         edge,

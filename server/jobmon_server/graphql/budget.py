@@ -100,6 +100,7 @@ def check(
     walk = _Walk(schema, fragments, variables or {}, defaults, bounds)
     try:
         cost = walk.selections(operation.selection_set, root, 1)  # lists are bounded first
+        input_checks.check_typed_items(schema, operation, variables or {})
         input_checks.check_variables(schema, operation, variables or {})
     except input_checks.OutOfRange as exc:
         raise Refused(str(exc)) from None

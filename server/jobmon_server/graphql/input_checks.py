@@ -27,6 +27,7 @@ from graphql import (
     OperationDefinitionNode,
     StringValueNode,
     get_named_type,
+    get_nullable_type,
     type_from_ast,
 )
 
@@ -55,6 +56,46 @@ def check_variables(
         kind = type_from_ast(schema, definition.type)
         if kind is not None and _holds_float(kind, set()):
             _value(kind, variables[name], f"variable ${name}")  # type: ignore[arg-type]
+
+
+MAX_TYPED_ITEMS = 20_000
+"""List items in a request's typed variables, nested lists included (JSON is not typed)."""
+
+
+def check_typed_items(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Mapping[str, Any]
+) -> None:
+    """Refuse variables whose typed lists hold more than ``MAX_TYPED_ITEMS`` items in all:
+    graphql-core coerces them one by one on the event loop. Stops counting at the bound."""
+    budget = [MAX_TYPED_ITEMS]
+    for definition in operation.variable_definitions or ():
+        name = definition.variable.name.value
+        kind = type_from_ast(schema, definition.type)
+        if name in variables and kind is not None:
+            _items(kind, variables[name], budget, f"variable ${name}")
+
+
+def _items(kind: Any, value: Any, budget: list[int], where: str) -> None:
+    if isinstance(kind, GraphQLNonNull):
+        kind = kind.of_type
+    if isinstance(kind, GraphQLList) and isinstance(value, list):
+        budget[0] -= len(value)
+        if budget[0] < 0:
+            raise OutOfRange(
+                f"{where} brings the request's typed list items past {MAX_TYPED_ITEMS:,} (each "
+                "is coerced one by one); send them in batches"
+            )
+        inner = kind.of_type
+        if not isinstance(get_named_type(inner), GraphQLInputObjectType) and not isinstance(
+            get_nullable_type(inner), GraphQLList
+        ):
+            return
+        for i, item in enumerate(value):
+            _items(inner, item, budget, f"{where}[{i}]")
+    elif isinstance(kind, GraphQLInputObjectType) and isinstance(value, dict):
+        for name, field in kind.fields.items():
+            if name in value:
+                _items(field.type, value[name], budget, f"{where}.{name}")
 
 
 def _holds_float(kind: Any, seen: set[str]) -> bool:
