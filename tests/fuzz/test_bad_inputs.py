@@ -364,3 +364,26 @@ def test_a_websocket_connection_has_a_request_id_for_its_masked_errors() -> None
     scope = {"type": "websocket", "path": "/graphql", "headers": []}
     asyncio.run(RequestLimits(app, max_body_bytes=10)(scope, None, None))
     assert len(seen["id"]) == 12 and seen["id"] != "unknown"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "says"),
+    [
+        ("application/json-seq", "must be a JSON object"),
+        ("application/json; charset=utf-8", "must be a JSON object"),
+        ("text/plain", "Unsupported content type"),
+        ("multipart/form-data; boundary=x", "Unsupported content type"),
+    ],
+)
+def test_a_body_of_any_content_type_is_answered_with_a_400(
+    edge: EdgeServer, content_type: str, says: str
+) -> None:
+    answer = httpx.post(
+        edge.graphql, content=b"null", headers={"content-type": content_type}, timeout=30
+    )
+    assert answer.status_code == 400 and says in error_of(answer)
+    get = httpx.get(edge.graphql, params={"query": "{ __typename }", "variables": "null"})
+    assert get.status_code in (200, 400) and "Unexpected" not in get.text
+    deep = httpx.get(edge.graphql, params={"query": "{ __typename }", "variables": "[" * 3000})
+    assert deep.status_code == 400
+    assert any(says in error_of(deep) for says in ("not valid JSON", "deeper than 64"))

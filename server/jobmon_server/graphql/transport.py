@@ -52,7 +52,7 @@ class CheckedHTTP:
     async def parse_http_body(self, request: Any) -> Any:
         content_type = (request.content_type or "").split(";")[0].strip().lower()
         streaming = self._get_stream_transport_from_headers(request.headers)  # type: ignore[attr-defined]
-        if request.method != "POST" or content_type != "application/json" or streaming:
+        if request.method != "POST" or "application/json" not in content_type or streaming:
             return await super().parse_http_body(request)  # type: ignore[misc]
         body = await request.get_body()
         try:
