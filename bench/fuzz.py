@@ -117,7 +117,7 @@ def run(url: str, pid: int, requests: int, seed: int) -> dict:
             answer = client.post(
                 f"{url}/graphql",
                 content=request.body,
-                headers={"content-type": "application/json"},
+                headers={"content-type": request.content_type},
             )
             costliest = max(costliest, (loop_cpu_seconds(pid) - before, request.description))
             outcomes[f"{request.kind} {answer.status_code}"] += 1

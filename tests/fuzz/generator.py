@@ -160,11 +160,23 @@ def jsons(rng: random.Random) -> Any:
     )
 
 
+CONTENT_TYPES = [
+    "application/json",
+    "application/json; charset=utf-8",
+    "application/json-seq",
+    "text/plain",
+    "application/graphql",
+    "multipart/form-data; boundary=x",
+    "",
+]
+
+
 @dataclass
 class Request:
     kind: str
     body: bytes
     description: str
+    content_type: str = "application/json"
 
 
 class Fuzzer:
@@ -238,7 +250,8 @@ class Fuzzer:
         if rng.random() < 0.2 and len(body) > 2:  # flip a byte somewhere
             at = rng.randrange(len(body))
             body = body[:at] + bytes([rng.randrange(256)]) + body[at + 1 :]
-        return Request("malformed", body, repr(body[:60]))
+        content_type = rng.choice(CONTENT_TYPES) if rng.random() < 0.3 else "application/json"
+        return Request("malformed", body, f"{content_type} {body[:60]!r}", content_type)
 
     # -- arguments and values ------------------------------------------------------------
 

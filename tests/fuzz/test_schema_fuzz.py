@@ -83,7 +83,7 @@ def test_generated_requests_are_answered_clearly(edge: EdgeServer) -> None:
         def send(request: Any) -> tuple[httpx.Response, float]:
             before = edge.loop_cpu_seconds()
             answer = client.post(
-                edge.graphql, content=request.body, headers={"content-type": "application/json"}
+                edge.graphql, content=request.body, headers={"content-type": request.content_type}
             )
             return answer, edge.loop_cpu_seconds() - before
 
