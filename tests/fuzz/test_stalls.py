@@ -210,6 +210,15 @@ def test_json_batches_past_their_bounds_are_refused(edge: EdgeServer) -> None:
     assert edges["data"]["bindEdges"]["message"].startswith(
         "at most 50,000 edges a request, not 50,001"
     )
+    usage = send(
+        edge,
+        'query($n: JSON) { templateResourceUsage(toolName: "a", templateName: "b", '
+        "nodeArgs: $n) { numInstances } }",
+        {"n": {"location_id": [str(i) for i in range(20_000)]}},
+    )
+    assert (
+        refusal(usage) == "nodeArgs holds 20,000 values, over the limit of 10,000; ask about fewer"
+    )
 
 
 def test_a_large_body_is_decoded_off_the_event_loop(edge: EdgeServer) -> None:
