@@ -59,6 +59,38 @@ class ServerError(JobmonError):
     """The server answered with a GraphQL error."""
 
 
+class InvalidTextError(JobmonError, ValueError):
+    """A string holds a lone surrogate or a NUL, which are not text (no database stores
+    them): refused before it is sent, as the server would refuse it."""
+
+
+def check_text(value: Any, where: str = "variables") -> None:
+    """Refuse lone surrogates (``"\\ud800"``) and NULs anywhere in ``value``, as the server
+    does."""
+    stack = [(value, where)]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise InvalidTextError(
+                    f"{path} is not valid text: it holds a NUL character at character "
+                    f"{item.index(chr(0))}"
+                )
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise InvalidTextError(
+                    f"{path} is not valid text: it holds a lone surrogate "
+                    f"(U+{ord(item[exc.start]):04X}) at character {exc.start}; send valid Unicode"
+                ) from None
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                stack.append((key, f"a key in {path}"))
+                stack.append((child, f"{path}.{key}"))
+        elif isinstance(item, list | tuple):
+            stack.extend((child, f"{path}[{i}]") for i, child in enumerate(item))
+
+
 _RETRYABLE = (
     httpx.TransportError,
     TransportConnectionFailed,
@@ -106,6 +138,7 @@ class GraphQLClient:
         return self._session
 
     def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        check_text(variables)
         request = GraphQLRequest(_parse(document), variable_values=variables)
         delay = self.backoff_start
         for attempt in range(self.retries + 1):

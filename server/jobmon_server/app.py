@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from jobmon_server import logs, playground
 from jobmon_server.auth import MISSING_TOKEN, TokenCache, bearer, init_token
@@ -29,6 +31,11 @@ from jobmon_server.db.migrate import upgrade
 from jobmon_server.events import EventHub
 from jobmon_server.graphql.loaders import Loaders
 from jobmon_server.graphql.schema import build_schema
+from jobmon_server.graphql.transport import (
+    CheckedHTTP,
+    CheckedTransportWSHandler,
+    CheckedWebSocketAdapter,
+)
 from jobmon_server.limits import RequestLimits
 from jobmon_server.metrics import CONTENT_TYPE, Metrics
 from jobmon_server.reaper import reap_forever
@@ -38,8 +45,12 @@ log = logging.getLogger(__name__)
 CONNECTION_INIT_WAIT = timedelta(seconds=10)
 
 
-class JobmonGraphQL(GraphQL):
-    """Strawberry's ASGI view with our context and our offline playground."""
+class JobmonGraphQL(CheckedHTTP, GraphQL):
+    """Strawberry's ASGI view with our context, our offline playground, and bodies and
+    websocket messages checked before any GraphQL work (``graphql/transport.py``)."""
+
+    websocket_adapter_class = CheckedWebSocketAdapter  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = CheckedTransportWSHandler  # type: ignore[assignment]
 
     def __init__(self, services: Services, tokens: TokenCache) -> None:
         settings = services.settings
@@ -49,6 +60,7 @@ class JobmonGraphQL(GraphQL):
             # A websocket is let in before it authenticates (in connection_init): one that
             # does not is closed soon, so that idle sockets cannot pile up.
             connection_init_wait_timeout=CONNECTION_INIT_WAIT,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
         )
         self.services = services
         self.tokens = tokens
@@ -113,6 +125,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         services.wakeup.bind_loop(asyncio.get_running_loop())
+        # What exists now (modules, the schema, the models) lives as long as the process:
+        # kept out of the collector's full passes, which would otherwise walk it all and
+        # hold the event loop for a few hundred milliseconds.
+        gc.freeze()
         duties = [
             asyncio.create_task(reap_forever(services)),
             asyncio.create_task(services.hub.run()),  # type: ignore[union-attr]

@@ -18,6 +18,8 @@ from jobmon_server.statuses import TaskInstanceStatus
 from jobmon_server.workers import Report
 
 MAX_INT = 2**53  # larger ids or counts are not ours: refuse before the database does
+MAX_TASKS = 10_000  # tasks a bindTasks request (the clients send 10,000 at most)
+MAX_EDGES = 50_000  # edges a bindEdges request (the clients send 50,000 at most)
 
 
 def task_batch(value: Any) -> TaskBatch:
@@ -44,6 +46,11 @@ def id_list(value: Any, name: str) -> list[int]:
     """A list of ids (``bindEdges``'s columns)."""
     if not isinstance(value, list):
         raise ValidationFailed(f"{name} must be a list of task ids", name)
+    if len(value) > MAX_EDGES:
+        raise ValidationFailed(
+            f"at most {MAX_EDGES:,} edges a request, not {len(value):,}; send them in batches",
+            name,
+        )
     return [_int(v, name, i) for i, v in enumerate(value)]
 
 
@@ -63,6 +70,12 @@ def _list(batch: Mapping[str, Any], key: str, item: Callable[[Any, str, int], An
     column = batch[key]
     if not isinstance(column, list):
         raise ValidationFailed(f"column {key} of the task batch must be a list", key)
+    if len(column) > MAX_TASKS:
+        raise ValidationFailed(
+            f"at most {MAX_TASKS:,} tasks a request, not {len(column):,} in column {key}; "
+            "send them in batches",
+            key,
+        )
     return [item(v, key, i) for i, v in enumerate(column)]
 
 

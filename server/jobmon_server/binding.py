@@ -20,6 +20,7 @@ from jobmon_server import clusters
 from jobmon_server import resources as res
 from jobmon_server.attributes import checked as checked_attributes
 from jobmon_server.attributes import merged as merged_attributes
+from jobmon_server.cycles import check_acyclic
 from jobmon_server.db import models
 from jobmon_server.db.raw import raw
 from jobmon_server.db.rows import lock_workflow
@@ -614,6 +615,7 @@ def complete_bind(
         )
     if bind_digest is not None and len(bind_digest) > 40:
         raise ValidationFailed("bindDigest is a SHA-1 in hex, 40 characters", "bindDigest")
+    check_acyclic(session, workflow_id)
     workflow.total_tasks = held
     workflow.bound = True
     workflow.bind_digest = bind_digest

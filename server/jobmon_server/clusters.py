@@ -9,6 +9,7 @@ on a retry it is capped at the limit, with ``capped`` in the request saying so.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -76,6 +77,11 @@ def register_cluster(
         raise ValidationFailed("a cluster name needs 1 to 255 characters", "name")
     if sum(q.default for q in queues) > 1:
         raise ValidationFailed("at most one queue can be the default", "queues")
+    repeated = sorted(n for n, count in Counter(q.name for q in queues).items() if count > 1)
+    if repeated:
+        raise ValidationFailed(
+            f"queue {repeated[0]!r} is named more than once; name each queue once", "queues"
+        )
     cluster = session.scalars(
         select(models.Cluster).where(models.Cluster.name == name).with_for_update(key_share=True)
     ).first()

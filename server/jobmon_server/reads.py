@@ -23,15 +23,21 @@ class Page(Generic[R]):
     has_next_page: bool
 
 
+MAX_ID = 2**63 - 1  # the largest id a database column holds
+
+
 def parse_cursor(after: str | None) -> int:
     if after is None or after == "":
         return 0
     try:
-        return int(after)
+        cursor = int(after) if len(after) <= 20 else -1
     except ValueError:
+        cursor = -1
+    if not 0 <= cursor <= MAX_ID:
         raise ValidationFailed(
-            f"'{after}' is not a cursor; pass the endCursor of the previous page", "after"
-        ) from None
+            f"'{after:.40}' is not a cursor; pass the endCursor of the previous page", "after"
+        )
+    return cursor
 
 
 def check_page_size(first: int, maximum: int) -> int:
@@ -283,10 +289,10 @@ def edges_page(session: Session, workflow_id: int, first: int, after: str | None
     up, down = 0, 0
     if after:
         try:
-            up, down = (int(part) for part in after.split("-"))
-        except ValueError:
+            up, down = (parse_cursor(part) for part in after.split("-"))
+        except (ValueError, ValidationFailed):
             raise ValidationFailed(
-                f"'{after}' is not an edge cursor; pass the endCursor of the previous page",
+                f"'{after:.40}' is not an edge cursor; pass the endCursor of the previous page",
                 "after",
             ) from None
     rows = session.execute(

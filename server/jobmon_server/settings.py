@@ -56,6 +56,14 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = field(default_factory=lambda: _env_int("JOBMON_MAX_ALIASES", 100))
     max_tokens: int = field(default_factory=lambda: _env_int("JOBMON_MAX_TOKENS", 5000))
+    # A request's cost: each field once per object asked for, a page (first: n)
+    # multiplying what is below it; and its fields once fragments are spread.
+    max_cost: int = field(default_factory=lambda: _env_int("JOBMON_MAX_COST", 500_000))
+    max_fields: int = field(default_factory=lambda: _env_int("JOBMON_MAX_FIELDS", 3000))
+    # Memory for parsed and validated documents kept for reuse.
+    document_cache_bytes: int = field(
+        default_factory=lambda: _env_int("JOBMON_DOCUMENT_CACHE_BYTES", 8 * 2**20)
+    )
     max_body_bytes: int = field(
         default_factory=lambda: _env_int("JOBMON_MAX_BODY_BYTES", 64 * 2**20)
     )

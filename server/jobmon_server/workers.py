@@ -528,10 +528,19 @@ def _default_error(r: Report) -> str:
     return f"exited with code {code}" if code is not None else f"ended {r.status}"
 
 
+MAX_LEASE_SECONDS = 7 * 24 * 3600
+
+
 def heartbeat(
     session: Session, worker_id: str, ids: Sequence[int], report_within: float
 ) -> list[int]:
     """Extend the leases of instances this worker holds; return those it must kill."""
+    if not 0 <= report_within <= MAX_LEASE_SECONDS:
+        raise ValidationFailed(
+            f"nextReportSeconds must be from 0 to {MAX_LEASE_SECONDS} (a week), not "
+            f"{report_within:.6g}",
+            "nextReportSeconds",
+        )
     now = utcnow()
     deadline = now + timedelta(seconds=report_within)
     kill: list[int] = []

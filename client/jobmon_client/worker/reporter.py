@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 DEFAULT_HEARTBEAT_SECONDS = 30.0
 RETRY_START_SECONDS = 0.2
 RETRY_MAX_SECONDS = 2.0
+HEARTBEAT_BATCH = 10_000
 HEARTBEAT_RETRY_SECONDS = 2.0
 # A report the server rejects (not for a transient reason) this often is given up.
 REJECTIONS_BEFORE_GIVING_UP = 3
@@ -272,20 +273,22 @@ class Reporter:
 
     def _heartbeat(self, client: Client) -> None:
         self._next_heartbeat = time.monotonic() + self._interval
-        ids = self._held_ids()
+        ids = list(self._held_ids())
         if not ids:
             return
         sent_at = time.monotonic()
         try:
-            result = client.execute(
-                HEARTBEAT,
-                {
-                    "workerId": self._worker_id,
-                    "taskInstanceIds": ids,
-                    "nextReportSeconds": self._lease_seconds,
-                },
-            )
-            kills = result["heartbeat"]["killInstanceIds"]
+            kills = []
+            for start in range(0, len(ids), HEARTBEAT_BATCH):  # the server's bound a request
+                result = client.execute(
+                    HEARTBEAT,
+                    {
+                        "workerId": self._worker_id,
+                        "taskInstanceIds": ids[start : start + HEARTBEAT_BATCH],
+                        "nextReportSeconds": self._lease_seconds,
+                    },
+                )
+                kills += result["heartbeat"]["killInstanceIds"]
         except Exception as exc:
             if isinstance(exc, ServerUnreachable):
                 self._server_down = exc.server_down

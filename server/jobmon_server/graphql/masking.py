@@ -9,22 +9,39 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     MaskErrors,
 )
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from jobmon_server.errors import (
     DomainError,
     Unavailable,
 )
+from jobmon_server.graphql.scalars import InvalidInput
 from jobmon_server.transitions import IllegalTransition
 
 log = logging.getLogger(__name__)
 
 
 def should_mask(error: GraphQLError) -> bool:
-    """Expected errors keep their message; anything unexpected is masked (and logged)."""
+    """Expected errors keep their message; anything unexpected is masked (and logged).
+
+    graphql-core's own errors are expected: a variable of the wrong type, null for a
+    non-null, an Int out of range, an unparsable scalar (Strawberry's DateTime says so with
+    a GraphQLError too). They wrap another GraphQLError, and their messages are the spec's.
+    """
     original = error.original_error
-    return original is not None and not isinstance(
-        original, DomainError | IllegalTransition | Unavailable
-    )
+    return original is not None and not isinstance(original, _EXPECTED)
+
+
+# Strawberry's refusals of an unknown operation name or a wrong operation type say so.
+_EXPECTED = (
+    GraphQLError,
+    InvalidInput,
+    CannotGetOperationTypeError,
+    InvalidOperationTypeError,
+    DomainError,
+    IllegalTransition,
+    Unavailable,
+)
 
 
 UNAVAILABLE = "UNAVAILABLE"

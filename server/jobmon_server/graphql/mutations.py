@@ -209,7 +209,12 @@ class UserMutation:
         )
     )
     async def set_template_concurrency(
-        self, info: Info, workflow_id: int, template_name: str, limit: int | None, user: str
+        self,
+        info: Info,
+        workflow_id: int,
+        template_name: str,
+        user: str,
+        limit: int | None = None,
     ) -> WorkflowTemplateResult:
         who = actor(info, user)
 

@@ -28,6 +28,8 @@ from jobmon_server.graphql.results import (
 )
 from jobmon_server.graphql.types import services
 
+MAX_NODE_ARG_VALUES = 10_000
+
 
 @strawberry.type
 class Query:
@@ -94,6 +96,12 @@ class Query:
         if node_args is not None:
             if not isinstance(node_args, dict):
                 raise GraphQLError('nodeArgs must be an object such as {"location_id": ["1"]}')
+            values = sum(len(v) if isinstance(v, list) else 1 for v in node_args.values())
+            if values > MAX_NODE_ARG_VALUES:
+                raise GraphQLError(
+                    f"nodeArgs holds {values:,} values, over the limit of "
+                    f"{MAX_NODE_ARG_VALUES:,}; ask about fewer"
+                )
             wanted = {
                 str(arg): [str(v) for v in (vals if isinstance(vals, list) else [vals])]
                 for arg, vals in node_args.items()
