@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from jobmon_server import history
 from jobmon_server.graphql import types as t
-from jobmon_server.graphql.results import expected
+from jobmon_server.graphql.results import capture_errors
 from jobmon_server.graphql.types import aware, services
 
 
@@ -77,11 +77,9 @@ class HistoryQuery:
             f"(at most {history.MAX_BUCKETS}), computed on the server from its events."
         )
     )
+    @capture_errors
     async def workflow_history(
         self, info: Info, workflow_id: int, buckets: int = history.DEFAULT_BUCKETS
     ) -> WorkflowHistoryResult:
-        async def work() -> WorkflowHistory:
-            found = await services(info).read(history.workflow_history, workflow_id, buckets)
-            return WorkflowHistory.from_row(workflow_id, found)
-
-        return await expected(work())
+        found = await services(info).read(history.workflow_history, workflow_id, buckets)
+        return WorkflowHistory.from_row(workflow_id, found)

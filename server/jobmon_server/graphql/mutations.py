@@ -38,7 +38,7 @@ from jobmon_server.graphql.results import (
     WorkflowRunResult,
     WorkflowTemplateResult,
     actor,
-    expected,
+    capture_errors,
     workflow_row,
 )
 from jobmon_server.graphql.types import services
@@ -48,36 +48,32 @@ from jobmon_server.transitions import utcnow
 @strawberry.type
 class UserMutation:
     @strawberry.mutation(description="The tool's current version, created on first use.")
+    @capture_errors
     async def bind_tool(self, info: Info, name: str) -> ToolVersionResult:
-        async def work() -> t.ToolVersion:
-            version = await services(info).write(binding.bind_tool, name)
-            return t.ToolVersion(id=version.id, tool_id=version.tool_id, tool_name=name)
-
-        return await expected(work())
+        version = await services(info).write(binding.bind_tool, name)
+        return t.ToolVersion(id=version.id, tool_id=version.tool_id, tool_name=name)
 
     @strawberry.mutation(description="Task template versions, in the order given.")
+    @capture_errors
     async def bind_task_templates(
         self, info: Info, tool_version_id: int, templates: list[TaskTemplateInput]
     ) -> TaskTemplateVersionListResult:
-        async def work() -> t.TaskTemplateVersionList:
-            specs = [tt.to_spec() for tt in templates]
-            rows = await services(info).write(binding.bind_task_templates, tool_version_id, specs)
-            return t.TaskTemplateVersionList(
-                items=[
-                    t.TaskTemplateVersion(
-                        id=r.id,
-                        task_template_id=r.task_template_id,
-                        name=s.name,
-                        command_template=r.command_template,
-                        node_args=r.node_args,
-                        task_args=r.task_args,
-                        op_args=r.op_args,
-                    )
-                    for r, s in zip(rows, specs, strict=True)
-                ]
-            )
-
-        return await expected(work())
+        specs = [tt.to_spec() for tt in templates]
+        rows = await services(info).write(binding.bind_task_templates, tool_version_id, specs)
+        return t.TaskTemplateVersionList(
+            items=[
+                t.TaskTemplateVersion(
+                    id=r.id,
+                    task_template_id=r.task_template_id,
+                    name=s.name,
+                    command_template=r.command_template,
+                    node_args=r.node_args,
+                    task_args=r.task_args,
+                    op_args=r.op_args,
+                )
+                for r, s in zip(rows, specs, strict=True)
+            ]
+        )
 
     @strawberry.mutation(
         description=(
@@ -86,37 +82,35 @@ class UserMutation:
             "On a server with tokens only its owner (or an admin) may bind it again."
         )
     )
+    @capture_errors
     async def bind_workflow(self, info: Info, input: WorkflowInput) -> BindWorkflowResult:
-        async def work() -> t.BoundWorkflow:
-            spec = input.to_spec()
-            identity = info.context.get("identity")
-            if identity is not None:  # the token's user owns what it binds
-                spec = dataclasses.replace(spec, user=identity.user)
+        spec = input.to_spec()
+        identity = info.context.get("identity")
+        if identity is not None:  # the token's user owns what it binds
+            spec = dataclasses.replace(spec, user=identity.user)
 
-            def bind(session: Any) -> tuple[Any, bool]:
-                wf, created = binding.bind_workflow(session, spec)
-                if not created:
-                    authorize.refuse_unless_owner(
-                        wf.id,
-                        wf.user,
-                        identity,
-                        "bind it again (binding the same workflow is resuming it; give yours "
-                        "workflow_args of its own)",
-                    )
-                return wf, created
+        def bind(session: Any) -> tuple[Any, bool]:
+            wf, created = binding.bind_workflow(session, spec)
+            if not created:
+                authorize.refuse_unless_owner(
+                    wf.id,
+                    wf.user,
+                    identity,
+                    "bind it again (binding the same workflow is resuming it; give yours "
+                    "workflow_args of its own)",
+                )
+            return wf, created
 
-            wf, created = await services(info).write(bind)
-            up_to_date = bool(
-                not created and wf.bound and spec.bind_digest and wf.bind_digest == spec.bind_digest
-            )
-            return t.BoundWorkflow(
-                workflow=t.Workflow.from_row(wf),
-                created=created,
-                bound_tasks=wf.total_tasks,
-                up_to_date=up_to_date,
-            )
-
-        return await expected(work())
+        wf, created = await services(info).write(bind)
+        up_to_date = bool(
+            not created and wf.bound and spec.bind_digest and wf.bind_digest == spec.bind_digest
+        )
+        return t.BoundWorkflow(
+            workflow=t.Workflow.from_row(wf),
+            created=created,
+            bound_tasks=wf.total_tasks,
+            up_to_date=up_to_date,
+        )
 
     @strawberry.mutation(
         description=(
@@ -128,19 +122,17 @@ class UserMutation:
             "resourceScales, fallbackQueues}]. Only the workflow's owner (or an admin) may."
         )
     )
+    @capture_errors
     async def bind_tasks(self, info: Info, workflow_id: int, tasks: JSON) -> BindTasksResult:
         identity = info.context.get("identity")
 
-        async def work() -> t.BoundTasks:
-            batch = batches.task_batch(tasks)
+        batch = batches.task_batch(tasks)
 
-            def bind(session: Any) -> list[int]:
-                authorize.check_owner(session, workflow_id, identity, "bind tasks into it")
-                return binding.bind_tasks(session, workflow_id, batch)
+        def bind(session: Any) -> list[int]:
+            authorize.check_owner(session, workflow_id, identity, "bind tasks into it")
+            return binding.bind_tasks(session, workflow_id, batch)
 
-            return t.BoundTasks(task_ids=await services(info).write(bind))
-
-        return await expected(work())
+        return t.BoundTasks(task_ids=await services(info).write(bind))
 
     @strawberry.mutation(
         description=(
@@ -148,6 +140,7 @@ class UserMutation:
             "task ids). Only the workflow's owner (or an admin) may."
         )
     )
+    @capture_errors
     async def bind_edges(
         self,
         info: Info,
@@ -157,17 +150,14 @@ class UserMutation:
     ) -> BindEdgesResult:
         identity = info.context.get("identity")
 
-        async def work() -> t.BoundEdges:
-            upstream = batches.id_list(upstream_task_ids, "upstreamTaskIds")
-            downstream = batches.id_list(downstream_task_ids, "downstreamTaskIds")
+        upstream = batches.id_list(upstream_task_ids, "upstreamTaskIds")
+        downstream = batches.id_list(downstream_task_ids, "downstreamTaskIds")
 
-            def bind(session: Any) -> int:
-                authorize.check_owner(session, workflow_id, identity, "bind edges into it")
-                return binding.bind_edges(session, workflow_id, upstream, downstream)
+        def bind(session: Any) -> int:
+            authorize.check_owner(session, workflow_id, identity, "bind edges into it")
+            return binding.bind_edges(session, workflow_id, upstream, downstream)
 
-            return t.BoundEdges(count=await services(info).write(bind))
-
-        return await expected(work())
+        return t.BoundEdges(count=await services(info).write(bind))
 
     @strawberry.mutation(
         description=(
@@ -175,6 +165,7 @@ class UserMutation:
             "workflow's owner (or an admin) may."
         )
     )
+    @capture_errors
     async def complete_bind(
         self, info: Info, workflow_id: int, total_tasks: int, bind_digest: str | None = None
     ) -> WorkflowResult:
@@ -184,7 +175,7 @@ class UserMutation:
             authorize.check_owner(session, workflow_id, identity, "complete its bind")
             return binding.complete_bind(session, workflow_id, total_tasks, bind_digest)
 
-        return await expected(workflow_row(info, complete))
+        return await workflow_row(info, complete)
 
     @strawberry.mutation(
         description=(
@@ -192,6 +183,7 @@ class UserMutation:
             "workflow's owner may."
         )
     )
+    @capture_errors
     async def set_max_concurrently_running(
         self, info: Info, workflow_id: int, limit: int, user: str | None = None
     ) -> WorkflowResult:
@@ -200,7 +192,7 @@ class UserMutation:
         else:
             who = actor(info, user)
             work = workflow_row(info, steering.set_workflow_concurrency, workflow_id, limit, who)
-        return await expected(work)
+        return await work
 
     @strawberry.mutation(
         description=(
@@ -208,6 +200,7 @@ class UserMutation:
             "workflow's limit applies); applies at once. Only the owner may."
         )
     )
+    @capture_errors
     async def set_template_concurrency(
         self,
         info: Info,
@@ -218,20 +211,15 @@ class UserMutation:
     ) -> WorkflowTemplateResult:
         who = actor(info, user)
 
-        async def work() -> t.WorkflowTemplate:
-            def change_and_read(session: Any) -> Any:
-                array = steering.set_template_concurrency(
-                    session, workflow_id, template_name, limit, who
-                )
-                return next(
-                    r
-                    for r in usage.workflow_templates(session, workflow_id)
-                    if r.array_id == array.id
-                )
+        def change_and_read(session: Any) -> Any:
+            array = steering.set_template_concurrency(
+                session, workflow_id, template_name, limit, who
+            )
+            return next(
+                r for r in usage.workflow_templates(session, workflow_id) if r.array_id == array.id
+            )
 
-            return t.WorkflowTemplate.from_row(await services(info).write(change_and_read))
-
-        return await expected(work())
+        return t.WorkflowTemplate.from_row(await services(info).write(change_and_read))
 
     @strawberry.mutation(
         description=(
@@ -239,12 +227,13 @@ class UserMutation:
             "Only the owner may."
         )
     )
+    @capture_errors
     async def add_workflow_attributes(
         self, info: Info, workflow_id: int, attributes: JSON, user: str | None = None
     ) -> WorkflowResult:
         who = actor(info, user)
-        return await expected(
-            workflow_row(info, attributes_of.add_workflow_attributes, workflow_id, attributes, who)
+        return await workflow_row(
+            info, attributes_of.add_workflow_attributes, workflow_id, attributes, who
         )
 
     @strawberry.mutation(
@@ -253,19 +242,17 @@ class UserMutation:
             "its workflow's owner may."
         )
     )
+    @capture_errors
     async def add_task_attributes(
         self, info: Info, task_id: int, attributes: JSON, user: str | None = None
     ) -> TaskAttributesResult:
         who = actor(info, user)
 
-        async def work() -> t.Task:
-            def change_and_read(session: Any) -> Any:
-                attributes_of.add_task_attributes(session, task_id, attributes, who)
-                return reads.task(session, task_id)
+        def change_and_read(session: Any) -> Any:
+            attributes_of.add_task_attributes(session, task_id, attributes, who)
+            return reads.task(session, task_id)
 
-            return t.Task.from_row(await services(info).write(change_and_read))
-
-        return await expected(work())
+        return t.Task.from_row(await services(info).write(change_and_read))
 
     @strawberry.mutation(
         description=(
@@ -273,12 +260,10 @@ class UserMutation:
             "workflow becomes HALTED. Only the owner may."
         )
     )
+    @capture_errors
     async def stop_workflow(self, info: Info, workflow_id: int, user: str) -> WorkflowRunResult:
-        async def work() -> t.WorkflowRun:
-            run = await services(info).write(steering.stop_workflow, workflow_id, actor(info, user))
-            return t.WorkflowRun.from_row(run)
-
-        return await expected(work())
+        run = await services(info).write(steering.stop_workflow, workflow_id, actor(info, user))
+        return t.WorkflowRun.from_row(run)
 
     @strawberry.mutation(
         description=(
@@ -286,10 +271,9 @@ class UserMutation:
             "run() starts it afresh. Only the owner may."
         )
     )
+    @capture_errors
     async def reset_workflow(self, info: Info, workflow_id: int, user: str) -> WorkflowResult:
-        return await expected(
-            workflow_row(info, steering.reset_workflow, workflow_id, actor(info, user))
-        )
+        return await workflow_row(info, steering.reset_workflow, workflow_id, actor(info, user))
 
     @strawberry.mutation(
         description=(
@@ -298,6 +282,7 @@ class UserMutation:
             "the owner may."
         )
     )
+    @capture_errors
     async def update_task_statuses(
         self,
         info: Info,
@@ -307,18 +292,15 @@ class UserMutation:
         user: str,
         recursive: bool = False,
     ) -> UpdateTasksResult:
-        async def work() -> t.UpdatedTasks:
-            ids = await services(info).write(
-                steering.update_task_statuses,
-                workflow_id,
-                list(task_ids),
-                status.value,
-                recursive,
-                actor(info, user),
-            )
-            return t.UpdatedTasks(task_ids=ids)
-
-        return await expected(work())
+        ids = await services(info).write(
+            steering.update_task_statuses,
+            workflow_id,
+            list(task_ids),
+            status.value,
+            recursive,
+            actor(info, user),
+        )
+        return t.UpdatedTasks(task_ids=ids)
 
     @strawberry.mutation(
         description=(
@@ -328,6 +310,7 @@ class UserMutation:
             "owner for a resume."
         )
     )
+    @capture_errors
     async def start_workflow_run(
         self,
         info: Info,
@@ -358,23 +341,20 @@ class UserMutation:
     ) -> WorkflowRunResult:
         who = actor(info, user)
 
-        async def work() -> t.WorkflowRun:
-            run = await services(info).write(
-                runs.start_run,
-                workflow_id,
-                who.user,
-                resume=resume,
-                reset_running_jobs=reset_running_jobs,
-                fail_fast=fail_fast,
-                seconds_until_timeout=seconds_until_timeout,
-                admin=who.admin,
-                owner_only=info.context.get("identity") is not None,
-                client_key=client_key,
-                dynamic_resources=dynamic_resources,
-            )
-            return t.WorkflowRun.from_row(run)
-
-        return await expected(work())
+        run = await services(info).write(
+            runs.start_run,
+            workflow_id,
+            who.user,
+            resume=resume,
+            reset_running_jobs=reset_running_jobs,
+            fail_fast=fail_fast,
+            seconds_until_timeout=seconds_until_timeout,
+            admin=who.admin,
+            owner_only=info.context.get("identity") is not None,
+            client_key=client_key,
+            dynamic_resources=dynamic_resources,
+        )
+        return t.WorkflowRun.from_row(run)
 
     @strawberry.mutation(
         description=(
@@ -382,6 +362,7 @@ class UserMutation:
             "their resources, merged over those bound, and queue them. Only the owner may."
         )
     )
+    @capture_errors
     async def give_task_resources(
         self,
         info: Info,
@@ -392,22 +373,20 @@ class UserMutation:
     ) -> QueuedTasksResult:
         who = actor(info, user)
 
-        async def work() -> t.QueuedTasks:
-            queued = await services(info).write(
-                dynamic.give_resources,
-                workflow_run_id,
-                list(task_ids),
-                list(resources),
-                who,
-                utcnow(),
-            )
-            return t.QueuedTasks(task_ids=queued)
-
-        return await expected(work())
+        queued = await services(info).write(
+            dynamic.give_resources,
+            workflow_run_id,
+            list(task_ids),
+            list(resources),
+            who,
+            utcnow(),
+        )
+        return t.QueuedTasks(task_ids=queued)
 
     @strawberry.mutation(
         description="Stop a run: its workflow becomes HALTED and what runs is killed."
     )
+    @capture_errors
     async def stop_workflow_run(self, info: Info, workflow_run_id: int) -> WorkflowRunResult:
         identity = info.context.get("identity")
 
@@ -417,7 +396,4 @@ class UserMutation:
                 steering.owned_workflow(session, run.workflow_id, identity)
             return runs.stop(session, workflow_run_id)
 
-        async def work() -> t.WorkflowRun:
-            return t.WorkflowRun.from_row(await services(info).write(stop))
-
-        return await expected(work())
+        return t.WorkflowRun.from_row(await services(info).write(stop))

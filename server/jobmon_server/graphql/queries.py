@@ -24,7 +24,7 @@ from jobmon_server.graphql.results import (
     TaskResult,
     WorkflowResult,
     WorkflowRunResult,
-    expected,
+    capture_errors,
 )
 from jobmon_server.graphql.types import services
 
@@ -34,11 +34,9 @@ MAX_NODE_ARG_VALUES = 10_000
 @strawberry.type
 class Query:
     @strawberry.field(description="A workflow by id.")
+    @capture_errors
     async def workflow(self, info: Info, id: int) -> WorkflowResult:
-        async def work() -> t.Workflow:
-            return t.Workflow.from_row(await services(info).read(reads.workflow, id))
-
-        return await expected(work())
+        return t.Workflow.from_row(await services(info).read(reads.workflow, id))
 
     @strawberry.field(
         description=(
@@ -123,18 +121,14 @@ class Query:
         return [t.Cluster.from_row(c, q) for c, q in rows]
 
     @strawberry.field(description="A workflow run by id.")
+    @capture_errors
     async def workflow_run(self, info: Info, id: int) -> WorkflowRunResult:
-        async def work() -> t.WorkflowRun:
-            return t.WorkflowRun.from_row(await services(info).read(reads.workflow_run, id))
-
-        return await expected(work())
+        return t.WorkflowRun.from_row(await services(info).read(reads.workflow_run, id))
 
     @strawberry.field(description="A task by id, with its attempts.")
+    @capture_errors
     async def task(self, info: Info, id: int) -> TaskResult:
-        async def work() -> t.Task:
-            return t.Task.from_row(await services(info).read(reads.task, id))
-
-        return await expected(work())
+        return t.Task.from_row(await services(info).read(reads.task, id))
 
     @strawberry.field(
         description=(
@@ -155,16 +149,13 @@ class Query:
         attempt_logs.check_window(before, max_bytes)
         settings = services(info).settings
 
-        async def work() -> log_types.LogChunk | log_types.LogUnavailable:
-            source = await services(info).read(attempt_logs.log_source, task_instance_id, stream)
-            found = await to_thread.run_sync(
-                attempt_logs.read_log,
-                source,
-                before,
-                max_bytes,
-                settings.log_roots,
-                settings.auth != "token",
-            )
-            return log_types.result_of(found)
-
-        return await expected(work())
+        source = await services(info).read(attempt_logs.log_source, task_instance_id, stream)
+        found = await to_thread.run_sync(
+            attempt_logs.read_log,
+            source,
+            before,
+            max_bytes,
+            settings.log_roots,
+            settings.auth != "token",
+        )
+        return log_types.result_of(found)

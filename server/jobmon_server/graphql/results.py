@@ -3,8 +3,9 @@ error members."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Annotated, Any, TypeVar
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -21,6 +22,7 @@ from jobmon_server.graphql.types import services
 from jobmon_server.transitions import IllegalTransition
 
 R = TypeVar("R")
+P = ParamSpec("P")
 
 WorkflowResult = Annotated[
     t.Workflow | t.NotFound | t.ValidationError | t.PermissionDenied | t.Conflict,
@@ -74,6 +76,17 @@ BindEdgesResult = Annotated[
     t.BoundEdges | t.NotFound | t.ValidationError | t.PermissionDenied,
     strawberry.union("BindEdgesResult"),
 ]
+
+
+def capture_errors(resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """A resolver that raises the domain's expected failures answers them as its result
+    union's error members instead (see ``expected``)."""
+
+    @functools.wraps(resolver)
+    async def answering(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await expected(resolver(*args, **kwargs))  # type: ignore[no-any-return]
+
+    return answering
 
 
 async def expected(work: Awaitable[R]) -> Any:

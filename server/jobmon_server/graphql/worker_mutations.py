@@ -25,7 +25,7 @@ from jobmon_server.graphql.inputs import (
 from jobmon_server.graphql.results import (
     ClusterResult,
     WorkerResult,
-    expected,
+    capture_errors,
 )
 from jobmon_server.graphql.types import services
 from jobmon_server.transitions import utcnow
@@ -44,17 +44,15 @@ class WorkerMutation:
             "register only its own cluster."
         )
     )
+    @capture_errors
     async def register_cluster(
         self, info: Info, name: str, distributor: str, queues: list[QueueInput]
     ) -> ClusterResult:
-        async def work() -> t.Cluster:
-            authorize.check_worker_role(identity_of(info), name)
-            cluster, limits = await services(info).write(
-                clusters.register_cluster, name, distributor, [q.to_limits() for q in queues]
-            )
-            return t.Cluster.from_row(cluster, limits)
-
-        return await expected(work())
+        authorize.check_worker_role(identity_of(info), name)
+        cluster, limits = await services(info).write(
+            clusters.register_cluster, name, distributor, [q.to_limits() for q in queues]
+        )
+        return t.Cluster.from_row(cluster, limits)
 
     @strawberry.mutation(
         description=(
@@ -63,25 +61,23 @@ class WorkerMutation:
             "worker id belongs to the token that announced it."
         )
     )
+    @capture_errors
     async def announce_worker(
         self, info: Info, worker_id: str, cluster_name: str, hostname: str, version: str
     ) -> WorkerResult:
         identity = identity_of(info)
 
-        async def work() -> t.Worker:
-            authorize.check_worker_role(identity, cluster_name)
-            svc = services(info)
-            cluster_id = await svc.read(workers.cluster_id, cluster_name)
+        authorize.check_worker_role(identity, cluster_name)
+        svc = services(info)
+        cluster_id = await svc.read(workers.cluster_id, cluster_name)
 
-            def announce(session: Any) -> None:
-                token_id = authorize.announcing_token(session, worker_id, identity)
-                presence.announce(session, worker_id, cluster_id, hostname, version, token_id)
+        def announce(session: Any) -> None:
+            token_id = authorize.announcing_token(session, worker_id, identity)
+            presence.announce(session, worker_id, cluster_id, hostname, version, token_id)
 
-            await svc.write(announce)
-            rows = await svc.read(presence.recent_workers, [cluster_name])
-            return t.Worker.from_row(next(r for r in rows if r.id == worker_id), utcnow())
-
-        return await expected(work())
+        await svc.write(announce)
+        rows = await svc.read(presence.recent_workers, [cluster_name])
+        return t.Worker.from_row(next(r for r in rows if r.id == worker_id), utcnow())
 
     @strawberry.mutation(
         description="A worker that stops says so: it no longer serves its cluster."
