@@ -154,13 +154,17 @@ class Reporter:
             return
         delay = RETRY_START_SECONDS
         close_deadline: float | None = None
+        failed = False
         try:
             while True:
-                batch, closing = self._next_batch(delay if self._queue else None)
+                # Back off only after a failed send: reports that arrived while the last
+                # batch was out go at once (a chain's next task waits for them).
+                batch, closing = self._next_batch(delay if failed else None)
                 if closing and close_deadline is None:
                     close_deadline = time.monotonic() + CLOSE_FLUSH_SECONDS
                 if batch:
-                    if self._send(client, batch):
+                    failed = not self._send(client, batch)
+                    if not failed:
                         delay = RETRY_START_SECONDS
                     else:
                         delay = min(delay * 2, RETRY_MAX_SECONDS)
