@@ -25,6 +25,7 @@ from jobmon_server.graphql.results import (
     WorkflowResult,
     WorkflowRunResult,
     capture_errors,
+    expected,
 )
 from jobmon_server.graphql.types import services
 
@@ -146,16 +147,26 @@ class Query:
         before: int | None = None,
         max_bytes: int = 65536,
     ) -> log_types.TaskInstanceLogResult:
+        # A bad window is a GraphQL error: the union has no ValidationError member.
         attempt_logs.check_window(before, max_bytes)
-        settings = services(info).settings
+        return await expected(_log_chunk(info, task_instance_id, stream, before, max_bytes))
 
-        source = await services(info).read(attempt_logs.log_source, task_instance_id, stream)
-        found = await to_thread.run_sync(
-            attempt_logs.read_log,
-            source,
-            before,
-            max_bytes,
-            settings.log_roots,
-            settings.auth != "token",
-        )
-        return log_types.result_of(found)
+
+async def _log_chunk(
+    info: Info,
+    task_instance_id: int,
+    stream: log_types.LogStream,
+    before: int | None,
+    max_bytes: int,
+) -> log_types.TaskInstanceLogResult:
+    settings = services(info).settings
+    source = await services(info).read(attempt_logs.log_source, task_instance_id, stream)
+    found = await to_thread.run_sync(
+        attempt_logs.read_log,
+        source,
+        before,
+        max_bytes,
+        settings.log_roots,
+        settings.auth != "token",
+    )
+    return log_types.result_of(found)
