@@ -58,7 +58,7 @@ class Query:
         created_before: datetime | None = None,
         first: int = 100,
         after: str | None = None,
-    ) -> t.WorkflowPage:
+    ) -> t.Page[t.Workflow]:
         first = reads.check_page_size(first, services(info).settings.max_page_size)
         which = reads.WorkflowFilter(
             users=list(users or []),
@@ -70,7 +70,7 @@ class Query:
             created_before=created_before,
         )
         page = await services(info).read(reads.workflows_page, which, first, after)
-        return t.page_of(t.WorkflowPage, page, lambda r: t.Workflow.from_row(r[0]))
+        return t.Page.of(page, lambda r: t.Workflow.from_row(r[0]))
 
     @strawberry.field(
         description=(
