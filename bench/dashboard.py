@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from cli import build, run_with_stand_in_worker
@@ -25,7 +26,9 @@ from jobmon_client.transport import GraphQLClient
 from playwright.sync_api import sync_playwright
 from stack import jobmon_process
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.browser import launch  # noqa: E402
 
 
 def largest_list(value: Any) -> int:
@@ -61,16 +64,7 @@ def main() -> None:
             workflow_id = bind_without_history(args.tasks)
         rows = [0]
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                headless=True,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-dev-shm-usage",
-                ],
-            )
+            browser = launch(playwright)
             page = browser.new_page(viewport={"width": 1400, "height": 900})
 
             def measure(response: Any) -> None:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from cli import build, run_with_stand_in_worker
@@ -27,7 +28,10 @@ from jobmon_client.transport import GraphQLClient
 from playwright.sync_api import sync_playwright
 from stack import jobmon_process
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.browser import launch  # noqa: E402
+
 HISTORY = """
 query($id: Int!) { workflowHistory(workflowId: $id, buckets: 200) {
   __typename ... on WorkflowHistory { times series { status counts } runs { id } } } }"""
@@ -54,16 +58,7 @@ def main() -> None:
             run_with_stand_in_worker(client, workflow_id)
         largest = {"rows": 0, "bytes": 0}
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                headless=True,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-dev-shm-usage",
-                ],
-            )
+            browser = launch(playwright)
             page = browser.new_page(viewport={"width": 1440, "height": 900})
 
             def measure(response: Any) -> None:

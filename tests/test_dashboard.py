@@ -3,7 +3,6 @@ with real workflows. Screenshots go to build/screenshots/."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -15,10 +14,10 @@ from jobmon_client import Tool
 from jobmon_client.transport import GraphQLClient
 from jobmon_server.embedded import EmbeddedServer, start
 
+from tests.browser import CHROMIUM, launch
 from tests.conftest import WorkerThread, unavailable
 from tests.helpers import task_instances, wait_until
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 LIVE_MS = 2000  # a change on the server shows within this, without a reload
 
@@ -41,16 +40,7 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-dev-shm-usage",
-            ],
-        )
+        browser = launch(playwright)
         try:
             yield browser
         finally:

@@ -5,7 +5,6 @@ client put in a URL."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -23,11 +22,11 @@ from jobmon_server.embedded import free_port
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from tests.browser import CHROMIUM, launch
 from tests.conftest import unavailable
 from tests.helpers import wait_until
 
 JOBMON = str(Path(sys.executable).parent / "jobmon")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @dataclass
@@ -80,9 +79,7 @@ def test_the_dashboard_authenticates_its_websocket_in_connection_init(
 
     token = logged.tokens["alice"]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
+        browser = launch(playwright)
         try:
             page = browser.new_page()
             page.add_init_script(f"localStorage.setItem('jobmonToken', {json.dumps(token)})")
