@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from jobmon_client.config import task_environment_bytes
 from jobmon_client.distributor import (
     AdoptedInstance,
     ClaimedInstance,
@@ -45,8 +46,15 @@ log = logging.getLogger(__name__)
 KILL_GRACE_SECONDS = 5.0
 # Tasks shorter than this on average are claimed ahead (see LocalDistributor).
 SHORT_TASK_SECONDS = 1.0
+# Short tasks are claimed ahead by about this many seconds of their work (within bounds),
+# so that claims are few and large however short the tasks are.
+BACKLOG_SECONDS = 0.5
+MIN_BACKLOG = 32
+MAX_BACKLOG = 1024
 # Stop the tasks this long before the lease runs out (at most; a fifth of a short lease).
 LEASE_MARGIN_SECONDS = 2.0
+# The guardian is told of new tasks after each round of launches, and at least this often.
+GUARDIAN_FLUSH_LAUNCHES = 8
 HOSTNAME = os.uname().nodename
 WORKER_STOPPED = "worker stopped"
 KILLED_ON_REQUEST = "killed on request"
@@ -106,10 +114,11 @@ class _Orphan:
 class LocalDistributor:
     """Runs claimed instances as child processes within a number of slots.
 
-    Claims keep up to ``max_backlog`` instances waiting here beyond the free slots while
-    tasks are short (their recent average under a second): a slot that frees is refilled
-    at once, without waiting for the server. Long tasks are not hoarded: another worker
-    may run them sooner.
+    Claims keep instances waiting here beyond the free slots while tasks are short (their
+    recent average under a second): a slot that frees is refilled at once, without waiting
+    for the server. As many wait as the slots run in about half a second (at least 32, at
+    most 1024, or ``max_backlog``), so that trivial tasks are claimed a few hundred at a
+    time, not a dozen. Long tasks are not hoarded: another worker may run them sooner.
     """
 
     def __init__(
@@ -127,7 +136,7 @@ class LocalDistributor:
         self.parallelism = parallelism
         self.log_dir = Path(log_dir).expanduser()
         self.kill_grace = kill_grace
-        self.max_backlog = max(32, 2 * parallelism) if max_backlog is None else int(max_backlog)
+        self.max_backlog = None if max_backlog is None else int(max_backlog)
         self._note = note if callable(note) else (lambda instance_id, info: None)
         self._forget = forget if callable(forget) else (lambda instance_id: None)
         self.running: dict[int, RunningTask] = {}
@@ -151,10 +160,20 @@ class LocalDistributor:
     # -- called from any thread -------------------------------------------------------
     def capacity(self) -> int:
         committed = self.busy_slots + self._waiting_slots
-        backlog = self.max_backlog if self._average_seconds < SHORT_TASK_SECONDS else 0
+        backlog = self.backlog()
         if self._stopping or committed >= self.parallelism + backlog // 2:
             return 0  # claim again once half the backlog is used
         return self.parallelism + backlog - committed
+
+    def backlog(self) -> int:
+        """How many instances may wait here beyond the slots."""
+        average = self._average_seconds
+        if average >= SHORT_TASK_SECONDS:
+            return 0
+        if self.max_backlog is not None:
+            return self.max_backlog
+        ahead = self.parallelism * BACKLOG_SECONDS / max(average, 1e-4)
+        return int(min(MAX_BACKLOG, max(MIN_BACKLOG, 2 * self.parallelism, ahead)))
 
     def held(self) -> list[int]:
         return list(self.running.copy()) + [i.id for i, _ in self._waiting.copy()]
@@ -280,6 +299,9 @@ class LocalDistributor:
         return ended
 
     def _launch_waiting(self) -> None:
+        """Launch what fits, then tell the guardian in one write what started and what
+        ended this round (every few launches in a long round)."""
+        launched = 0
         while (
             self._waiting
             and not self._stopping
@@ -288,6 +310,11 @@ class LocalDistributor:
             instance, slots = self._waiting.popleft()
             self._waiting_slots -= slots
             self._ended.append(self._launch(instance, slots))
+            launched += 1
+            if launched % GUARDIAN_FLUSH_LAUNCHES == 0 and self._guardian is not None:
+                self._guardian.flush()
+        if self._guardian is not None:
+            self._guardian.flush()
 
     def _launch(self, instance: ClaimedInstance, slots: int) -> Launched | Ended:
         try:
@@ -385,12 +412,14 @@ class LocalDistributor:
         self._ended.append(Ended(orphan.instance_id, orphan.status, error_message=orphan.message))
 
     def _spawn(self, instance: ClaimedInstance) -> TaskProcess:
-        out, err = attempt_log_paths(
-            self._workflow_dir(instance.workflow_id),
-            instance.resources,
-            f"{_file_name(instance.name)}.{instance.id}",
-        )
-        return TaskProcess.spawn(instance.command, out, err)
+        directory = self._workflow_dir(instance.workflow_id)
+        stem = f"{_file_name(instance.name)}.{instance.id}"
+        resources = instance.resources
+        if resources.get("stdout") or resources.get("stderr"):
+            out, err = attempt_log_paths(directory, resources, stem)
+        else:  # the common case, without building paths
+            out, err = f"{directory}/{stem}.out", f"{directory}/{stem}.err"
+        return TaskProcess.spawn(instance.command, out, err, task_environment_bytes())
 
     def _schedule(self, when: float, instance_id: int, action: str) -> None:
         heapq.heappush(self._deadlines, (when, next(self._seq), instance_id, action))

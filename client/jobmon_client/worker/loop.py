@@ -314,7 +314,7 @@ class Worker:
         claimer.start()
         self.ready.set()
         try:
-            self._loop(stop, distributor)
+            self._loop(stop, distributor, journal.round)
         except BaseException:
             log.exception("worker loop failed; stopping what runs")
             self._abort(distributor)
@@ -337,23 +337,29 @@ class Worker:
         if self.distributor is not None:
             self.distributor.wake()
 
-    def _loop(self, stop: threading.Event, distributor: Distributor) -> None:
+    def _loop(
+        self,
+        stop: threading.Event,
+        distributor: Distributor,
+        journal_round: Callable[[], contextlib.AbstractContextManager[None]],
+    ) -> None:
         stopping = False
         claimer_done = False
         lease_told: float | None = None  # when the distributor was told the lease ends
         stop_deadline = 0.0
         while True:
-            self._handle(distributor.wait(LEASE_CHECK_SECONDS))
-            while self._inbox:
-                kind, payload = self._inbox.popleft()
-                if kind == "claimed":
-                    instances, kills, claimed_at = payload
-                    self._accept(distributor, instances, claimed_at, stopping)
-                    distributor.terminate(kills)
-                elif kind == "kill":
-                    distributor.terminate(payload)
-                elif kind == "claimer_done":
-                    claimer_done = True
+            with journal_round():  # what is noted goes out with the round's reports
+                self._handle(distributor.wait(LEASE_CHECK_SECONDS))
+                while self._inbox:
+                    kind, payload = self._inbox.popleft()
+                    if kind == "claimed":
+                        instances, kills, claimed_at = payload
+                        self._accept(distributor, instances, claimed_at, stopping)
+                        distributor.terminate(kills)
+                    elif kind == "kill":
+                        distributor.terminate(payload)
+                    elif kind == "claimer_done":
+                        claimer_done = True
             lease = self._reporter.lease_remaining()
             ends = None if lease is None else time.monotonic() + lease
             if (ends is None) != (lease_told is None) or (

@@ -1,7 +1,11 @@
 """The reporter thread: sends reports in batches until the server has them, and heartbeats.
 
 Everything queued while a request is in flight goes out in the next single ``workerSync``
-call, so latency stays one round trip when idle and batches grow under load. The same call
+call, so latency stays one round trip when idle and batches grow under load; while the
+worker holds instances that will report soon, a small batch waits a few milliseconds for
+more (one request then carries the reports of several tasks; the server's cost is mostly
+per request), and goes at once when nothing else is held (the next task of a chain
+waits for it). The same call
 claims what the worker has room for: the task a DONE report made ready comes back in its
 answer. No report is dropped for a transient failure: each is written to the journal
 before it is sent and kept until the server answers for it (applied, ignored as late or
@@ -29,6 +33,8 @@ from jobmon_client.worker.reports import Report
 
 log = logging.getLogger(__name__)
 
+_OPEN = ("LAUNCHED", "RUNNING")  # reports after which an instance will report again
+
 DEFAULT_HEARTBEAT_SECONDS = 30.0
 RETRY_START_SECONDS = 0.2
 RETRY_MAX_SECONDS = 2.0
@@ -36,6 +42,9 @@ HEARTBEAT_RETRY_SECONDS = 2.0
 # A report the server rejects (not for a transient reason) this often is given up.
 REJECTIONS_BEFORE_GIVING_UP = 3
 CLOSE_FLUSH_SECONDS = 10.0
+# A batch smaller than this waits up to COALESCE_SECONDS for more while instances are held.
+COALESCE_REPORTS = 64
+COALESCE_SECONDS = 0.01
 
 
 class Reporter:
@@ -53,7 +62,9 @@ class Reporter:
         cluster_name: str = "",
         room: Callable[[], int] = lambda: 0,
         deliver: Callable[[list[ClaimedInstance], list[int], float], None] | None = None,
+        coalesce_seconds: float = COALESCE_SECONDS,
     ) -> None:
+        self._coalesce_seconds = coalesce_seconds
         self._on_renewed = on_renewed
         self._cluster_name = cluster_name
         self._room = room
@@ -96,7 +107,7 @@ class Reporter:
         with self._cond:
             self._queue.extend(zip(seqs, reports, strict=True))
             for report in reports:
-                if report["status"] not in ("LAUNCHED", "RUNNING"):
+                if report["status"] not in _OPEN:
                     self._renewed.pop(report["taskInstanceId"], None)
             if self._idle:
                 self._cond.notify()
@@ -191,8 +202,32 @@ class Reporter:
                 self._idle = True
                 self._cond.wait(wait)
                 self._idle = False
+            if self._queue and not self._closing and retry_after is None:
+                self._coalesce()
             batch, self._queue = self._queue, []
             return batch, self._closing
+
+    def _coalesce(self) -> None:
+        """Wait (holding the condition) a little for more reports while a batch is small
+        and the worker holds instances that have not ended: their reports will follow."""
+        deadline = time.monotonic() + self._coalesce_seconds
+        while len(self._queue) < COALESCE_REPORTS and not self._closing:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._unreported_held():
+                return
+            self._idle = True
+            self._cond.wait(left)
+            self._idle = False
+
+    def _unreported_held(self) -> bool:
+        """Whether an instance the worker holds has no final report queued yet."""
+        held = self._held_ids()
+        if not held:
+            return False
+        if len(held) > len(self._queue):
+            return True
+        final = {r["taskInstanceId"] for _, r in self._queue if r["status"] not in _OPEN}
+        return any(i not in final for i in held)
 
     def _send(self, client: Client, batch: list[tuple[int, Report]]) -> bool:
         """Send a batch; True once the server answered for every report in it."""
