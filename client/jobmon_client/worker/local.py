@@ -302,6 +302,8 @@ class LocalDistributor:
         """Launch what fits, then tell the guardian in one write what started and what
         ended this round (every few launches in a long round)."""
         launched = 0
+        if self._waiting and not self._stopping:
+            self._guarded()  # once a round: is the guardian still there?
         while (
             self._waiting
             and not self._stopping
@@ -331,7 +333,8 @@ class LocalDistributor:
             log.warning("cannot launch instance %d: %s", instance.id, exc)
             return Ended(instance.id, "UNKNOWN_ERROR", error_message=f"cannot launch: {exc}")
         started = time.time()
-        self._guarded().add(process.pid, started)
+        guardian_pipe = self._guardian if self._guardian is not None else self._guarded()
+        guardian_pipe.add(process.pid, started)
         self._note(instance.id, {"pid": process.pid, "started": started})
         task = RunningTask(instance, slots, process, limit, started)
         self.running[instance.id] = task

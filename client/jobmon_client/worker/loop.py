@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 LOCAL_KINDS = ("sequential", "multiprocess")
 # How often the loop looks at the lease when nothing else happens.
 LEASE_CHECK_SECONDS = 1.0
+# Between renewals, what is left of the lease is worked out at most this often (it costs a
+# look at every held instance; a stale answer is earlier than the truth, never later).
+LEASE_RECHECK_SECONDS = 0.05
 STOP_WAIT_SECONDS = 30.0
 
 
@@ -346,6 +349,9 @@ class Worker:
         stopping = False
         claimer_done = False
         lease_told: float | None = None  # when the distributor was told the lease ends
+        # The lease is looked at again when it may have moved on, or every 50 ms.
+        ends_seen: float | None = None
+        lease_generation, lease_checked = -1, 0.0
         stop_deadline = 0.0
         while True:
             with journal_round():  # what is noted goes out with the round's reports
@@ -360,8 +366,14 @@ class Worker:
                         distributor.terminate(payload)
                     elif kind == "claimer_done":
                         claimer_done = True
-            lease = self._reporter.lease_remaining()
-            ends = None if lease is None else time.monotonic() + lease
+            now = time.monotonic()
+            generation = self._reporter.lease_generation
+            if generation != lease_generation or now - lease_checked >= LEASE_RECHECK_SECONDS:
+                lease = self._reporter.lease_remaining()
+                ends_seen = None if lease is None else now + lease
+                lease_generation, lease_checked = generation, now
+            ends = ends_seen
+            lease = None if ends is None else ends - now
             if (ends is None) != (lease_told is None) or (
                 ends is not None
                 and lease_told is not None
@@ -410,7 +422,11 @@ class Worker:
         if not events:
             return
         self._reporter.put(reports.of_events(events))
-        if any(isinstance(e, Ended) for e in events):
+        if (
+            not self._claimer.more_room.is_set()
+            and any(isinstance(e, Ended) for e in events)
+            and self._room() > 0
+        ):
             self._claimer.more_room.set()
 
     def _abort(self, distributor: Distributor) -> None:

@@ -86,12 +86,25 @@ class Reporter:
         self._local_seq = 0
         # The last failure showed the server is down: it cannot declare anything lost, and
         # extends every lease when it is back; meanwhile the lease does not run out here.
-        self._server_down = False
+        self._down = False
+        # Changes whenever the lease may have moved (a claim, a renewal, new intervals, the
+        # server going down or coming back): the loop looks at the lease again then.
+        self.lease_generation = 0
         self.sent = 0  # reports the server answered for
         self._thread = threading.Thread(target=self._run, name="jobmon-reporter", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
+
+    @property
+    def _server_down(self) -> bool:
+        return self._down
+
+    @_server_down.setter
+    def _server_down(self, down: bool) -> None:
+        if down != self._down:
+            self._down = down
+            self.lease_generation += 1
 
     # -- what the other threads call -------------------------------------------------
     def put(self, reports: Iterable[Report]) -> None:
@@ -118,6 +131,7 @@ class Reporter:
         with self._cond:
             for instance_id in instance_ids:
                 self._renewed[instance_id] = at
+            self.lease_generation += 1
 
     def lease_remaining(self) -> float | None:
         """Seconds until the server may give up on the first of the held instances (None
@@ -137,7 +151,10 @@ class Reporter:
         if heartbeat <= 0:
             return
         with self._cond:
-            self._lease_seconds = lease if lease else 3 * heartbeat
+            lease_seconds = lease if lease else 3 * heartbeat
+            if lease_seconds != self._lease_seconds:
+                self._lease_seconds = lease_seconds
+                self.lease_generation += 1
             if heartbeat != self._interval:
                 self._interval = heartbeat
                 self._next_heartbeat = min(self._next_heartbeat, time.monotonic() + heartbeat)
@@ -332,6 +349,7 @@ class Reporter:
             for instance_id in set(ids) - set(kills):
                 if instance_id in self._renewed:
                     self._renewed[instance_id] = sent_at
+            self.lease_generation += 1
         self._on_renewed()
         if kills:
             self._on_kill(list(kills))
