@@ -244,8 +244,11 @@ def _read(fd: int, path: Path) -> Contents:
     return contents
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # one, not one per line
+
+
 def _line(entry: dict[str, Any]) -> bytes:
-    return json.dumps(entry, separators=(",", ":")).encode() + b"\n"
+    return _ENCODER.encode(entry).encode() + b"\n"
 
 
 def _safe(name: str) -> str:
