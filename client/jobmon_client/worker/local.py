@@ -50,7 +50,7 @@ SHORT_TASK_SECONDS = 1.0
 # so that claims are few and large however short the tasks are.
 BACKLOG_SECONDS = 0.5
 MIN_BACKLOG = 32
-MAX_BACKLOG = 1024
+MAX_BACKLOG = 256
 # Stop the tasks this long before the lease runs out (at most; a fifth of a short lease).
 LEASE_MARGIN_SECONDS = 2.0
 # The guardian is told of new tasks after each round of launches, and at least this often.
@@ -117,8 +117,10 @@ class LocalDistributor:
     Claims keep instances waiting here beyond the free slots while tasks are short (their
     recent average under a second): a slot that frees is refilled at once, without waiting
     for the server. As many wait as the slots run in about half a second (at least 32, at
-    most 1024, or ``max_backlog``), so that trivial tasks are claimed a few hundred at a
-    time, not a dozen. Long tasks are not hoarded: another worker may run them sooner.
+    most 256, or ``max_backlog``), so that trivial tasks are claimed a hundred at a time,
+    not a dozen. The bound is what a worker that stops (or dies) costs: the instances
+    waiting here end as UNKNOWN_ERROR and are retried, an attempt each. Long tasks are not
+    hoarded: another worker may run them sooner.
     """
 
     def __init__(
@@ -164,6 +166,14 @@ class LocalDistributor:
         if self._stopping or committed >= self.parallelism + backlog // 2:
             return 0  # claim again once half the backlog is used
         return self.parallelism + backlog - committed
+
+    def top_up(self) -> int:
+        """How many a claim that is made anyway may take: up to a full backlog (the claimer
+        waits for half the backlog to be used before a claim of its own)."""
+        if self._stopping:
+            return 0
+        committed = self.busy_slots + self._waiting_slots
+        return max(0, self.parallelism + self.backlog() - committed)
 
     def backlog(self) -> int:
         """How many instances may wait here beyond the slots."""

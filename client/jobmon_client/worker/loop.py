@@ -285,7 +285,7 @@ class Worker:
             journal,
             on_renewed=distributor.wake,  # the loop tells the distributor the new lease
             cluster_name=self.cluster_name,
-            room=self._room,
+            room=self._top_up,
             deliver=lambda instances, kills, at: self._post("claimed", (instances, kills, at)),
         )
         claimer = self._claimer = Claimer(
@@ -330,6 +330,15 @@ class Worker:
     def _room(self) -> int:
         distributor = self.distributor
         return 0 if distributor is None else distributor.capacity() - self._in_transit
+
+    def _top_up(self) -> int:
+        """What a request that goes anyway (the reporter's) may claim: enough to fill the
+        distributor, for a distributor that says (``top_up``), else its capacity."""
+        distributor = self.distributor
+        if distributor is None:
+            return 0
+        top_up = getattr(distributor, "top_up", distributor.capacity)
+        return int(top_up()) - self._in_transit
 
     def _post(self, kind: str, payload: Any) -> None:
         """Hand something to the loop from another thread."""
