@@ -38,39 +38,30 @@ from jobmon_client.distributor import (
 from jobmon_client.log_paths import attempt_log_paths
 from jobmon_client.worker import guardian
 from jobmon_client.worker.guardian_pipe import GuardianPipe, group_alive, killpg
-from jobmon_client.worker.limits import runtime_limit, slots_needed
-from jobmon_client.worker.process import ProcessResult, TaskProcess, stderr_tail
+from jobmon_client.worker.limits import (
+    SHORT_TASK_SECONDS,
+    backlog_size,
+    default_parallelism,
+    runtime_limit,
+    slots_needed,
+)
+from jobmon_client.worker.outcome import (
+    KILLED_ON_REQUEST,
+    WORKER_STOPPED,
+    RunningTask,
+    ended_as,
+)
+from jobmon_client.worker.process import TaskProcess
 
 log = logging.getLogger(__name__)
 
 KILL_GRACE_SECONDS = 5.0
-# Tasks shorter than this on average are claimed ahead (see LocalDistributor).
-SHORT_TASK_SECONDS = 1.0
-# Short tasks are claimed ahead by about this many seconds of their work (within bounds),
-# so that claims are few and large however short the tasks are.
-BACKLOG_SECONDS = 0.5
-MIN_BACKLOG = 32
-MAX_BACKLOG = 256
 # Stop the tasks this long before the lease runs out (at most; a fifth of a short lease).
 LEASE_MARGIN_SECONDS = 2.0
 # The guardian is told of new tasks after each round of launches, and at least this often.
 GUARDIAN_FLUSH_LAUNCHES = 8
 HOSTNAME = os.uname().nodename
-WORKER_STOPPED = "worker stopped"
-KILLED_ON_REQUEST = "killed on request"
 _MAX_NAME = 180
-
-
-def default_parallelism(kind: str, parallelism: int | None) -> int:
-    """Slots of a local cluster: 1 for "sequential", the CPU count for "multiprocess"."""
-    if kind == "sequential":
-        if parallelism not in (None, 1):
-            log.warning("the sequential cluster runs one task at a time; ignoring parallelism")
-        return 1
-    slots = parallelism if parallelism is not None else (os.cpu_count() or 1)
-    if slots < 1:
-        raise ValueError(f"parallelism must be at least 1, got {slots}")
-    return slots
 
 
 def create(context: DistributorContext) -> LocalDistributor:
@@ -86,18 +77,6 @@ def create(context: DistributorContext) -> LocalDistributor:
         note=context.note,
         forget=context.forget,
     )
-
-
-@dataclass(slots=True)
-class RunningTask:
-    """A launched instance and why it is being killed, if it is."""
-
-    instance: ClaimedInstance
-    slots: int
-    process: TaskProcess
-    runtime_limit: float | None
-    wall_started: float  # epoch seconds: how the guardian checks it is the same process
-    kill_reason: str | None = None  # "runtime", "request", "stop" or "lease"
 
 
 @dataclass(slots=True)
@@ -177,13 +156,7 @@ class LocalDistributor:
 
     def backlog(self) -> int:
         """How many instances may wait here beyond the slots."""
-        average = self._average_seconds
-        if average >= SHORT_TASK_SECONDS:
-            return 0
-        if self.max_backlog is not None:
-            return self.max_backlog
-        ahead = self.parallelism * BACKLOG_SECONDS / max(average, 1e-4)
-        return int(min(MAX_BACKLOG, max(MIN_BACKLOG, 2 * self.parallelism, ahead)))
+        return backlog_size(self.parallelism, self._average_seconds, self.max_backlog)
 
     def held(self) -> list[int]:
         return list(self.running.copy()) + [i.id for i, _ in self._waiting.copy()]
@@ -414,7 +387,7 @@ class LocalDistributor:
             self._guardian.remove(process.pid)
         self._forget(task.instance.id)
         log.debug("instance %d exited with %d", task.instance.id, result.exit_code)
-        return _ended(task, result)
+        return ended_as(task, result)
 
     def _orphan_gone(self, orphan: _Orphan) -> None:
         self._selector.unregister(orphan.pidfd)
@@ -466,46 +439,6 @@ class LocalDistributor:
             path.mkdir(parents=True, exist_ok=True)
             directory = self._workflow_dirs[workflow_id] = str(path)
         return directory
-
-
-def _ended(task: RunningTask, result: ProcessResult) -> Ended:
-    """What became of an instance that ran: DONE, ERROR, RESOURCE_ERROR, ..."""
-    reason = task.kill_reason
-    if reason == "runtime":
-        tail = stderr_tail(task.process.stderr_path)
-        summary = f"runtime limit of {task.runtime_limit:g}s exceeded"
-        message = f"{summary}\n{tail}" if tail else summary
-        return _with_usage(task, result, "RESOURCE_ERROR", message, resource_kind="runtime")
-    if reason == "request":
-        return _with_usage(task, result, "ERROR_FATAL", KILLED_ON_REQUEST)
-    if reason == "stop":
-        return _with_usage(task, result, "UNKNOWN_ERROR", WORKER_STOPPED)
-    if reason == "lease":
-        message = "stopped: its lease ran out while the server could not be reached"
-        return _with_usage(task, result, "UNKNOWN_ERROR", message)
-    if result.exit_code == 0:
-        return _with_usage(task, result, "DONE", None)
-    tail = stderr_tail(task.process.stderr_path)
-    return _with_usage(task, result, "ERROR", tail or f"exit code {result.exit_code}")
-
-
-def _with_usage(
-    task: RunningTask,
-    result: ProcessResult,
-    status: str,
-    message: str | None,
-    resource_kind: str | None = None,
-) -> Ended:
-    return Ended(
-        task.instance.id,
-        status,
-        exit_code=result.exit_code,
-        error_message=message,
-        resource_kind=resource_kind,
-        max_rss_bytes=result.max_rss_bytes,
-        cpu_seconds=result.cpu_seconds,
-        wallclock_seconds=result.wallclock_seconds,
-    )
 
 
 def _noted_process(instance: AdoptedInstance) -> tuple[int | None, float]:
