@@ -2,10 +2,9 @@
 
 Everything queued while a request is in flight goes out in the next single ``workerSync``
 call, so latency stays one round trip when idle and batches grow under load; while the
-worker holds instances that will report soon, a small batch waits a few milliseconds for
-more (one request then carries the reports of several tasks; the server's cost is mostly
-per request), and goes at once when nothing else is held (the next task of a chain
-waits for it). The same call
+worker holds instances, a small batch that only says instances started waits a few
+milliseconds for more (their ends, often: one request then says both), and a batch with a
+final report goes at once. The same call
 claims what the worker has room for: the task a DONE report made ready comes back in its
 answer. No report is dropped for a transient failure: each is written to the journal
 before it is sent and kept until the server answers for it (applied, ignored as late or
@@ -225,26 +224,20 @@ class Reporter:
             return batch, self._closing
 
     def _coalesce(self) -> None:
-        """Wait (holding the condition) a little for more reports while a batch is small
-        and the worker holds instances that have not ended: their reports will follow."""
+        """Wait (holding the condition) a little for more while a batch is small, says
+        only that instances started, and the worker holds instances: their reports will
+        follow. A final report goes at once (the sooner the server has it, the smaller
+        the window in which a worker's death makes a finished task run again)."""
         deadline = time.monotonic() + self._coalesce_seconds
         while len(self._queue) < COALESCE_REPORTS and not self._closing:
             left = deadline - time.monotonic()
-            if left <= 0 or not self._unreported_held():
+            if left <= 0 or not self._held_ids():
+                return
+            if any(r["status"] not in _OPEN for _, r in self._queue):
                 return
             self._idle = True
             self._cond.wait(left)
             self._idle = False
-
-    def _unreported_held(self) -> bool:
-        """Whether an instance the worker holds has no final report queued yet."""
-        held = self._held_ids()
-        if not held:
-            return False
-        if len(held) > len(self._queue):
-            return True
-        final = {r["taskInstanceId"] for _, r in self._queue if r["status"] not in _OPEN}
-        return any(i not in final for i in held)
 
     def _send(self, client: Client, batch: list[tuple[int, Report]]) -> bool:
         """Send a batch; True once the server answered for every report in it."""
