@@ -392,6 +392,51 @@ def test_reporter_sends_what_queued_during_a_request_as_one_ordered_batch() -> N
     assert server.batches == [[_report(1, "LAUNCHED")], later]
 
 
+def test_reporter_sends_a_small_batch_with_the_reports_that_follow_while_instances_run() -> None:
+    """While instances it holds run, a LAUNCHED report waits (a few ms) for more; a final
+    report goes at once, with it in the same request, though other instances still run."""
+    server = ReportServer()
+    client = MockClient(server)
+    held = [5, 6]
+    reporter = Reporter(
+        lambda: client, "w", lambda: list(held), lambda ids: None, coalesce_seconds=60.0
+    )
+    reporter.start()
+    try:
+        reporter.put([_report(5, "LAUNCHED"), _report(5, "RUNNING")])
+        time.sleep(0.2)  # not a race: without the DONE the batch would wait a minute
+        assert server.batches == []
+        held.remove(5)
+        reporter.put([_report(5, "DONE")])
+        with server.cond:
+            assert server.cond.wait_for(lambda: server.batches, TIMEOUT)
+    finally:
+        reporter.close()
+    assert server.batches == [[_report(5, s) for s in ("LAUNCHED", "RUNNING", "DONE")]]
+
+
+def test_journal_writes_a_rounds_notes_with_its_reports_and_reads_them_back(
+    tmp_path: Path,
+) -> None:
+    from jobmon_client.worker import journal
+
+    old = journal.Journal(tmp_path, "dead-worker")
+    with old.round():
+        old.note(7, {"pid": 70, "started": 1.5})
+        assert b'"n":7' not in old.path.read_bytes()  # held until the round's reports
+        old.add_reports([_report(7, "LAUNCHED"), _report(7, "RUNNING")])
+        assert b'"n":7' in old.path.read_bytes()
+        old.note(8, {"pid": 80, "started": 2.5})
+        old.forget(7)
+    old.acknowledge([1])
+    os.close(old._fd)  # the worker died: its lock is gone, its file stays
+    with journal.predecessors(tmp_path) as olds:
+        (contents,) = olds
+        assert contents.worker_id == "dead-worker"
+        assert contents.notes == {8: {"pid": 80, "started": 2.5}}
+        assert contents.reports == {2: _report(7, "RUNNING")}
+
+
 def test_reporter_keeps_reports_while_the_server_is_unreachable_or_unavailable() -> None:
     from jobmon_client.transport import ServerUnavailable, ServerUnreachable
 

@@ -31,7 +31,15 @@ def killpg(pgid: int, signum: int) -> None:
 
 
 class GuardianPipe:
-    """The guardian process and the pipe the worker tells it through."""
+    """The guardian process and the pipe the worker tells it through.
+
+    ``add`` and ``remove`` are buffered and go out in one write at ``flush``: the
+    distributor flushes after each round of launches (and at most every few launches), so
+    the guardian is woken once a round, not twice a task. The window this leaves: a worker
+    killed between spawning a task and the flush that follows leaves that task unknown to
+    the guardian (as it would between the spawn and a write of its own, only longer: the
+    time of one launch round, a few milliseconds).
+    """
 
     def __init__(self, grace: float) -> None:
         self.process = subprocess.Popen(
@@ -44,27 +52,42 @@ class GuardianPipe:
         assert self.process.stdin is not None
         self._fd = self.process.stdin.fileno()
         os.set_blocking(self._fd, True)
+        self._buffer: list[str] = []
 
     def alive(self) -> bool:
         return self.process.poll() is None
 
     def add(self, pid: int, started: float) -> None:
-        self._send(f"+ {pid} {started:.3f}\n")
+        """A task's group to guard (sent at the next ``flush``)."""
+        self._buffer.append(f"+ {pid} {started:.3f}\n")
 
     def remove(self, pid: int) -> None:
-        self._send(f"- {pid}\n")
+        """A task's group that ended (sent at the next ``flush``)."""
+        self._buffer.append(f"- {pid}\n")
+
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    def flush(self) -> None:
+        if self._buffer:
+            self._send("")
 
     def lease(self, seconds: float | None) -> None:
         self._send("L -\n" if seconds is None else f"L {max(0.0, seconds):.3f}\n")
 
     def _send(self, line: str) -> None:
+        """Write what is buffered, then ``line`` (in one write, unless it is long)."""
+        data = ("".join(self._buffer) + line).encode()
+        self._buffer.clear()
         try:
-            os.write(self._fd, line.encode())
+            while data:
+                data = data[os.write(self._fd, data) :]
         except (BrokenPipeError, OSError) as exc:
             log.warning("the guardian of this worker's tasks is gone (%s)", exc)
 
     def close(self) -> None:
         """Tell the guardian nothing runs any more, and let it end."""
+        self._buffer.clear()
         assert self.process.stdin is not None
         with contextlib.suppress(OSError):
             self.process.stdin.close()

@@ -3,13 +3,19 @@ what its distributor noted about each instance it started (a pid, a Slurm job id
 
 A worker killed at any moment loses nothing: the next worker of the same cluster on the
 same host finds the journal, adopts the instances, sends the reports again (reports are
-idempotent) and checks what still runs. One file per worker, one JSON object per line,
-appended with single unbuffered writes:
+idempotent) and checks what still runs. One file per worker, one JSON object per line:
 
     {"r": SEQ, "report": {...}}     a report to send
+    {"rs": SEQ, "reports": [...]}   reports to send, numbered from SEQ on
     {"a": [SEQ, ...]}               reports the server answered
     {"n": ID, "info": {...}}        what the distributor noted about instance ID
     {"x": ID}                       instance ID needs no note any more
+
+Within a ``round`` (the worker loop runs each of its rounds in one) notes are held in
+memory until the round's reports are written, or the round ends, so that a round of
+launches and ends is one write. A note lost with a worker killed within a round costs
+nothing the guardian does not cover: the guardian stops the task, and the next worker
+checks the pid the server was told.
 
 A live worker holds an exclusive flock on its file, so a journal whose lock is free belongs
 to a worker that has stopped. The file is rewritten with only what is still open when it
@@ -60,6 +66,9 @@ class Contents:
         entry = json.loads(line)
         if "r" in entry:
             self.reports[int(entry["r"])] = entry["report"]
+        elif "rs" in entry:
+            for offset, report in enumerate(entry["reports"]):
+                self.reports[int(entry["rs"]) + offset] = report
         elif "a" in entry:
             for seq in entry["a"]:
                 self.reports.pop(int(seq), None)
@@ -79,6 +88,8 @@ class Journal:
         self._lock = threading.Lock()
         self._open = Contents(worker_id)
         self._seq = 0
+        self._pending: list[bytes] = []  # notes not written yet
+        self._holding = False  # within a round: notes wait for the next write
         self._fd = self._open_locked(self.path)
         os.write(self._fd, _line({"worker": worker_id}))
         self._size = os.fstat(self._fd).st_size
@@ -90,15 +101,17 @@ class Journal:
         return fd
 
     def add_reports(self, reports: Iterable[dict[str, Any]]) -> list[int]:
-        """Record reports before they are sent; returns their sequence numbers."""
-        entries, seqs = [], []
+        """Record reports (and the notes held) before they are sent; returns their sequence
+        numbers."""
+        reports = list(reports)
         with self._lock:
-            for report in reports:
-                self._seq += 1
-                self._open.reports[self._seq] = report
-                entries.append({"r": self._seq, "report": report})
-                seqs.append(self._seq)
-            self._write(entries)
+            first = self._seq + 1
+            seqs = list(range(first, first + len(reports)))
+            self._seq += len(reports)
+            self._open.reports.update(zip(seqs, reports, strict=True))
+            if reports:
+                self._pending.append(_line({"rs": first, "reports": reports}))
+            self._write([])
         return seqs
 
     def acknowledge(self, seqs: Iterable[int]) -> None:
@@ -108,14 +121,32 @@ class Journal:
                 self._write([{"a": done}])
 
     def note(self, instance_id: int, info: dict[str, Any]) -> None:
+        """Note something about an instance (at once, or by the end of the round)."""
         with self._lock:
             self._open.notes[instance_id] = info
-            self._write([{"n": instance_id, "info": info}])
+            self._pending.append(_line({"n": instance_id, "info": info}))
+            if not self._holding:
+                self._write([])
 
     def forget(self, instance_id: int) -> None:
         with self._lock:
             if self._open.notes.pop(instance_id, None) is not None:
-                self._write([{"x": instance_id}])
+                self._pending.append(b'{"x":%d}\n' % instance_id)
+                if not self._holding:
+                    self._write([])
+
+    @contextlib.contextmanager
+    def round(self) -> Iterator[None]:
+        """Hold notes until the next write, and write what is held when the block ends
+        (called from one thread: the worker loop's)."""
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+            if self._pending:
+                with self._lock:
+                    self._write([])
 
     def close(self) -> None:
         """Stop journaling; the file goes when nothing is left open in it."""
@@ -125,20 +156,28 @@ class Journal:
             if not self._open.reports and not self._open.notes:
                 with contextlib.suppress(OSError):
                     self.path.unlink()
+            else:
+                self._write([])
             os.close(self._fd)
             self._fd = -1
 
     def _write(self, entries: list[dict[str, Any]]) -> None:
+        """Append the notes held and ``entries`` in one write."""
         if self._fd < 0:
             return
-        data = b"".join(_line(e) for e in entries)
+        data = b"".join(self._pending) + b"".join(_line(e) for e in entries)
+        self._pending.clear()
+        if not data:
+            return
         os.write(self._fd, data)
         self._size += len(data)
         if self._size > COMPACT_BYTES:
             self._compact()
 
     def _compact(self) -> None:
-        """Rewrite the file with what is still open, under the same lock."""
+        """Rewrite the file with what is still open (the held notes among it), under the
+        same lock."""
+        self._pending.clear()
         entries: list[dict[str, Any]] = [{"worker": self._worker_id}]
         entries += [{"r": s, "report": r} for s, r in sorted(self._open.reports.items())]
         entries += [{"n": i, "info": n} for i, n in sorted(self._open.notes.items())]
@@ -205,8 +244,11 @@ def _read(fd: int, path: Path) -> Contents:
     return contents
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # one, not one per line
+
+
 def _line(entry: dict[str, Any]) -> bytes:
-    return json.dumps(entry, separators=(",", ":")).encode() + b"\n"
+    return _ENCODER.encode(entry).encode() + b"\n"
 
 
 def _safe(name: str) -> str:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from jobmon_client.config import task_environment_bytes
 from jobmon_client.distributor import (
     AdoptedInstance,
     ClaimedInstance,
@@ -37,32 +38,30 @@ from jobmon_client.distributor import (
 from jobmon_client.log_paths import attempt_log_paths
 from jobmon_client.worker import guardian
 from jobmon_client.worker.guardian_pipe import GuardianPipe, group_alive, killpg
-from jobmon_client.worker.limits import runtime_limit, slots_needed
-from jobmon_client.worker.process import ProcessResult, TaskProcess, stderr_tail
+from jobmon_client.worker.limits import (
+    SHORT_TASK_SECONDS,
+    backlog_size,
+    default_parallelism,
+    runtime_limit,
+    slots_needed,
+)
+from jobmon_client.worker.outcome import (
+    KILLED_ON_REQUEST,
+    WORKER_STOPPED,
+    RunningTask,
+    ended_as,
+)
+from jobmon_client.worker.process import TaskProcess
 
 log = logging.getLogger(__name__)
 
 KILL_GRACE_SECONDS = 5.0
-# Tasks shorter than this on average are claimed ahead (see LocalDistributor).
-SHORT_TASK_SECONDS = 1.0
 # Stop the tasks this long before the lease runs out (at most; a fifth of a short lease).
 LEASE_MARGIN_SECONDS = 2.0
+# The guardian is told of new tasks after each round of launches, and at least this often.
+GUARDIAN_FLUSH_LAUNCHES = 8
 HOSTNAME = os.uname().nodename
-WORKER_STOPPED = "worker stopped"
-KILLED_ON_REQUEST = "killed on request"
 _MAX_NAME = 180
-
-
-def default_parallelism(kind: str, parallelism: int | None) -> int:
-    """Slots of a local cluster: 1 for "sequential", the CPU count for "multiprocess"."""
-    if kind == "sequential":
-        if parallelism not in (None, 1):
-            log.warning("the sequential cluster runs one task at a time; ignoring parallelism")
-        return 1
-    slots = parallelism if parallelism is not None else (os.cpu_count() or 1)
-    if slots < 1:
-        raise ValueError(f"parallelism must be at least 1, got {slots}")
-    return slots
 
 
 def create(context: DistributorContext) -> LocalDistributor:
@@ -81,18 +80,6 @@ def create(context: DistributorContext) -> LocalDistributor:
 
 
 @dataclass(slots=True)
-class RunningTask:
-    """A launched instance and why it is being killed, if it is."""
-
-    instance: ClaimedInstance
-    slots: int
-    process: TaskProcess
-    runtime_limit: float | None
-    wall_started: float  # epoch seconds: how the guardian checks it is the same process
-    kill_reason: str | None = None  # "runtime", "request", "stop" or "lease"
-
-
-@dataclass(slots=True)
 class _Orphan:
     """A process a stopped worker left, being killed."""
 
@@ -106,10 +93,13 @@ class _Orphan:
 class LocalDistributor:
     """Runs claimed instances as child processes within a number of slots.
 
-    Claims keep up to ``max_backlog`` instances waiting here beyond the free slots while
-    tasks are short (their recent average under a second): a slot that frees is refilled
-    at once, without waiting for the server. Long tasks are not hoarded: another worker
-    may run them sooner.
+    Claims keep instances waiting here beyond the free slots while tasks are short (their
+    recent average under a second): a slot that frees is refilled at once, without waiting
+    for the server. As many wait as the slots run in about half a second (at least 32, at
+    most 256, or ``max_backlog``), so that trivial tasks are claimed a hundred at a time,
+    not a dozen. The bound is what a worker that stops (or dies) costs: the instances
+    waiting here end as UNKNOWN_ERROR and are retried, an attempt each. Long tasks are not
+    hoarded: another worker may run them sooner.
     """
 
     def __init__(
@@ -127,7 +117,7 @@ class LocalDistributor:
         self.parallelism = parallelism
         self.log_dir = Path(log_dir).expanduser()
         self.kill_grace = kill_grace
-        self.max_backlog = max(32, 2 * parallelism) if max_backlog is None else int(max_backlog)
+        self.max_backlog = None if max_backlog is None else int(max_backlog)
         self._note = note if callable(note) else (lambda instance_id, info: None)
         self._forget = forget if callable(forget) else (lambda instance_id: None)
         self.running: dict[int, RunningTask] = {}
@@ -151,10 +141,22 @@ class LocalDistributor:
     # -- called from any thread -------------------------------------------------------
     def capacity(self) -> int:
         committed = self.busy_slots + self._waiting_slots
-        backlog = self.max_backlog if self._average_seconds < SHORT_TASK_SECONDS else 0
+        backlog = self.backlog()
         if self._stopping or committed >= self.parallelism + backlog // 2:
             return 0  # claim again once half the backlog is used
         return self.parallelism + backlog - committed
+
+    def top_up(self) -> int:
+        """How many a claim that is made anyway may take: up to a full backlog (the claimer
+        waits for half the backlog to be used before a claim of its own)."""
+        if self._stopping:
+            return 0
+        committed = self.busy_slots + self._waiting_slots
+        return max(0, self.parallelism + self.backlog() - committed)
+
+    def backlog(self) -> int:
+        """How many instances may wait here beyond the slots."""
+        return backlog_size(self.parallelism, self._average_seconds, self.max_backlog)
 
     def held(self) -> list[int]:
         return list(self.running.copy()) + [i.id for i, _ in self._waiting.copy()]
@@ -280,6 +282,11 @@ class LocalDistributor:
         return ended
 
     def _launch_waiting(self) -> None:
+        """Launch what fits, then tell the guardian in one write what started and what
+        ended this round (every few launches in a long round)."""
+        launched = 0
+        if self._waiting and not self._stopping:
+            self._guarded()  # once a round: is the guardian still there?
         while (
             self._waiting
             and not self._stopping
@@ -288,6 +295,11 @@ class LocalDistributor:
             instance, slots = self._waiting.popleft()
             self._waiting_slots -= slots
             self._ended.append(self._launch(instance, slots))
+            launched += 1
+            if launched % GUARDIAN_FLUSH_LAUNCHES == 0 and self._guardian is not None:
+                self._guardian.flush()
+        if self._guardian is not None:
+            self._guardian.flush()
 
     def _launch(self, instance: ClaimedInstance, slots: int) -> Launched | Ended:
         try:
@@ -304,7 +316,8 @@ class LocalDistributor:
             log.warning("cannot launch instance %d: %s", instance.id, exc)
             return Ended(instance.id, "UNKNOWN_ERROR", error_message=f"cannot launch: {exc}")
         started = time.time()
-        self._guarded().add(process.pid, started)
+        guardian_pipe = self._guardian if self._guardian is not None else self._guarded()
+        guardian_pipe.add(process.pid, started)
         self._note(instance.id, {"pid": process.pid, "started": started})
         task = RunningTask(instance, slots, process, limit, started)
         self.running[instance.id] = task
@@ -374,7 +387,7 @@ class LocalDistributor:
             self._guardian.remove(process.pid)
         self._forget(task.instance.id)
         log.debug("instance %d exited with %d", task.instance.id, result.exit_code)
-        return _ended(task, result)
+        return ended_as(task, result)
 
     def _orphan_gone(self, orphan: _Orphan) -> None:
         self._selector.unregister(orphan.pidfd)
@@ -385,12 +398,14 @@ class LocalDistributor:
         self._ended.append(Ended(orphan.instance_id, orphan.status, error_message=orphan.message))
 
     def _spawn(self, instance: ClaimedInstance) -> TaskProcess:
-        out, err = attempt_log_paths(
-            self._workflow_dir(instance.workflow_id),
-            instance.resources,
-            f"{_file_name(instance.name)}.{instance.id}",
-        )
-        return TaskProcess.spawn(instance.command, out, err)
+        directory = self._workflow_dir(instance.workflow_id)
+        stem = f"{_file_name(instance.name)}.{instance.id}"
+        resources = instance.resources
+        if resources.get("stdout") or resources.get("stderr"):
+            out, err = attempt_log_paths(directory, resources, stem)
+        else:  # the common case, without building paths
+            out, err = f"{directory}/{stem}.out", f"{directory}/{stem}.err"
+        return TaskProcess.spawn(instance.command, out, err, task_environment_bytes())
 
     def _schedule(self, when: float, instance_id: int, action: str) -> None:
         heapq.heappush(self._deadlines, (when, next(self._seq), instance_id, action))
@@ -424,46 +439,6 @@ class LocalDistributor:
             path.mkdir(parents=True, exist_ok=True)
             directory = self._workflow_dirs[workflow_id] = str(path)
         return directory
-
-
-def _ended(task: RunningTask, result: ProcessResult) -> Ended:
-    """What became of an instance that ran: DONE, ERROR, RESOURCE_ERROR, ..."""
-    reason = task.kill_reason
-    if reason == "runtime":
-        tail = stderr_tail(task.process.stderr_path)
-        summary = f"runtime limit of {task.runtime_limit:g}s exceeded"
-        message = f"{summary}\n{tail}" if tail else summary
-        return _with_usage(task, result, "RESOURCE_ERROR", message, resource_kind="runtime")
-    if reason == "request":
-        return _with_usage(task, result, "ERROR_FATAL", KILLED_ON_REQUEST)
-    if reason == "stop":
-        return _with_usage(task, result, "UNKNOWN_ERROR", WORKER_STOPPED)
-    if reason == "lease":
-        message = "stopped: its lease ran out while the server could not be reached"
-        return _with_usage(task, result, "UNKNOWN_ERROR", message)
-    if result.exit_code == 0:
-        return _with_usage(task, result, "DONE", None)
-    tail = stderr_tail(task.process.stderr_path)
-    return _with_usage(task, result, "ERROR", tail or f"exit code {result.exit_code}")
-
-
-def _with_usage(
-    task: RunningTask,
-    result: ProcessResult,
-    status: str,
-    message: str | None,
-    resource_kind: str | None = None,
-) -> Ended:
-    return Ended(
-        task.instance.id,
-        status,
-        exit_code=result.exit_code,
-        error_message=message,
-        resource_kind=resource_kind,
-        max_rss_bytes=result.max_rss_bytes,
-        cpu_seconds=result.cpu_seconds,
-        wallclock_seconds=result.wallclock_seconds,
-    )
 
 
 def _noted_process(instance: AdoptedInstance) -> tuple[int | None, float]:

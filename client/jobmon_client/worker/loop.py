@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 LOCAL_KINDS = ("sequential", "multiprocess")
 # How often the loop looks at the lease when nothing else happens.
 LEASE_CHECK_SECONDS = 1.0
+# Between renewals, what is left of the lease is worked out at most this often (it costs a
+# look at every held instance; a stale answer is earlier than the truth, never later).
+LEASE_RECHECK_SECONDS = 0.05
 STOP_WAIT_SECONDS = 30.0
 
 
@@ -282,7 +285,7 @@ class Worker:
             journal,
             on_renewed=distributor.wake,  # the loop tells the distributor the new lease
             cluster_name=self.cluster_name,
-            room=self._room,
+            room=self._top_up,
             deliver=lambda instances, kills, at: self._post("claimed", (instances, kills, at)),
         )
         claimer = self._claimer = Claimer(
@@ -314,7 +317,7 @@ class Worker:
         claimer.start()
         self.ready.set()
         try:
-            self._loop(stop, distributor)
+            self._loop(stop, distributor, journal.round)
         except BaseException:
             log.exception("worker loop failed; stopping what runs")
             self._abort(distributor)
@@ -328,6 +331,15 @@ class Worker:
         distributor = self.distributor
         return 0 if distributor is None else distributor.capacity() - self._in_transit
 
+    def _top_up(self) -> int:
+        """What a request that goes anyway (the reporter's) may claim: enough to fill the
+        distributor, for a distributor that says (``top_up``), else its capacity."""
+        distributor = self.distributor
+        if distributor is None:
+            return 0
+        top_up = getattr(distributor, "top_up", distributor.capacity)
+        return int(top_up()) - self._in_transit
+
     def _post(self, kind: str, payload: Any) -> None:
         """Hand something to the loop from another thread."""
         if kind == "claimed":
@@ -337,25 +349,40 @@ class Worker:
         if self.distributor is not None:
             self.distributor.wake()
 
-    def _loop(self, stop: threading.Event, distributor: Distributor) -> None:
+    def _loop(
+        self,
+        stop: threading.Event,
+        distributor: Distributor,
+        journal_round: Callable[[], contextlib.AbstractContextManager[None]],
+    ) -> None:
         stopping = False
         claimer_done = False
         lease_told: float | None = None  # when the distributor was told the lease ends
+        # The lease is looked at again when it may have moved on, or every 50 ms.
+        ends_seen: float | None = None
+        lease_generation, lease_checked = -1, 0.0
         stop_deadline = 0.0
         while True:
-            self._handle(distributor.wait(LEASE_CHECK_SECONDS))
-            while self._inbox:
-                kind, payload = self._inbox.popleft()
-                if kind == "claimed":
-                    instances, kills, claimed_at = payload
-                    self._accept(distributor, instances, claimed_at, stopping)
-                    distributor.terminate(kills)
-                elif kind == "kill":
-                    distributor.terminate(payload)
-                elif kind == "claimer_done":
-                    claimer_done = True
-            lease = self._reporter.lease_remaining()
-            ends = None if lease is None else time.monotonic() + lease
+            with journal_round():  # what is noted goes out with the round's reports
+                self._handle(distributor.wait(LEASE_CHECK_SECONDS))
+                while self._inbox:
+                    kind, payload = self._inbox.popleft()
+                    if kind == "claimed":
+                        instances, kills, claimed_at = payload
+                        self._accept(distributor, instances, claimed_at, stopping)
+                        distributor.terminate(kills)
+                    elif kind == "kill":
+                        distributor.terminate(payload)
+                    elif kind == "claimer_done":
+                        claimer_done = True
+            now = time.monotonic()
+            generation = self._reporter.lease_generation
+            if generation != lease_generation or now - lease_checked >= LEASE_RECHECK_SECONDS:
+                lease = self._reporter.lease_remaining()
+                ends_seen = None if lease is None else now + lease
+                lease_generation, lease_checked = generation, now
+            ends = ends_seen
+            lease = None if ends is None else ends - now
             if (ends is None) != (lease_told is None) or (
                 ends is not None
                 and lease_told is not None
@@ -404,7 +431,11 @@ class Worker:
         if not events:
             return
         self._reporter.put(reports.of_events(events))
-        if any(isinstance(e, Ended) for e in events):
+        if (
+            not self._claimer.more_room.is_set()
+            and any(isinstance(e, Ended) for e in events)
+            and self._room() > 0
+        ):
             self._claimer.more_room.set()
 
     def _abort(self, distributor: Distributor) -> None:

@@ -67,7 +67,7 @@ class TaskProcess:
         command: str,
         stdout_path: str | Path,
         stderr_path: str | Path,
-        env: Mapping[str, str] | None = None,
+        env: Mapping[str, str] | Mapping[bytes, bytes] | None = None,
     ) -> TaskProcess:
         """Start ``/bin/sh -c command``; raises OSError when it cannot start."""
         out, err = os.fspath(stdout_path), os.fspath(stderr_path)

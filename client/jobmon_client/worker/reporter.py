@@ -1,7 +1,10 @@
 """The reporter thread: sends reports in batches until the server has them, and heartbeats.
 
 Everything queued while a request is in flight goes out in the next single ``workerSync``
-call, so latency stays one round trip when idle and batches grow under load. The same call
+call, so latency stays one round trip when idle and batches grow under load; while the
+worker holds instances, a small batch that only says instances started waits a few
+milliseconds for more (their ends, often: one request then says both), and a batch with a
+final report goes at once. The same call
 claims what the worker has room for: the task a DONE report made ready comes back in its
 answer. No report is dropped for a transient failure: each is written to the journal
 before it is sent and kept until the server answers for it (applied, ignored as late or
@@ -29,6 +32,8 @@ from jobmon_client.worker.reports import Report
 
 log = logging.getLogger(__name__)
 
+_OPEN = ("LAUNCHED", "RUNNING")  # reports after which an instance will report again
+
 DEFAULT_HEARTBEAT_SECONDS = 30.0
 RETRY_START_SECONDS = 0.2
 RETRY_MAX_SECONDS = 2.0
@@ -37,6 +42,9 @@ HEARTBEAT_RETRY_SECONDS = 2.0
 # A report the server rejects (not for a transient reason) this often is given up.
 REJECTIONS_BEFORE_GIVING_UP = 3
 CLOSE_FLUSH_SECONDS = 10.0
+# A batch smaller than this waits up to COALESCE_SECONDS for more while instances are held.
+COALESCE_REPORTS = 64
+COALESCE_SECONDS = 0.01
 
 
 class Reporter:
@@ -54,7 +62,9 @@ class Reporter:
         cluster_name: str = "",
         room: Callable[[], int] = lambda: 0,
         deliver: Callable[[list[ClaimedInstance], list[int], float], None] | None = None,
+        coalesce_seconds: float = COALESCE_SECONDS,
     ) -> None:
+        self._coalesce_seconds = coalesce_seconds
         self._on_renewed = on_renewed
         self._cluster_name = cluster_name
         self._room = room
@@ -76,12 +86,25 @@ class Reporter:
         self._local_seq = 0
         # The last failure showed the server is down: it cannot declare anything lost, and
         # extends every lease when it is back; meanwhile the lease does not run out here.
-        self._server_down = False
+        self._down = False
+        # Changes whenever the lease may have moved (a claim, a renewal, new intervals, the
+        # server going down or coming back): the loop looks at the lease again then.
+        self.lease_generation = 0
         self.sent = 0  # reports the server answered for
         self._thread = threading.Thread(target=self._run, name="jobmon-reporter", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
+
+    @property
+    def _server_down(self) -> bool:
+        return self._down
+
+    @_server_down.setter
+    def _server_down(self, down: bool) -> None:
+        if down != self._down:
+            self._down = down
+            self.lease_generation += 1
 
     # -- what the other threads call -------------------------------------------------
     def put(self, reports: Iterable[Report]) -> None:
@@ -97,7 +120,7 @@ class Reporter:
         with self._cond:
             self._queue.extend(zip(seqs, reports, strict=True))
             for report in reports:
-                if report["status"] not in ("LAUNCHED", "RUNNING"):
+                if report["status"] not in _OPEN:
                     self._renewed.pop(report["taskInstanceId"], None)
             if self._idle:
                 self._cond.notify()
@@ -108,6 +131,7 @@ class Reporter:
         with self._cond:
             for instance_id in instance_ids:
                 self._renewed[instance_id] = at
+            self.lease_generation += 1
 
     def lease_remaining(self) -> float | None:
         """Seconds until the server may give up on the first of the held instances (None
@@ -127,7 +151,10 @@ class Reporter:
         if heartbeat <= 0:
             return
         with self._cond:
-            self._lease_seconds = lease if lease else 3 * heartbeat
+            lease_seconds = lease if lease else 3 * heartbeat
+            if lease_seconds != self._lease_seconds:
+                self._lease_seconds = lease_seconds
+                self.lease_generation += 1
             if heartbeat != self._interval:
                 self._interval = heartbeat
                 self._next_heartbeat = min(self._next_heartbeat, time.monotonic() + heartbeat)
@@ -196,8 +223,26 @@ class Reporter:
                 self._idle = True
                 self._cond.wait(wait)
                 self._idle = False
+            if self._queue and not self._closing and retry_after is None:
+                self._coalesce()
             batch, self._queue = self._queue, []
             return batch, self._closing
+
+    def _coalesce(self) -> None:
+        """Wait (holding the condition) a little for more while a batch is small, says
+        only that instances started, and the worker holds instances: their reports will
+        follow. A final report goes at once (the sooner the server has it, the smaller
+        the window in which a worker's death makes a finished task run again)."""
+        deadline = time.monotonic() + self._coalesce_seconds
+        while len(self._queue) < COALESCE_REPORTS and not self._closing:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._held_ids():
+                return
+            if any(r["status"] not in _OPEN for _, r in self._queue):
+                return
+            self._idle = True
+            self._cond.wait(left)
+            self._idle = False
 
     def _send(self, client: Client, batch: list[tuple[int, Report]]) -> bool:
         """Send a batch; True once the server answered for every report in it."""
@@ -304,6 +349,7 @@ class Reporter:
             for instance_id in set(ids) - set(kills):
                 if instance_id in self._renewed:
                     self._renewed[instance_id] = sent_at
+            self.lease_generation += 1
         self._on_renewed()
         if kills:
             self._on_kill(list(kills))
