@@ -393,8 +393,8 @@ def test_reporter_sends_what_queued_during_a_request_as_one_ordered_batch() -> N
 
 
 def test_reporter_sends_a_small_batch_with_the_reports_that_follow_while_instances_run() -> None:
-    """While instances it holds run, a LAUNCHED report waits (a few ms) for more; a final
-    report goes at once, with it in the same request, though other instances still run."""
+    """While instances it holds run, a small batch (final reports too) waits for the reports
+    that follow; once it holds none (a chain's task just ended, say) it goes at once."""
     server = ReportServer()
     client = MockClient(server)
     held = [5, 6]
@@ -404,15 +404,18 @@ def test_reporter_sends_a_small_batch_with_the_reports_that_follow_while_instanc
     reporter.start()
     try:
         reporter.put([_report(5, "LAUNCHED"), _report(5, "RUNNING")])
-        time.sleep(0.2)  # not a race: without the DONE the batch would wait a minute
-        assert server.batches == []
         held.remove(5)
         reporter.put([_report(5, "DONE")])
+        time.sleep(0.2)  # not a race: while 6 is held the batch would wait a minute
+        assert server.batches == []
+        held.remove(6)
+        reporter.put([_report(6, "DONE")])
         with server.cond:
             assert server.cond.wait_for(lambda: server.batches, TIMEOUT)
     finally:
         reporter.close()
-    assert server.batches == [[_report(5, s) for s in ("LAUNCHED", "RUNNING", "DONE")]]
+    expected = [_report(5, s) for s in ("LAUNCHED", "RUNNING", "DONE")] + [_report(6, "DONE")]
+    assert server.batches == [expected]
 
 
 def test_journal_writes_a_rounds_notes_with_its_reports_and_reads_them_back(

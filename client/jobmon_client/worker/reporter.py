@@ -43,8 +43,8 @@ HEARTBEAT_RETRY_SECONDS = 2.0
 REJECTIONS_BEFORE_GIVING_UP = 3
 CLOSE_FLUSH_SECONDS = 10.0
 # A batch smaller than this waits up to COALESCE_SECONDS for more while instances are held.
-COALESCE_REPORTS = 64
-COALESCE_SECONDS = 0.01
+COALESCE_REPORTS = 256
+COALESCE_SECONDS = 0.05
 
 
 class Reporter:
@@ -229,16 +229,15 @@ class Reporter:
             return batch, self._closing
 
     def _coalesce(self) -> None:
-        """Wait (holding the condition) a little for more while a batch is small, says
-        only that instances started, and the worker holds instances: their reports will
-        follow. A final report goes at once (the sooner the server has it, the smaller
-        the window in which a worker's death makes a finished task run again)."""
+        """Wait (holding the condition) a little for more while a batch is small and the
+        worker holds instances: their reports will follow, and a request per report
+        would cost the server more than the reports do. With nothing held (the last
+        task of a chain just ended, say) it goes at once. A final report waiting here is
+        in the journal already: a worker that dies meanwhile leaves it to the next."""
         deadline = time.monotonic() + self._coalesce_seconds
         while len(self._queue) < COALESCE_REPORTS and not self._closing:
             left = deadline - time.monotonic()
             if left <= 0 or not self._held_ids():
-                return
-            if any(r["status"] not in _OPEN for _, r in self._queue):
                 return
             self._idle = True
             self._cond.wait(left)
