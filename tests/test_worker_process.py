@@ -418,6 +418,24 @@ def test_reporter_sends_a_small_batch_with_the_reports_that_follow_while_instanc
     assert server.batches == [expected]
 
 
+def test_reporter_sends_a_long_queue_in_requests_within_the_servers_bound() -> None:
+    server = ReportServer()
+    client = MockClient(server)
+    reporter = Reporter(lambda: client, "w", lambda: [], lambda ids: None)
+    reports = [_report(i, "DONE") for i in range(1, 25_001)]
+    reporter.put(reports)
+    reporter.start()
+    try:
+        with server.cond:
+            assert server.cond.wait_for(
+                lambda: sum(len(b) for b in server.batches) == len(reports), TIMEOUT
+            )
+    finally:
+        reporter.close()
+    assert [len(b) for b in server.batches] == [10_000, 10_000, 5_000]
+    assert [r for b in server.batches for r in b] == reports
+
+
 def test_journal_writes_a_rounds_notes_with_its_reports_and_reads_them_back(
     tmp_path: Path,
 ) -> None:

@@ -44,6 +44,7 @@ REJECTIONS_BEFORE_GIVING_UP = 3
 CLOSE_FLUSH_SECONDS = 10.0
 # A batch smaller than this waits up to COALESCE_SECONDS for more while instances are held.
 COALESCE_REPORTS = 256
+MAX_REPORTS = 10_000  # the server's bound on reports a request
 COALESCE_SECONDS = 0.05
 
 
@@ -225,7 +226,8 @@ class Reporter:
                 self._idle = False
             if self._queue and not self._closing and retry_after is None:
                 self._coalesce()
-            batch, self._queue = self._queue, []
+            # The server takes at most MAX_REPORTS a request: the rest go in the next.
+            batch, self._queue = self._queue[:MAX_REPORTS], self._queue[MAX_REPORTS:]
             return batch, self._closing
 
     def _coalesce(self) -> None:
