@@ -68,9 +68,9 @@ def flag_missing_workers(session: Session, now: datetime) -> int:
     for run_id, name, count in session.execute(query).all():
         waiting[run_id][name] = int(count)
     run = models.WorkflowRun
-    flagged = session.execute(
-        select(run.id).where(run.status == WR.RUNNING, run.waiting_for.is_not(None))
-    ).scalars()
+    # Every run still flagged, ended ones too: a run that ended between two passes (its
+    # worker came and finished it) no longer waits for anything.
+    flagged = session.execute(select(run.id).where(run.waiting_for.is_not(None))).scalars()
     changed = 0
     for run_id in sorted(set(flagged) | set(waiting)):
         row = session.get(run, run_id)
