@@ -2,6 +2,7 @@
 
     python bench/run_local.py --tasks 10000             # independent tasks of `true`
     python bench/run_local.py --tasks 200 --shape chain  # each task waits for the previous
+    python bench/run_local.py --shape chain --db postgresql://localhost/jobmon_bench
 
 Prints one JSON line: tasks, seconds (from run start to DONE as the client sees it, bind
 excluded), tasks_per_s, server_seconds (the same by the server's clock, without the client's
@@ -50,10 +51,11 @@ def main() -> None:
     parser.add_argument("--shape", choices=["flat", "chain"], default="flat")
     parser.add_argument("--parallelism", type=int, default=None)
     parser.add_argument("--limit", action="store_true", help="measure the spawn limit too")
+    parser.add_argument("--db", default=None, help="a database URL (default: a new SQLite file)")
     args = parser.parse_args()
     extra = ["--parallelism", str(args.parallelism)] if args.parallelism else []
     limit = spawn_limit(args.tasks, args.parallelism or os.cpu_count() or 1) if args.limit else None
-    with jobmon_process("up", *extra) as (url, pid):
+    with jobmon_process("up", *extra, db_url=args.db) as (url, pid):
         wf = build(args.tasks, args.shape, str(time.time_ns()))
         start = time.perf_counter()
         wf.bind()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ from jobmon_client import (
     hashing,
     run,
 )
+from jobmon_client.binding import task_keys
 from jobmon_client.dag import build_graph
 from jobmon_client.resources import ClusterUndecided, SettingsResolver
 from jobmon_client.task_template import TaskTemplate
@@ -43,6 +45,7 @@ class FakeServer:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.handlers: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         self._ids = itertools.count(1)
+        self._lock = threading.Lock()
         self.on("BindTool", lambda v: {"__typename": "ToolVersion", "id": 3})
         self.on(
             "BindTaskTemplates",
@@ -64,11 +67,14 @@ class FakeServer:
                 },
             },
         )
+        self.task_ids: dict[str, int] = {}  # by name, as given
         self.on(
             "BindTasks",
             lambda v: {
                 "__typename": "BoundTasks",
-                "taskIds": [next(self._ids) for _ in v["tasks"]["names"]],
+                "taskIds": [
+                    self.task_ids.setdefault(name, next(self._ids)) for name in v["tasks"]["names"]
+                ],
             },
         )
         self.on(
@@ -83,15 +89,22 @@ class FakeServer:
     def on(self, operation: str, handler: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         self.handlers[operation] = handler
 
+    def copy(self) -> FakeServer:
+        return self  # a bind's chunk requests, from other threads: answered one at a time
+
+    def close(self) -> None:
+        pass
+
     def execute(self, document: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         match = re.search(r"(?:mutation|query)\s+(\w+)", document)
         assert match, document
         operation = match.group(1)
         assert "__typename" in document and "... on Error { message }" in document
-        self.calls.append((operation, variables or {}))
         field = re.search(r"\{\s*(\w+)\s*\(", document)
         assert field, document
-        return {field.group(1): self.handlers[operation](variables or {})}
+        with self._lock:
+            self.calls.append((operation, variables or {}))
+            return {field.group(1): self.handlers[operation](variables or {})}
 
     def sent(self, operation: str) -> list[dict[str, Any]]:
         return [variables for op, variables in self.calls if op == operation]
@@ -358,6 +371,19 @@ def test_downstream_missing_from_the_workflow(tool: Tool, process: TaskTemplate)
         workflow.bind()
 
 
+def test_downstream_missing_beside_an_alias_upstream(tool: Tool, process: TaskTemplate) -> None:
+    # The edge counts agree here (down's upstream is an alias of first, whose own
+    # downstream is the missing task): only a task-by-task check finds it.
+    first = process.create_task(location_id=1, year=2026, out="/o")
+    again = process.create_task(location_id=1, year=2026, out="/o")
+    down = process.create_task(location_id=2, year=2026, out="/o", upstream_tasks=[again])
+    process.create_task(location_id=3, year=2026, out="/o", upstream_tasks=[first])
+    workflow = workflow_with(tool)
+    workflow.add_tasks([first, down])
+    with pytest.raises(NodeDependencyNotExistError, match="'process_location_location_id-3'"):
+        workflow.bind()
+
+
 def test_upstream_missing_from_the_workflow(tool: Tool, process: TaskTemplate) -> None:
     up = process.create_task(location_id=0, year=2026, out="/o")
     down = process.create_task(location_id=1, year=2026, out="/o", upstream_tasks=[up])
@@ -386,6 +412,32 @@ def test_task_key_follows_the_documented_scheme() -> None:
     )
     assert hashing.canonical({"b": "x", "a": "é"}) == "1:a1:é1:b1:x"
     assert hashing.dag_hash([]) == hashlib.sha1(b"").hexdigest()
+
+
+def test_keys_of_many_tasks_are_each_tasks_documented_key(tool: Tool) -> None:
+    templates = [
+        tool.get_task_template(
+            template_name=name, command_template=command, node_args=nodes, task_args=task_args
+        )
+        for name, command, nodes, task_args in [
+            ("model", "m {loc} {year} {é}", ["loc", "é"], ["year"]),
+            ("plain", "p {n}", ["n"], []),
+            ("single", "s", [], []),
+        ]
+    ]
+    model, plain, single = templates
+    tasks = [
+        *model.create_tasks(loc=range(3), é=["ü", "x y"], year=2026),
+        *plain.create_tasks(n=["a", "\x1f", ""]),
+        single.create_task(),
+    ]
+    expected = [
+        hashing.task_key(t.template.template_name, t.template.command_template, *args)
+        for t in tasks
+        for args in [(t.node_args, t.task_args)]
+    ]
+    assert task_keys(tasks) == expected
+    assert len(set(expected)) == len(tasks)
 
 
 def test_hashes_do_not_depend_on_order() -> None:
@@ -543,7 +595,8 @@ def test_bind_sends_columnar_chunks_and_sets_ids(
     [bound] = server.sent("BindWorkflow")
     assert bound["input"]["maxConcurrentlyRunning"] == 7
     assert bound["input"]["workflowArgs"] == "v1_2026"
-    first, second, last = server.sent("BindTasks")
+    # chunks go two at a time: the server may answer them in any order
+    first, second, last = sorted(server.sent("BindTasks"), key=lambda v: v["tasks"]["names"][0])
     assert first["workflowId"] == 77
     assert first["tasks"]["nodeArgs"] == [{"location_id": str(i)} for i in range(4)]
     assert first["tasks"]["taskArgs"][0] == {"year": "2026"}
@@ -555,7 +608,8 @@ def test_bind_sends_columnar_chunks_and_sets_ids(
     assert [r["resources"] for r in second["tasks"]["resources"]] == [{"cores": 4}, {"cores": 1}]
     assert last["tasks"]["names"] == ["process_location_location_id-8", "agg"]
     assert last["tasks"]["templateVersionIds"] == [10, 11]
-    assert [t.task_id for t in tasks + [agg]] == list(range(1, 11))
+    assert [t.task_id for t in tasks + [agg]] == [server.task_ids[t.name] for t in tasks + [agg]]
+    assert sorted(server.task_ids.values()) == list(range(1, 11))
     edges = server.sent("BindEdges")
     assert sorted(i for e in edges for i in e["upstreamTaskIds"]) == list(range(1, 10))
     assert {i for e in edges for i in e["downstreamTaskIds"]} == {10}

@@ -14,7 +14,10 @@ A workflow bound before with the same digest (a resume of an unchanged workflow)
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import threading
+from collections import deque
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +29,7 @@ from jobmon_client.transport import GraphQLClient, ServerError, unwrap
 
 TASK_CHUNK_SIZE = 10_000
 EDGE_CHUNK_SIZE = 50_000
+PIPELINE_DEPTH = 2  # chunk requests in flight at once
 
 BIND_TOOL = """
 mutation BindTool($name: String!) {
@@ -165,12 +169,7 @@ def bind(
     is stopped first when ``stop_running``, else ``RunningWorkflow`` is raised.
     """
     tasks = graph.tasks
-    keys = [
-        hashing.task_key(
-            t.template.template_name, t.template.command_template, t.node_args, t.task_args
-        )
-        for t in tasks
-    ]
+    keys = task_keys(tasks)
     edges = list(graph.edges())
     dag = hashing.dag_hash((keys[up], keys[down]) for up, down in edges)
     tool_version_id = bind_tool(client, tool_name)
@@ -219,6 +218,24 @@ def bind(
     return bound
 
 
+def task_keys(tasks: Sequence[Any]) -> list[str]:
+    """``hashing.task_key`` of each task, the template's part of the hash computed once."""
+    by_template: dict[TaskTemplate, Any] = {}
+    keys = []
+    canonical = hashing.canonical
+    for task in tasks:
+        key = by_template.get(task.template)
+        if key is None:
+            template = task.template
+            key = by_template[template] = hashing.template_task_key(
+                template.template_name, template.command_template
+            )
+        keys.append(
+            key(task.canonical_node_args, canonical(task.task_args) if task.task_args else "")
+        )
+    return keys
+
+
 def _digest(
     keys: Sequence[str],
     tasks: Sequence[Any],
@@ -226,14 +243,18 @@ def _digest(
     template_ids: dict[TaskTemplate, int],
     dag: str,
 ) -> str:
-    """What the tasks are bound with, in task-key order (independent of the script's)."""
+    """What the tasks are bound with, in task-key order (independent of the script's).
+
+    The lines are made in the tasks' order and then sorted (each starts with its task's
+    unique key): visiting a million tasks in key order would be a cache miss each."""
     extras: dict[int, str] = {}
+    template_parts = {template: f"\x1f{i}\x1f" for template, i in template_ids.items()}
     lines = []
-    for index in sorted(range(len(keys)), key=keys.__getitem__):
-        task, setting = tasks[index], settings[index]
+    dumps = json.dumps
+    for key, task, setting in zip(keys, tasks, settings, strict=True):
         extra = extras.get(id(setting))
         if extra is None:
-            extra = extras[id(setting)] = json.dumps(
+            extra = extras[id(setting)] = dumps(
                 [
                     setting.key,
                     setting.max_attempts,
@@ -243,17 +264,16 @@ def _digest(
                 sort_keys=True,
                 default=str,
             )
-        line = (
-            f"{keys[index]}\x1f{template_ids[task.template]}\x1f{task.name}\x1f"
-            f"{task.command}\x1f{extra}"
-        )
+        part = template_parts[task.template]
+        line = f"{key}{part}{task.name}\x1f{task.command}\x1f{extra}"
         if task.task_attributes or task.compute_resources_callable is not None:
             # only then, so that digests of workflows without them stay as they were
-            line += "\x1f" + json.dumps(
+            line += "\x1f" + dumps(
                 [task.task_attributes, task.compute_resources_callable is not None],
                 sort_keys=True,
             )
         lines.append(line)
+    lines.sort()
     return hashing.bind_digest(lines, dag)
 
 
@@ -346,19 +366,73 @@ def bind_tasks(
     settings: Sequence[TaskSettings],
 ) -> list[int]:
     """Upsert the tasks in chunks; answer their ids, aligned with ``graph.tasks``."""
+    starts = range(0, len(graph.tasks), TASK_CHUNK_SIZE)
+    answers = _pipelined(
+        client,
+        BIND_TASKS,
+        "bindTasks",
+        (
+            {
+                "workflowId": workflow_id,
+                "tasks": task_batch(
+                    graph.tasks[start : start + TASK_CHUNK_SIZE],
+                    settings[start : start + TASK_CHUNK_SIZE],
+                    template_ids,
+                ),
+            }
+            for start in starts
+        ),
+    )
     task_ids: list[int] = []
-    for start in range(0, len(graph.tasks), TASK_CHUNK_SIZE):
-        batch = task_batch(
-            graph.tasks[start : start + TASK_CHUNK_SIZE],
-            settings[start : start + TASK_CHUNK_SIZE],
-            template_ids,
-        )
-        result = unwrap(
-            client.execute(BIND_TASKS, {"workflowId": workflow_id, "tasks": batch}), "bindTasks"
-        )
-        _check_aligned("bindTasks", len(batch["names"]), len(result["taskIds"]))
-        task_ids.extend(result["taskIds"])
+    for start, answer in zip(starts, answers, strict=True):
+        sent = min(TASK_CHUNK_SIZE, len(graph.tasks) - start)
+        _check_aligned("bindTasks", sent, len(answer["taskIds"]))
+        task_ids.extend(answer["taskIds"])
     return task_ids
+
+
+def _pipelined(
+    client: GraphQLClient, document: str, field: str, requests: Iterable[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Send independent, idempotent requests with up to ``PIPELINE_DEPTH`` in flight;
+    answer their results in order. The server reads and checks one request while it stores
+    the one before, and the next request is built meanwhile (one at a time: a million
+    tasks' requests are never all in memory)."""
+    pending = iter(requests)
+    first = next(pending, None)
+    if first is None:
+        return []
+    second = next(pending, None)
+    if second is None:
+        return [unwrap(client.execute(document, first), field)]
+    local = threading.local()
+    copies: list[GraphQLClient] = []
+
+    def send(variables: dict[str, Any]) -> dict[str, Any]:
+        own = getattr(local, "client", None)
+        if own is None:
+            own = local.client = client.copy()
+            copies.append(own)  # list.append is atomic
+        return unwrap(own.execute(document, variables), field)
+
+    answers = []
+    in_flight: deque[Future[dict[str, Any]]] = deque()
+    try:
+        with ThreadPoolExecutor(PIPELINE_DEPTH, thread_name_prefix="jobmon-bind") as pool:
+            try:
+                in_flight.extend(pool.submit(send, v) for v in (first, second))
+                for variables in pending:
+                    answers.append(in_flight.popleft().result())
+                    in_flight.append(pool.submit(send, variables))
+                while in_flight:
+                    answers.append(in_flight.popleft().result())
+            finally:
+                for future in in_flight:
+                    future.cancel()
+    finally:
+        for copy in copies:
+            copy.close()
+    return answers
 
 
 def task_batch(
@@ -402,19 +476,19 @@ def task_batch(
 def bind_edges(
     client: GraphQLClient, workflow_id: int, upstream_ids: list[int], downstream_ids: list[int]
 ) -> None:
-    for start in range(0, len(upstream_ids), EDGE_CHUNK_SIZE):
-        end = start + EDGE_CHUNK_SIZE
-        unwrap(
-            client.execute(
-                BIND_EDGES,
-                {
-                    "workflowId": workflow_id,
-                    "upstreamTaskIds": upstream_ids[start:end],
-                    "downstreamTaskIds": downstream_ids[start:end],
-                },
-            ),
-            "bindEdges",
-        )
+    _pipelined(
+        client,
+        BIND_EDGES,
+        "bindEdges",
+        (
+            {
+                "workflowId": workflow_id,
+                "upstreamTaskIds": upstream_ids[start : start + EDGE_CHUNK_SIZE],
+                "downstreamTaskIds": downstream_ids[start : start + EDGE_CHUNK_SIZE],
+            }
+            for start in range(0, len(upstream_ids), EDGE_CHUNK_SIZE)
+        ),
+    )
 
 
 def complete_bind(

@@ -28,7 +28,8 @@ Sorting is by code point (Python's default string order; R: ``sort(method = "rad
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+import itertools
+from collections.abc import Callable, Iterable, Mapping
 
 SEPARATOR = "\x1f"
 
@@ -57,6 +58,19 @@ def task_key(
     )
 
 
+def template_task_key(template_name: str, command_template: str) -> Callable[[str, str], str]:
+    """``task_key`` for the tasks of one template, from ``canonical`` of their node args
+    and of their task args: the same keys, with the template's part hashed only once."""
+    head = hashlib.sha1(f"{template_name}{SEPARATOR}{command_template}{SEPARATOR}".encode())
+
+    def key(node_args: str, task_args: str) -> str:
+        digest = head.copy()
+        digest.update(f"{node_args}{SEPARATOR}{task_args}".encode())
+        return digest.hexdigest()
+
+    return key
+
+
 def task_hash(task_keys: Iterable[str]) -> str:
     """The identity of a set of tasks (order does not matter)."""
     return sha1_hex("\n".join(sorted(task_keys)))
@@ -74,8 +88,8 @@ def node_args_hash(node_args: Mapping[str, object]) -> str:
 def bind_digest(task_lines: Iterable[str], dag: str) -> str:
     """A digest of what a bind sends: one line per task (in a stable order) and the DAG."""
     digest = hashlib.sha1()
-    for line in task_lines:
-        digest.update(line.encode("utf-8"))
-        digest.update(b"\n")
+    lines = iter(task_lines)
+    while chunk := list(itertools.islice(lines, 10_000)):  # one update per chunk, not per line
+        digest.update(("\n".join(chunk) + "\n").encode("utf-8"))
     digest.update(dag.encode("utf-8"))
     return digest.hexdigest()

@@ -78,6 +78,11 @@ class Task:
         self._downstream: set[Task] = set()
 
     @property
+    def canonical_node_args(self) -> str:
+        """``hashing.canonical(node_args)``: the node key after its template's part."""
+        return self.node_key[len(self.template._version_prefix) :]
+
+    @property
     def task_id(self) -> int | None:
         """The task's id on the server, once its workflow is bound."""
         if self._task_id is None and self._ids is not None:

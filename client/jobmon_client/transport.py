@@ -119,6 +119,13 @@ class GraphQLClient:
         headers: dict[str, str] | None = None,
     ) -> None:
         self.url = graphql_url(url)
+        self._options = {
+            "timeout": timeout,
+            "retries": retries,
+            "backoff_start": backoff_start,
+            "backoff_max": backoff_max,
+            "headers": headers,
+        }
         self.retries = retries
         self.backoff_start = backoff_start
         self.backoff_max = backoff_max
@@ -168,6 +175,11 @@ class GraphQLClient:
             time.sleep(delay * random.uniform(0.5, 1.0))
             delay = min(delay * 2, self.backoff_max)
         raise AssertionError("unreachable")
+
+    def copy(self) -> GraphQLClient:
+        """A client to the same server with the same settings and its own connection (one
+        per thread: a client is not shared between threads)."""
+        return GraphQLClient(self.url, **self._options)  # type: ignore[arg-type]
 
     def close(self) -> None:
         if self._session is not None:

@@ -34,18 +34,31 @@ from jobmon_server.task_resources import resources_id
 Task = models.Task
 
 
-def hold_dynamic_tasks(session: Session, workflow_id: int, *, recounted: bool, hold: bool) -> None:
-    """At the start of a run: undo the holds an earlier run left (unless the pending counts
-    were just recounted, which dropped them), then, if the run's client gives resources,
-    make each dynamic task that is to run wait for them (one more pending upstream)."""
-    if not recounted:
+def hold_dynamic_tasks(
+    session: Session, workflow_id: int, run_id: int, *, recounted: bool, hold: bool
+) -> None:
+    """At the start of run ``run_id``: undo the holds an earlier run left (unless the
+    pending counts were just recounted, which dropped them), then, if the run's client
+    gives resources, make each dynamic task that is to run wait for them (one more pending
+    upstream). Only a run whose client gave resources holds tasks: without one before, no
+    task of a million is looked at."""
+    held_before = session.scalar(
+        select(models.WorkflowRun.id)
+        .where(
+            models.WorkflowRun.workflow_id == workflow_id,
+            models.WorkflowRun.id != run_id,
+            models.WorkflowRun.dynamic_resources.is_(True),
+        )
+        .limit(1)
+    )
+    if held_before is not None and not recounted:
         session.execute(
             update(Task)
             .where(Task.workflow_id == workflow_id, Task.resources_held.is_(True))
             .values(num_upstreams_pending=Task.num_upstreams_pending - 1, resources_held=False)
             .execution_options(synchronize_session=False)
         )
-    else:
+    elif held_before is not None:
         session.execute(
             update(Task)
             .where(Task.workflow_id == workflow_id, Task.resources_held.is_(True))

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from jobmon_server.db import models
-from jobmon_server.db.rows import TASK_COLUMNS, lock_workflow, running_run, task_rows
+from jobmon_server.db.rows import TASK_COLUMNS, lock_workflow, running_run, task_rows_by_id
 from jobmon_server.dynamic import hold_dynamic_tasks
 from jobmon_server.errors import NotFoundError, PermissionDeniedError, ValidationFailed
 from jobmon_server.scheduling import fill_capacity, recount_pending, set_status, settle, stop_run
@@ -96,12 +96,13 @@ def start_run(
         set_status(session, run, RUN, status, now)
     set_status(session, workflow, WORKFLOW, W.QUEUED, now)
     set_status(session, workflow, WORKFLOW, W.RUNNING, now)
-    _reset_unfinished(session, workflow_id, now, keep_active=not reset_running_jobs)
+    if previous is not None:  # before a first run every task is REGISTERING (or set DONE)
+        _reset_unfinished(session, workflow_id, now, keep_active=not reset_running_jobs)
     recounted = not workflow.pending_counted
     if recounted:  # a workflow from before counts were kept, or edited
         recount_pending(session, workflow_id)
         workflow.pending_counted = True
-    hold_dynamic_tasks(session, workflow_id, recounted=recounted, hold=dynamic_resources)
+    hold_dynamic_tasks(session, workflow_id, run.id, recounted=recounted, hold=dynamic_resources)
     fill_capacity(session, workflow, now)
     settle(session, workflow, now)
     return run
@@ -113,13 +114,12 @@ def _reset_unfinished(
     """Put tasks that did not finish back to REGISTERING, with their attempts reset."""
     task = models.Task
     keep = {T.DONE, T.REGISTERING} | (set(TASK_ACTIVE) if keep_active else set())
-    rows = task_rows(
+    rows = task_rows_by_id(
         session,
         select(*TASK_COLUMNS)
         # The statuses listed, not "not in": the index on (workflow_id, status) finds the few
         # unfinished tasks of a million without reading the others.
         .where(task.workflow_id == workflow_id, task.status.in_(sorted(set(T) - keep)))
-        .order_by(task.id)
         .with_for_update(key_share=True),
     )
     move(session, TASK, rows, T.REGISTERING, now=now, note="reset for a new run")

@@ -33,7 +33,7 @@ from jobmon_server.db.rows import (
     instance_rows,
     running_run,
     task_counts,
-    task_rows,
+    task_rows_by_id,
 )
 from jobmon_server.db.statements import chunks
 from jobmon_server.statuses import (
@@ -320,11 +320,10 @@ def stop_run(
     """End a run; with ``kill``, cancel its instances and put its unfinished tasks back."""
     if kill:
         kill_live_instances(session, workflow.id, now, note)
-        unfinished = task_rows(
+        unfinished = task_rows_by_id(
             session,
             select(*TASK_COLUMNS)
             .where(Task.workflow_id == workflow.id, Task.status.in_(TASK_IN_FLIGHT))
-            .order_by(Task.id)
             .with_for_update(key_share=True),
         )
         move(session, TASK, unfinished, T.REGISTERING, now=now, note=note)

@@ -45,8 +45,11 @@ class Raw:
         finally:
             cursor.close()
 
-    def executemany(self, sql: str, params: Iterable[Sequence[Any]]) -> None:
-        batch = [self._params(p) for p in params]
+    def executemany(
+        self, sql: str, params: Iterable[Sequence[Any]], *, encoded: bool = False
+    ) -> None:
+        """``encoded``: the parameters are already in the driver's form (times as text)."""
+        batch = list(params) if encoded else [self._params(p) for p in params]
         if not batch:
             return
         cursor = self._dbapi.cursor()  # type: ignore[union-attr]

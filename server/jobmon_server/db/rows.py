@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
@@ -91,6 +92,20 @@ class InstanceRow(NamedTuple):
 
 def task_rows(session: Session, stmt: Any) -> list[TaskRow]:
     return [TaskRow(*r) for r in session.connection().execute(stmt).all()]
+
+
+def task_rows_by_id(session: Session, stmt: Any) -> list[TaskRow]:
+    """The tasks of ``stmt`` (a SELECT ... FOR UPDATE without ORDER BY) in id order.
+
+    PostgreSQL and MariaDB lock them in that order (ORDER BY id). SQLite, which has no row
+    locks, sorts them here instead: given ORDER BY id, its planner walks the (workflow_id,
+    id) index over every task of the workflow, not the status index over the few asked for.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.order_by(models.Task.id)
+    rows = task_rows(session, stmt)
+    rows.sort(key=attrgetter("id"))
+    return rows
 
 
 def instance_rows(session: Session, stmt: Any) -> list[InstanceRow]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Table, any_, bindparam
@@ -65,23 +66,46 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]], *, ignor
         sql = f"INSERT IGNORE INTO {target} ({names}) VALUES ({values})"
     else:
         sql = f"INSERT INTO {target} ({names}) VALUES ({values}) ON CONFLICT DO NOTHING"
-    encoders = [_encoder(table.c[c].type, dialect.name) for c in columns]
     db = raw(session)
-    tuples = (
-        tuple(
-            row[c] if e is None or row[c] is None else e(row[c])
-            for c, e in zip(columns, encoders, strict=True)
-        )
-        for row in rows
-    )
+    tuples = _tuples(rows, columns, [_encoder(table.c[c].type, dialect.name) for c in columns])
     if dialect.name == "postgresql":
         # VARCHAR without its length: a cast would cut a long value, the insert refuses it.
         types = [re.sub(r"\(\d+\)", "", table.c[c].type.compile(dialect=dialect)) for c in columns]
         tail = " ON CONFLICT DO NOTHING" if ignore else ""
         db.insert_columns(f"INSERT INTO {target} ({names})", types, list(tuples), tail)
         return
-    for part in chunks(list(tuples), 5000):
-        db.executemany(sql, part)
+    for part in chunks(tuples, 5000):
+        db.executemany(sql, part, encoded=True)
+
+
+def _tuples(
+    rows: list[dict[str, Any]], columns: list[str], encoders: list[Any]
+) -> list[tuple[Any, ...]]:
+    """Each row's values in column order, the encoded columns encoded (None stays None).
+    Values come out of a row in one C call; only the few encoded columns go through Python,
+    and the same object as the row before's (a bind's one time) is encoded once."""
+    values = itemgetter(*columns)
+    if len(columns) == 1:
+        tuples = [(values(row),) for row in rows]
+    else:
+        tuples = [values(row) for row in rows]
+    encoded = [(i, e) for i, e in enumerate(encoders) if e is not None]
+    if not encoded:
+        return tuples
+    out = []
+    last = [(object(), None) for _ in encoded]
+    for t in tuples:
+        row = list(t)
+        for n, (i, encode) in enumerate(encoded):
+            value = row[i]
+            if value is not None:
+                before, text = last[n]
+                if value is not before:
+                    text = encode(value)
+                    last[n] = (value, text)
+                row[i] = text
+        out.append(tuple(row))
+    return out
 
 
 def _encoder(column_type: Any, dialect: str) -> Any:
