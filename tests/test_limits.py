@@ -29,6 +29,27 @@ def test_too_many_aliases_are_refused(stack: Stack) -> None:
 
 
 @one_backend
+def test_a_long_query_is_refused_and_errors_stop_at_ten(stack: Stack) -> None:
+    padding = "# " + "x" * 17_000 + "\n"
+    long = post(stack, padding + "{ __typename }")
+    assert long.status_code == 400
+    assert "the query is 17,017 characters" in long.json()["errors"][0]["message"]
+    # the same in variables is data, not query text: accepted
+    answer = httpx.post(
+        f"{stack.url}/graphql",
+        json={
+            "query": "query($n: String!) { __type(name: $n) { name } }",
+            "variables": {"n": "x" * 17_000},
+        },
+        timeout=30,
+    )
+    assert answer.json() == {"data": {"__type": None}}
+    wrong = " ".join(f"a{i}: nope{i}" for i in range(50))
+    errors = post(stack, f"{{ {wrong} }}").json()["errors"]
+    assert len(errors) == 11 and "Too many validation errors" in errors[-1]["message"]
+
+
+@one_backend
 def test_an_oversized_body_is_refused_whole_or_streamed(stack: Stack) -> None:
     limit = stack.server.server.config.app.state.services.settings.max_body_bytes
     declared = httpx.post(

@@ -14,22 +14,19 @@ A workflow bound before with the same digest (a resume of an unchanged workflow)
 from __future__ import annotations
 
 import json
-import threading
-from collections import deque
-from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from jobmon_client import hashing
 from jobmon_client.dag import TaskGraph
+from jobmon_client.pipelining import execute_pipelined
 from jobmon_client.resources import TaskSettings
 from jobmon_client.task_template import TaskTemplate
 from jobmon_client.transport import GraphQLClient, ServerError, unwrap
 
 TASK_CHUNK_SIZE = 10_000
 EDGE_CHUNK_SIZE = 50_000
-PIPELINE_DEPTH = 2  # chunk requests in flight at once
 
 BIND_TOOL = """
 mutation BindTool($name: String!) {
@@ -367,7 +364,7 @@ def bind_tasks(
 ) -> list[int]:
     """Upsert the tasks in chunks; answer their ids, aligned with ``graph.tasks``."""
     starts = range(0, len(graph.tasks), TASK_CHUNK_SIZE)
-    answers = _pipelined(
+    answers = execute_pipelined(
         client,
         BIND_TASKS,
         "bindTasks",
@@ -389,50 +386,6 @@ def bind_tasks(
         _check_aligned("bindTasks", sent, len(answer["taskIds"]))
         task_ids.extend(answer["taskIds"])
     return task_ids
-
-
-def _pipelined(
-    client: GraphQLClient, document: str, field: str, requests: Iterable[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """Send independent, idempotent requests with up to ``PIPELINE_DEPTH`` in flight;
-    answer their results in order. The server reads and checks one request while it stores
-    the one before, and the next request is built meanwhile (one at a time: a million
-    tasks' requests are never all in memory)."""
-    pending = iter(requests)
-    first = next(pending, None)
-    if first is None:
-        return []
-    second = next(pending, None)
-    if second is None:
-        return [unwrap(client.execute(document, first), field)]
-    local = threading.local()
-    copies: list[GraphQLClient] = []
-
-    def send(variables: dict[str, Any]) -> dict[str, Any]:
-        own = getattr(local, "client", None)
-        if own is None:
-            own = local.client = client.copy()
-            copies.append(own)  # list.append is atomic
-        return unwrap(own.execute(document, variables), field)
-
-    answers = []
-    in_flight: deque[Future[dict[str, Any]]] = deque()
-    try:
-        with ThreadPoolExecutor(PIPELINE_DEPTH, thread_name_prefix="jobmon-bind") as pool:
-            try:
-                in_flight.extend(pool.submit(send, v) for v in (first, second))
-                for variables in pending:
-                    answers.append(in_flight.popleft().result())
-                    in_flight.append(pool.submit(send, variables))
-                while in_flight:
-                    answers.append(in_flight.popleft().result())
-            finally:
-                for future in in_flight:
-                    future.cancel()
-    finally:
-        for copy in copies:
-            copy.close()
-    return answers
 
 
 def task_batch(
@@ -476,7 +429,7 @@ def task_batch(
 def bind_edges(
     client: GraphQLClient, workflow_id: int, upstream_ids: list[int], downstream_ids: list[int]
 ) -> None:
-    _pipelined(
+    execute_pipelined(
         client,
         BIND_EDGES,
         "bindEdges",
