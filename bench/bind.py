@@ -3,7 +3,8 @@
     python bench/bind.py --tasks 100000
 
 Prints one JSON line: tasks, edges, seconds (bind only, client and server together),
-tasks_per_s and server_rss_mb (peak).
+tasks_per_s, client_cpu_s and server_cpu_s (CPU seconds of each during the bind: steadier
+than seconds on a shared machine) and server_rss_mb (peak).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import time
 
 from jobmon_client import Tool
+from run_local import cpu_seconds
 from stack import jobmon_process, peak_rss_mb
 
 
@@ -51,9 +53,11 @@ def main() -> None:
     args = parser.parse_args()
     with jobmon_process("server") as (_url, pid):
         wf, tasks, edges = build(args.tasks, f"{args.tasks}_{time.time_ns()}")
-        start = time.perf_counter()
+        start, client_cpu, server_cpu = time.perf_counter(), time.process_time(), cpu_seconds(pid)
         wf.bind()
         seconds = time.perf_counter() - start
+        client_cpu = time.process_time() - client_cpu
+        server_cpu = cpu_seconds(pid) - server_cpu
         print(
             json.dumps(
                 {
@@ -62,6 +66,8 @@ def main() -> None:
                     "edges": edges,
                     "seconds": round(seconds, 2),
                     "tasks_per_s": round(tasks / seconds),
+                    "client_cpu_s": round(client_cpu, 2),
+                    "server_cpu_s": round(server_cpu, 2),
                     "server_rss_mb": peak_rss_mb(pid),
                 }
             )

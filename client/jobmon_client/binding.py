@@ -168,18 +168,20 @@ def bind(
     tasks = graph.tasks
     keys = task_keys(tasks)
     edges = list(graph.edges())
+    order = sorted(range(len(keys)), key=keys.__getitem__)  # one sort serves the two below
+    task_hash = hashing.task_hash([keys[i] for i in order])  # sorted already: a linear pass
     dag = hashing.dag_hash((keys[up], keys[down]) for up, down in edges)
     tool_version_id = bind_tool(client, tool_name)
     template_ids = bind_task_templates(
         client, tool_version_id, list(dict.fromkeys(t.template for t in tasks))
     )
-    digest = _digest(keys, tasks, settings, template_ids, dag)
+    digest = _digest(keys, order, tasks, settings, template_ids, dag)
     workflow_input = {
         "toolVersionId": tool_version_id,
         "name": fields.name,
         "description": fields.description,
         "workflowArgs": fields.workflow_args,
-        "taskHash": hashing.task_hash(keys),
+        "taskHash": task_hash,
         "dagHash": dag,
         "user": fields.user,
         "maxConcurrentlyRunning": fields.max_concurrently_running,
@@ -235,15 +237,15 @@ def task_keys(tasks: Sequence[Any]) -> list[str]:
 
 def _digest(
     keys: Sequence[str],
+    order: Sequence[int],
     tasks: Sequence[Any],
     settings: Sequence[TaskSettings],
     template_ids: dict[TaskTemplate, int],
     dag: str,
 ) -> str:
-    """What the tasks are bound with, in task-key order (independent of the script's).
-
-    The lines are made in the tasks' order and then sorted (each starts with its task's
-    unique key): visiting a million tasks in key order would be a cache miss each."""
+    """What the tasks are bound with, in task-key order (``order``: independent of the
+    script's). The lines are made in the tasks' order and then put in key order: visiting
+    a million tasks in key order would be a cache miss each."""
     extras: dict[int, str] = {}
     template_parts = {template: f"\x1f{i}\x1f" for template, i in template_ids.items()}
     lines = []
@@ -270,8 +272,7 @@ def _digest(
                 sort_keys=True,
             )
         lines.append(line)
-    lines.sort()
-    return hashing.bind_digest(lines, dag)
+    return hashing.bind_digest([lines[i] for i in order], dag)
 
 
 class LazyTaskIds:
