@@ -73,13 +73,13 @@ class Timed(Collector):
         return frames, self.arrivals.times[len(frames) - 1] - self.arrivals.times[0]
 
 
-def test_many_events_make_few_frames_that_count_each_event_once(
-    stack: Stack, unique: str
-) -> None:
+def test_many_events_make_few_frames_that_count_each_event_once(stack: Stack, unique: str) -> None:
     wf, _ = workflow_of(stack.url, f"activity_{unique}", ["true"] * 150)
     wf_id = wf.bind()
     cursor = stack.query("{ lastEventCursor }")["lastEventCursor"]
-    live = Timed(stack.url, ACTIVITY, {"id": wf_id, "task": None, "after": cursor}, "workflowActivity")
+    live = Timed(
+        stack.url, ACTIVITY, {"id": wf_id, "task": None, "after": cursor}, "workflowActivity"
+    )
     assert wf.run().final_status == "DONE"
     frames, span = live.take_timed(ends_workflow)
     events = Collector(
@@ -118,7 +118,9 @@ def test_a_task_s_activity_counts_only_that_task_and_its_attempts(
     wf_id = wf.bind()
     cursor = stack.query("{ lastEventCursor }")["lastEventCursor"]
     live = Collector(
-        stack.url, ACTIVITY, {"id": wf_id, "task": retried.task_id, "after": cursor},
+        stack.url,
+        ACTIVITY,
+        {"id": wf_id, "task": retried.task_id, "after": cursor},
         "workflowActivity",
     )
     assert wf.run().final_status == "FAILED"
@@ -130,8 +132,7 @@ def test_a_task_s_activity_counts_only_that_task_and_its_attempts(
 
     frames = live.take_until(ends_task)
     attempts = {
-        i["id"]
-        for i in stack.query(INSTANCES, id=retried.task_id)["task"]["instances"]["items"]
+        i["id"] for i in stack.query(INSTANCES, id=retried.task_id)["task"]["instances"]["items"]
     }
     assert len(attempts) == 3
     events = Collector(
@@ -147,7 +148,9 @@ def test_a_task_s_activity_counts_only_that_task_and_its_attempts(
     assert counted(frames)[("task_instance", "ERROR")] == 3
     assert frames[-1]["cursor"] == mine[-1]["cursor"]
     replayed = Collector(
-        stack.url, ACTIVITY, {"id": wf_id, "task": retried.task_id, "after": cursor},
+        stack.url,
+        ACTIVITY,
+        {"id": wf_id, "task": retried.task_id, "after": cursor},
         "workflowActivity",
     ).take_until(ends_task)
     assert counted(replayed) == of_events(mine)
