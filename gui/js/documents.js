@@ -133,9 +133,13 @@ query TaskLog($id: Int!, $stream: LogStream!, $before: Int, $maxBytes: Int!) {
   }
 }`;
 
-export const EVENTS = `
-subscription Events($id: Int!, $after: String) {
-  workflowEvents(workflowId: $id, after: $after) { cursor entity entityId toStatus }
+// What a page that only refreshes needs: a workflow's (or a task's) events, counted, at
+// most a few frames a second however many events there are.
+export const ACTIVITY = `
+subscription Activity($id: Int!, $task: Int, $after: String) {
+  workflowActivity(workflowId: $id, taskId: $task, after: $after) {
+    cursor events counts { entity toStatus count }
+  }
 }`;
 
 export const WORKFLOW_CHANGES = `

@@ -1,10 +1,11 @@
 // One workflow: what failed first (error groups with their latest real message, fatal vs
 // recovered, the run; a FAILED workflow's task table opens on its fatal tasks), counts that
 // link to the filtered task table, steering, progress over time and a timeline, the graph,
-// templates and runs. It follows the workflow's events, throttled: one request per refresh.
+// templates and runs. It follows the workflow's activity (a few counted frames a second,
+// not every event), throttled: one request per refresh.
 import * as actions from "../actions.js";
 import { drawHistory, timelineLayout, BUCKETS } from "../charts.js";
-import { EVENTS, GROUP_ERRORS, HISTORY, WORKFLOW_LIVE, WORKFLOW_SHAPE } from "../documents.js";
+import { ACTIVITY, GROUP_ERRORS, HISTORY, WORKFLOW_LIVE, WORKFLOW_SHAPE } from "../documents.js";
 import { formatting } from "../format.js";
 import { drawGraph, recolour, taskNodes, templateNodes, TASK_GRAPH_LIMIT } from "../graph.js";
 import { expect, query } from "../graphql.js";
@@ -92,12 +93,12 @@ export function workflowPage() {
       });
       if (!data) return;
       this.stop = follow({
-        document: EVENTS,
-        variables: { id, after: data.lastEventCursor },
-        field: "workflowEvents",
+        document: ACTIVITY,
+        variables: { id, task: null, after: data.lastEventCursor },
+        field: "workflowActivity",
         refresh: () => this.refresh(),
-        relevant: (event) => {
-          if (ERRORISH.has(event.toStatus)) this.errorsStale = true;
+        relevant: (activity) => {
+          if (activity.counts.some((c) => ERRORISH.has(c.toStatus))) this.errorsStale = true;
           return true;
         },
         everyMs: HISTORY_EVERY_MS,
