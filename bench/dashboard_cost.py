@@ -7,8 +7,9 @@ time) twice: once with nobody watching, once with the workflow's dashboard page 
 headless Chromium from before the run starts until it ends. Prints one JSON line: the
 tasks per second of each (from the run's start to DONE as the client sees it, bind
 excluded), their ratio (watched / alone), the websocket frames the page received and
-the bytes they carried, the page's GraphQL requests, the peak RSS of the `jobmon up`
-process of each, and the load average before and after.
+the bytes they carried, the page's GraphQL requests, the peak RSS of each run's server (the `jobmon server`
+child of `jobmon up`) and of `jobmon up` itself (the worker), and the load average before
+and after.
 """
 
 from __future__ import annotations
@@ -31,6 +32,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from tests.browser import launch  # noqa: E402
 
 
+def server_pid(up_pid: int) -> int:
+    """The `jobmon server` child that `jobmon up` starts."""
+    for child in Path("/proc").iterdir():
+        if not child.name.isdigit():
+            continue
+        try:
+            stat = (child / "stat").read_text()
+            argv = (child / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == up_pid and b"server" in argv:
+            return int(child.name)
+    raise SystemExit(f"no server process under jobmon up ({up_pid})")
+
+
 def run_in_thread(wf: Any) -> tuple[threading.Thread, dict[str, Any]]:
     """Start the run on a thread; the result has its seconds and status once it ends."""
     result: dict[str, Any] = {}
@@ -50,6 +66,7 @@ def run_in_thread(wf: Any) -> tuple[threading.Thread, dict[str, Any]]:
 
 def measure(tasks: int, watched: bool) -> dict[str, Any]:
     with jobmon_process("up") as (url, pid):
+        server = server_pid(pid)
         wf = build(tasks, "flat", f"{watched}_{time.time_ns()}")
         workflow_id = wf.bind()
         seen = {"frames": 0, "bytes": 0, "requests": 0}
@@ -82,7 +99,8 @@ def measure(tasks: int, watched: bool) -> dict[str, Any]:
         return {
             "tasks_per_s": round(tasks / result["seconds"], 1),
             "seconds": round(result["seconds"], 2),
-            "server_rss_mb": peak_rss_mb(pid),
+            "server_rss_mb": peak_rss_mb(server),
+            "up_rss_mb": peak_rss_mb(pid),
             **(
                 {
                     "page_frames": seen["frames"],
