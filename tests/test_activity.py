@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from typing import Any
 
+import pytest
 from jobmon_server.activity import INTERVAL_SECONDS
 
 from tests.conftest import Stack
@@ -154,3 +155,39 @@ def test_a_task_s_activity_counts_only_that_task_and_its_attempts(
         "workflowActivity",
     ).take_until(ends_task)
     assert counted(replayed) == of_events(mine)
+
+
+def test_a_subscriber_that_falls_behind_counts_what_it_missed_from_the_database(
+    stack: Stack, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a queue of three events, the stream falls behind the hub again and again while
+    the run goes on (it drains its queue once per interval): each time it subscribes again
+    and counts the events it missed in the database, and the frames still count every
+    event once."""
+    from jobmon_server import activity, events
+
+    recounts: list[tuple[int, int]] = []
+    count_events = activity.count_events
+
+    def counting(session: Any, workflow_id: int, after: int, up_to: int, *rest: Any) -> Any:
+        recounts.append((after, up_to))
+        return count_events(session, workflow_id, after, up_to, *rest)
+
+    monkeypatch.setattr(activity, "count_events", counting)
+    monkeypatch.setattr(events, "QUEUE_LIMIT", 3)
+    wf, _ = workflow_of(stack.url, f"behind_{unique}", ["true"] * 60)
+    wf_id = wf.bind()
+    cursor = stack.query("{ lastEventCursor }")["lastEventCursor"]
+    live = Collector(
+        stack.url, ACTIVITY, {"id": wf_id, "task": None, "after": cursor}, "workflowActivity"
+    )
+    assert wf.run().final_status == "DONE"
+    frames = live.take_until(ends_workflow)
+    monkeypatch.setattr(events, "QUEUE_LIMIT", 20_000)
+    events_seen = Collector(
+        stack.url, EVENTS, {"id": wf_id, "after": cursor}, "workflowEvents"
+    ).take_until(is_workflow_end)
+    assert recounts, "the stream never fell behind"
+    assert sum(f["events"] for f in frames) == len(events_seen)
+    assert counted(frames) == of_events(events_seen)
+    assert [int(f["cursor"]) for f in frames] == sorted({int(f["cursor"]) for f in frames})
