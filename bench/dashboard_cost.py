@@ -6,10 +6,11 @@ Runs N tasks of `true` through `jobmon up` (multiprocess, a fresh SQLite databas
 time) twice: once with nobody watching, once with the workflow's dashboard page open in
 headless Chromium from before the run starts until it ends. Prints one JSON line: the
 tasks per second of each (from the run's start to DONE as the client sees it, bind
-excluded), their ratio (watched / alone), the websocket frames the page received and
-the bytes they carried, the page's GraphQL requests, the peak RSS of each run's server (the `jobmon server`
-child of `jobmon up`) and of `jobmon up` itself (the worker), and the load average before
-and after.
+excluded), their ratio (watched / alone), the websocket frames the page received and the
+bytes they carried, the page's GraphQL requests, the peak RSS of each run's server (the
+`jobmon server` child of `jobmon up`) and of `jobmon up` itself (the worker), the CPU
+seconds the server and the page's Chromium used during the run, and the load average
+before and after.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import sync_playwright
-from run_local import build
+from run_local import _own_cpu, build
 from stack import jobmon_process, peak_rss_mb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -45,6 +46,35 @@ def server_pid(up_pid: int) -> int:
         if int(stat.rsplit(")", 1)[1].split()[1]) == up_pid and b"server" in argv:
             return int(child.name)
     raise SystemExit(f"no server process under jobmon up ({up_pid})")
+
+
+def _processes() -> dict[int, tuple[int, bytes]]:
+    """Every process: its parent and its command."""
+    found = {}
+    for child in Path("/proc").iterdir():
+        if child.name.isdigit():
+            try:
+                stat = (child / "stat").read_text()
+                argv0 = (child / "cmdline").read_bytes().split(b"\0")[0]
+            except OSError:
+                continue
+            found[int(child.name)] = (int(stat.rsplit(")", 1)[1].split()[1]), argv0)
+    return found
+
+
+def browser_pids() -> list[int]:
+    """This benchmark's Chromium processes (not other users' of the machine)."""
+    processes = _processes()
+    mine, grew = {os.getpid()}, True
+    while grew:
+        more = {pid for pid, (ppid, _) in processes.items() if ppid in mine} - mine
+        mine |= more
+        grew = bool(more)
+    return [pid for pid in mine if b"chrom" in processes.get(pid, (0, b""))[1]]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    return sum(_own_cpu(pid) for pid in pids)
 
 
 def run_in_thread(wf: Any) -> tuple[threading.Thread, dict[str, Any]]:
@@ -71,8 +101,10 @@ def measure(tasks: int, watched: bool) -> dict[str, Any]:
         workflow_id = wf.bind()
         seen = {"frames": 0, "bytes": 0, "requests": 0}
         if not watched:
+            cpu = _own_cpu(server)
             thread, result = run_in_thread(wf)
             thread.join()
+            server_cpu = _own_cpu(server) - cpu
         else:
             with sync_playwright() as playwright:
                 browser = launch(playwright)
@@ -91,14 +123,19 @@ def measure(tasks: int, watched: bool) -> dict[str, Any]:
                 page.goto(f"{url}/#/workflow/{workflow_id}")
                 page.locator("#tasks tbody tr").first.wait_for()
                 page.locator("#workflow-page[data-following='true']").wait_for()
+                cpu, chromium = _own_cpu(server), browser_pids()
+                browser_cpu = cpu_seconds(chromium)
                 thread, result = run_in_thread(wf)
                 while thread.is_alive():  # let Playwright deliver the page's events meanwhile
                     page.wait_for_timeout(250)
+                server_cpu = _own_cpu(server) - cpu
+                seen["browser_cpu_s"] = round(cpu_seconds(chromium) - browser_cpu, 1)
                 browser.close()
         assert result["status"] == "DONE", result
         return {
             "tasks_per_s": round(tasks / result["seconds"], 1),
             "seconds": round(result["seconds"], 2),
+            "server_cpu_s": round(server_cpu, 1),
             "server_rss_mb": peak_rss_mb(server),
             "up_rss_mb": peak_rss_mb(pid),
             **(
@@ -106,6 +143,7 @@ def measure(tasks: int, watched: bool) -> dict[str, Any]:
                     "page_frames": seen["frames"],
                     "page_frame_bytes": seen["bytes"],
                     "page_requests": seen["requests"],
+                    "browser_cpu_s": seen["browser_cpu_s"],
                 }
                 if watched
                 else {}
