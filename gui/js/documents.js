@@ -31,8 +31,8 @@ query Workflows(
 export const WORKFLOW_LIVE = `
 query WorkflowLive(
   $id: Int!, $statuses: [TaskStatus!], $template: String, $name: String, $first: Int!,
-  $after: String, $lanes: Int!, $withGraph: Boolean!, $withHistory: Boolean!,
-  $withUsage: Boolean!, $withErrors: Boolean!, $buckets: Int!
+  $after: String, $lanes: Int!, $withLanes: Boolean!, $withGraph: Boolean!,
+  $withHistory: Boolean!, $withUsage: Boolean!, $withErrors: Boolean!, $buckets: Int!
 ) {
   lastEventCursor
   history: workflowHistory(workflowId: $id, buckets: $buckets) @include(if: $withHistory) {
@@ -65,7 +65,7 @@ query WorkflowLive(
         items { id name templateName status numAttempts maxAttempts latestExitCode statusDate }
         endCursor hasNextPage
       }
-      lanes: taskInstances(first: $lanes, newestFirst: true) {
+      lanes: taskInstances(first: $lanes, newestFirst: true) @include(if: $withLanes) {
         items { id taskId taskName workflowRunId status started finished } hasNextPage
       }
       graphTasks: tasks(first: 200) @include(if: $withGraph) { items { id status } }

@@ -1,18 +1,12 @@
 // Live refresh: however fast events arrive, a page refreshes at most once per interval,
 // never two refreshes at once, and never later than one interval (plus the refresh itself)
 // after the first event it has not shown yet. A trailing-edge debounce would wait forever
-// under a steady stream of events; this throttle cannot. The interval grows with what a
-// refresh takes (the server's answer and the page's update): under a steady stream a page
-// spends at most about a tenth of its time refreshing, so that watching a busy run costs
-// it little, and refreshes at least every MAX_REFRESH_INTERVAL_MS.
+// under a steady stream of events; this throttle cannot.
 import { subscribe } from "./graphql.js";
 
 export const REFRESH_INTERVAL_MS = 400;
-export const MAX_REFRESH_INTERVAL_MS = 1500;
-export const REFRESH_SHARE = 0.1;
 
-export function throttle(fn, least = REFRESH_INTERVAL_MS) {
-  let interval = least;
+export function throttle(fn, interval = REFRESH_INTERVAL_MS) {
   let timer = null;
   let running = false;
   let again = false;
@@ -29,8 +23,6 @@ export function throttle(fn, least = REFRESH_INTERVAL_MS) {
     } catch (exc) {
       again = true; // a failed refresh (server away) is tried again at the next slot
     } finally {
-      const took = Date.now() - last;
-      interval = Math.min(MAX_REFRESH_INTERVAL_MS, Math.max(least, took / REFRESH_SHARE));
       running = false;
       if (again) schedule();
     }
