@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/slurm.py --tasks 1000
 	$(BIN)/python bench/shared.py --clients 20 --tasks 500
 	$(BIN)/python bench/dashboard.py --tasks 100000
+	$(BIN)/python bench/dashboard_cost.py --tasks 20000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

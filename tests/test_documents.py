@@ -184,5 +184,5 @@ def test_the_extraction_finds_the_documents_it_should() -> None:
     assert "jobmon_client.usage.TASK_USAGE" in python
     assert any("mutation BindEdges" in doc for doc in r_documents().values())
     assert any("query Run(" in doc and "__typename" in doc for doc in r_documents().values())
-    assert any("subscription Events" in doc for doc in gui_documents().values())
+    assert any("subscription Activity" in doc for doc in gui_documents().values())
     assert errors_of("query { noSuchField }")

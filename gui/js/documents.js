@@ -31,8 +31,8 @@ query Workflows(
 export const WORKFLOW_LIVE = `
 query WorkflowLive(
   $id: Int!, $statuses: [TaskStatus!], $template: String, $name: String, $first: Int!,
-  $after: String, $lanes: Int!, $withGraph: Boolean!, $withHistory: Boolean!,
-  $withUsage: Boolean!, $withErrors: Boolean!, $buckets: Int!
+  $after: String, $lanes: Int!, $withLanes: Boolean!, $withGraph: Boolean!,
+  $withHistory: Boolean!, $withUsage: Boolean!, $withErrors: Boolean!, $buckets: Int!
 ) {
   lastEventCursor
   history: workflowHistory(workflowId: $id, buckets: $buckets) @include(if: $withHistory) {
@@ -65,7 +65,7 @@ query WorkflowLive(
         items { id name templateName status numAttempts maxAttempts latestExitCode statusDate }
         endCursor hasNextPage
       }
-      lanes: taskInstances(first: $lanes, newestFirst: true) {
+      lanes: taskInstances(first: $lanes, newestFirst: true) @include(if: $withLanes) {
         items { id taskId taskName workflowRunId status started finished } hasNextPage
       }
       graphTasks: tasks(first: 200) @include(if: $withGraph) { items { id status } }
@@ -133,9 +133,13 @@ query TaskLog($id: Int!, $stream: LogStream!, $before: Int, $maxBytes: Int!) {
   }
 }`;
 
-export const EVENTS = `
-subscription Events($id: Int!, $after: String) {
-  workflowEvents(workflowId: $id, after: $after) { cursor entity entityId toStatus }
+// What a page that only refreshes needs: a workflow's (or a task's) events, counted, at
+// most a few frames a second however many events there are.
+export const ACTIVITY = `
+subscription Activity($id: Int!, $task: Int, $after: String) {
+  workflowActivity(workflowId: $id, taskId: $task, after: $after) {
+    cursor events counts { entity toStatus count }
+  }
 }`;
 
 export const WORKFLOW_CHANGES = `

@@ -231,14 +231,33 @@ def tasks_page(
     after: str | None,
     name_contains: str | None = None,
 ) -> Page[Any]:
-    stmt = _task_detail().where(models.Task.workflow_id == workflow_id)
-    if statuses:
-        stmt = stmt.where(models.Task.status.in_(statuses))
+    """A page of a workflow's tasks, in id order, optionally of some statuses, one template
+    and a name.
+
+    With statuses, the page's ids are read first, each status's from the index on
+    (workflow, status, id): a database would otherwise walk the workflow's tasks in id order
+    until it found a page of those statuses, all of them when few have it.
+    """
+    task = models.Task
+    stmt = _task_detail().where(task.workflow_id == workflow_id)
     if template_name is not None:
         stmt = stmt.where(models.TaskTemplate.name == template_name)
     if name_contains:
-        stmt = stmt.where(models.Task.name.contains(name_contains, autoescape=True))
-    return keyset_page(session, stmt, models.Task.id, first, after)
+        stmt = stmt.where(task.name.contains(name_contains, autoescape=True))
+    if statuses:
+        ids = select(task.id).where(task.workflow_id == workflow_id)
+        if template_name is not None:
+            ids = ids.where(task.array_id.in_(template_arrays(workflow_id, template_name)))
+        if name_contains:
+            ids = ids.where(task.name.contains(name_contains, autoescape=True))
+        found: list[int] = []
+        for status in sorted(set(statuses)):
+            of_status = ids.where(task.status == status)
+            found += session.scalars(after_cursor(of_status, task.id, first, after, False))
+        if not found:
+            return Page([], after, False)
+        stmt = stmt.where(task.id.in_(sorted(found)[: first + 1]))
+    return keyset_page(session, stmt, task.id, first, after)
 
 
 # Task nodes are small rows a client reads in bulk (to learn its tasks' ids).

@@ -1,7 +1,7 @@
 // One task: its command and arguments, every attempt (the end of its error first), its
 // neighbours, and a log viewer that reads an attempt's whole stderr or stdout from the
 // server, tail first, a page at a time backwards.
-import { EVENTS, TASK, TASK_LOG } from "../documents.js";
+import { ACTIVITY, TASK, TASK_LOG } from "../documents.js";
 import { formatting } from "../format.js";
 import { expect, query } from "../graphql.js";
 import { follow } from "../live.js";
@@ -34,11 +34,11 @@ export function taskPage() {
       const data = await this.$store.shell.guarded(() => this.read(id));
       if (!data) return;
       this.stop = follow({
-        document: EVENTS,
-        variables: { id: data.task.workflowId, after: data.lastEventCursor },
-        field: "workflowEvents",
+        // only this task's events and its attempts'
+        document: ACTIVITY,
+        variables: { id: data.task.workflowId, task: id, after: data.lastEventCursor },
+        field: "workflowActivity",
         refresh: () => this.read(id),
-        relevant: (e) => (e.entity === "task" && e.entityId === id) || e.entity === "task_instance",
       });
     },
 

@@ -1,10 +1,11 @@
 // One workflow: what failed first (error groups with their latest real message, fatal vs
 // recovered, the run; a FAILED workflow's task table opens on its fatal tasks), counts that
 // link to the filtered task table, steering, progress over time and a timeline, the graph,
-// templates and runs. It follows the workflow's events, throttled: one request per refresh.
+// templates and runs. It follows the workflow's activity (a few counted frames a second,
+// not every event), throttled: one request per refresh.
 import * as actions from "../actions.js";
 import { drawHistory, timelineLayout, BUCKETS } from "../charts.js";
-import { EVENTS, GROUP_ERRORS, HISTORY, WORKFLOW_LIVE, WORKFLOW_SHAPE } from "../documents.js";
+import { ACTIVITY, GROUP_ERRORS, HISTORY, WORKFLOW_LIVE, WORKFLOW_SHAPE } from "../documents.js";
 import { formatting } from "../format.js";
 import { drawGraph, recolour, taskNodes, templateNodes, TASK_GRAPH_LIMIT } from "../graph.js";
 import { expect, query } from "../graphql.js";
@@ -16,6 +17,9 @@ import { usageChart } from "../usage.js";
 const PAGE = 25;
 const LANES = 200;
 const HISTORY_EVERY_MS = 5000; // the chart moves slowly; refresh it less often
+// The timeline (200 attempts, most of them new on each refresh of a busy run) is the
+// largest part of a refresh for the server and the browser: it follows every 2 s.
+const LANES_EVERY_MS = 2000;
 const USAGE_EVERY_MS = 15000;
 const FILTERS = ["status", "template", "name"];
 // Statuses after which the error groups may have changed: re-read them then (and with the
@@ -52,6 +56,7 @@ export function workflowPage() {
     templateLimits: {},
     stop: null,
     lastHistory: 0,
+    lastLanes: 0,
     lastUsage: 0,
     errorsStale: true,
     following: false,
@@ -92,12 +97,12 @@ export function workflowPage() {
       });
       if (!data) return;
       this.stop = follow({
-        document: EVENTS,
-        variables: { id, after: data.lastEventCursor },
-        field: "workflowEvents",
+        document: ACTIVITY,
+        variables: { id, task: null, after: data.lastEventCursor },
+        field: "workflowActivity",
         refresh: () => this.refresh(),
-        relevant: (event) => {
-          if (ERRORISH.has(event.toStatus)) this.errorsStale = true;
+        relevant: (activity) => {
+          if (activity.counts.some((c) => ERRORISH.has(c.toStatus))) this.errorsStale = true;
           return true;
         },
         everyMs: HISTORY_EVERY_MS,
@@ -108,12 +113,13 @@ export function workflowPage() {
       });
     },
 
-    // One request per refresh, whatever it carries: the chart now and then, the templates'
-    // use of resources more rarely.
+    // One request per refresh, whatever it carries: the timeline and the chart now and
+    // then, the templates' use of resources more rarely.
     async refresh() {
       const now = Date.now();
       const history = now - this.lastHistory >= HISTORY_EVERY_MS;
       await this.live({
+        lanes: now - this.lastLanes >= LANES_EVERY_MS,
         history,
         usage: now - this.lastUsage >= USAGE_EVERY_MS,
         errors: this.errorsStale || history,
@@ -121,7 +127,7 @@ export function workflowPage() {
     },
 
     // Everything that changes as tasks run, in one request.
-    async live({ history = false, usage = false, errors = true } = {}) {
+    async live({ lanes = true, history = false, usage = false, errors = true } = {}) {
       if (errors) this.errorsStale = false;
       const data = await query(WORKFLOW_LIVE, {
         id: this.id,
@@ -131,6 +137,7 @@ export function workflowPage() {
         first: PAGE,
         after: this.pager.after,
         lanes: LANES,
+        withLanes: lanes,
         withGraph: this.graphKind === "tasks",
         withHistory: history,
         withUsage: usage,
@@ -154,8 +161,11 @@ export function workflowPage() {
       this.wf = wf;
       this.tasks = wf.tasks.items;
       this.pager.seen(wf.tasks);
-      this.timeline = timelineLayout(wf.lanes.items, wf.runs.items);
-      this.lanesMore = wf.lanes.hasNextPage;
+      if (lanes) {
+        this.lastLanes = Date.now();
+        this.timeline = timelineLayout(wf.lanes.items, wf.runs.items);
+        this.lanesMore = wf.lanes.hasNextPage;
+      }
       if (this.graphKind === "tasks" && wf.graphTasks) {
         recolour(document.getElementById("dag"), taskNodes(wf.graphTasks.items));
       } else if (this.graphKind === "templates") {

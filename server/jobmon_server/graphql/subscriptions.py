@@ -15,7 +15,7 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from jobmon_server import alerts, events, reads
+from jobmon_server import activity, alerts, events, reads
 from jobmon_server.db import models
 from jobmon_server.graphql import types as t
 from jobmon_server.graphql.types import aware, services
@@ -50,6 +50,38 @@ class Event:
             to_status=row.to_status,
             note=row.note,
             time=aware(row.time),  # type: ignore[arg-type]
+        )
+
+
+@strawberry.type(description="How many events of one kind a frame of activity covers.")
+class ActivityCount:
+    entity: str = strawberry.field(description="workflow, workflow_run, task or task_instance")
+    to_status: str
+    count: int
+
+
+@strawberry.type(
+    description=(
+        "Events of a workflow since the previous frame, counted. Pass its cursor as `after` "
+        "to resume."
+    )
+)
+class WorkflowActivity:
+    cursor: str = strawberry.field(description="The last event this frame covers.")
+    events: int = strawberry.field(description="How many events this frame covers.")
+    counts: list[ActivityCount] = strawberry.field(
+        description="The events it covers by entity and new status."
+    )
+
+    @classmethod
+    def from_activity(cls, found: activity.Activity) -> WorkflowActivity:
+        return cls(
+            cursor=str(found.cursor),
+            events=found.events,
+            counts=[
+                ActivityCount(entity=entity, to_status=status, count=n)
+                for (entity, status), n in sorted(found.counts.items())
+            ],
         )
 
 
@@ -98,6 +130,34 @@ class Subscription:
         )
         async for row in stream:
             yield Event.from_row(row)
+
+    @strawberry.subscription(
+        description=(
+            "A workflow's events, coalesced: at most one frame about every 0.3 s while "
+            "events come, none while nothing happens, each counting the events it covers. "
+            "With a task, only that task's events and its attempts'."
+        )
+    )
+    async def workflow_activity(
+        self,
+        info: Info,
+        workflow_id: int,
+        task_id: int | None = None,
+        after: str | None = None,
+    ) -> AsyncGenerator[WorkflowActivity, None]:
+        svc = services(info)
+        await svc.read(reads.workflow, workflow_id)  # NotFound before streaming
+        if task_id is not None:
+            await svc.read(activity.check_task, workflow_id, task_id)
+        frames = activity.activity(
+            svc.hub,  # type: ignore[arg-type]
+            svc.read,
+            workflow_id,
+            _cursor(after),
+            task_id,
+        )
+        async for found in frames:
+            yield WorkflowActivity.from_activity(found)
 
     @strawberry.subscription(description="Status changes of workflows: of some users, or all.")
     async def workflow_status_changes(
