@@ -86,6 +86,44 @@ def test_binding_a_bound_workflow_again_sends_none_of_its_tasks(
     assert len(ids) == 2_000 and None not in ids
 
 
+def test_a_bind_in_many_chunks_two_at_a_time_gives_every_task_its_own_id(
+    stack: Stack, server_url: str, unique: str, sent: Counter[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jobmon_client import binding
+
+    monkeypatch.setattr(binding, "TASK_CHUNK_SIZE", 150)
+    monkeypatch.setattr(binding, "EDGE_CHUNK_SIZE", 110)
+    wf = build(unique, 2_000)
+    workflow_id = wf.bind()
+    assert sent["bindTasks"] == 14 and sent["bindEdges"] == 10, dict(sent)
+    # each task's id is the server's id of that task (its name), whatever order the
+    # chunks were answered in, and every edge landed once
+    client = GraphQLClient(server_url)
+    stored: dict[str, int] = {}
+    after = None
+    while True:
+        page = client.execute(
+            """query($id: Int!, $after: String) { workflow(id: $id) { ... on Workflow {
+                 tasks(first: 1000, after: $after) { items { id name } endCursor hasNextPage }
+            } } }""",
+            {"id": workflow_id, "after": after},
+        )["workflow"]["tasks"]
+        stored.update((t["name"], int(t["id"])) for t in page["items"])
+        if not page["hasNextPage"]:
+            break
+        after = page["endCursor"]
+    assert {t.name: t.task_id for t in wf.tasks.values()} == stored
+    edges = client.execute(
+        """query($id: Int!) { workflow(id: $id) { ... on Workflow {
+             edges(first: 1000) { items { upstreamId downstreamId } hasNextPage } } } }""",
+        {"id": workflow_id},
+    )["workflow"]["edges"]
+    by_name = {t.task_id: t for t in wf.tasks.values()}
+    pairs = {(e["upstreamId"], e["downstreamId"]) for e in edges["items"]}
+    assert len(edges["items"]) == len(pairs) == 1_000 and not edges["hasNextPage"]
+    assert all({u.task_id for u in by_name[down].upstream_tasks} == {up} for up, down in pairs)
+
+
 def test_starting_a_large_run_instantiates_only_what_its_limit_lets_run(
     stack: Stack, server_url: str, unique: str
 ) -> None:
