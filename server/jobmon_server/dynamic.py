@@ -51,18 +51,14 @@ def hold_dynamic_tasks(
         )
         .limit(1)
     )
-    if held_before is not None and not recounted:
+    if held_before is not None:
+        undo: dict[str, Any] = {"resources_held": False}
+        if not recounted:
+            undo["num_upstreams_pending"] = Task.num_upstreams_pending - 1
         session.execute(
             update(Task)
             .where(Task.workflow_id == workflow_id, Task.resources_held.is_(True))
-            .values(num_upstreams_pending=Task.num_upstreams_pending - 1, resources_held=False)
-            .execution_options(synchronize_session=False)
-        )
-    elif held_before is not None:
-        session.execute(
-            update(Task)
-            .where(Task.workflow_id == workflow_id, Task.resources_held.is_(True))
-            .values(resources_held=False)
+            .values(**undo)
             .execution_options(synchronize_session=False)
         )
     if not hold:
