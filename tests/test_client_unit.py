@@ -56,16 +56,23 @@ class FakeServer:
         )
         self.on(
             "BindWorkflow",
-            lambda v: {
-                "__typename": "BoundWorkflow",
-                "created": True,
-                "boundTasks": 0,
-                "workflow": {
-                    "id": 77,
-                    "status": "REGISTERING",
-                    "maxConcurrentlyRunning": v["input"]["maxConcurrentlyRunning"],
-                },
-            },
+            lambda v: (
+                {
+                    "__typename": "NotFound",
+                    "message": "no workflow is bound with this bindDigest",
+                }
+                if "taskHash" not in v["input"]
+                else {
+                    "__typename": "BoundWorkflow",
+                    "created": True,
+                    "boundTasks": 0,
+                    "workflow": {
+                        "id": 77,
+                        "status": "REGISTERING",
+                        "maxConcurrentlyRunning": v["input"]["maxConcurrentlyRunning"],
+                    },
+                }
+            ),
         )
         self.task_ids: dict[str, int] = {}  # by name, as given
         self.on(
@@ -464,10 +471,44 @@ def test_workflow_hashes_are_stable_across_insertion_order(
         workflow = workflow_with(tool, server)
         workflow.add_tasks(order(tasks + [agg]))
         workflow.bind()
-        [sent] = server.sent("BindWorkflow")
-        return sent["input"]["taskHash"], sent["input"]["dagHash"]
+        sent = server.sent("BindWorkflow")[-1]["input"]
+        return sent["taskHash"], sent["dagHash"], sent["bindDigest"]
 
     assert bound_hashes(list) == bound_hashes(lambda ts: list(reversed(ts)))
+
+
+def test_bind_digest_changes_with_what_is_bound(
+    tool: Tool, process: TaskTemplate, aggregate: TaskTemplate
+) -> None:
+    def digest(
+        change: Callable[[list[Any], Any], object] = lambda tasks, agg: None,
+        edge: tuple[int, int] = (2, 3),
+    ) -> str:
+        tasks = process.create_tasks(location_id=range(4), year=2026, out="/o")
+        agg = aggregate.create_task(name="agg", out="/o", upstream_tasks=tasks[:2])
+        up, down = edge
+        tasks[down].add_upstream(tasks[up])
+        change(tasks, agg)
+        workflow = workflow_with(tool, FakeServer())
+        workflow.add_tasks([*reversed(tasks), agg])
+        return binding.bind_digest(*workflow._check())
+
+    unchanged = digest()
+    assert digest() == unchanged
+    digests = {
+        "an edge reversed": digest(edge=(3, 2)),
+        "an edge moved": digest(edge=(1, 3)),
+        "an edge added": digest(lambda tasks, agg: agg.add_upstream(tasks[2])),
+        "a command": digest(lambda tasks, agg: setattr(tasks[0], "command", "other")),
+        "a name": digest(lambda tasks, agg: setattr(tasks[1], "name", "renamed")),
+        "resources": digest(
+            lambda tasks, agg: setattr(tasks[0], "compute_resources", {"cores": 3})
+        ),
+        "attempts": digest(lambda tasks, agg: setattr(tasks[0], "max_attempts", 9)),
+        "attributes": digest(lambda tasks, agg: setattr(agg, "task_attributes", {"r": "7"})),
+    }
+    assert unchanged not in digests.values(), digests
+    assert len(set(digests.values())) == len(digests)
 
 
 # ---- resources ----------------------------------------------------------------------
@@ -581,6 +622,7 @@ def test_bind_sends_columnar_chunks_and_sets_ids(
         "BindTool",
         "BindTaskTemplates",
         "BindWorkflow",
+        "BindWorkflow",
         "BindTasks",
         "BindTasks",
         "BindTasks",
@@ -592,7 +634,9 @@ def test_bind_sends_columnar_chunks_and_sets_ids(
     [templates] = server.sent("BindTaskTemplates")
     assert templates["toolVersionId"] == 3
     assert [t["name"] for t in templates["templates"]] == ["process_location", "aggregate"]
-    [bound] = server.sent("BindWorkflow")
+    [by_digest, bound] = server.sent("BindWorkflow")  # no workflow has its digest
+    assert "taskHash" not in by_digest["input"]
+    assert by_digest["input"]["bindDigest"] == bound["input"]["bindDigest"]
     assert bound["input"]["maxConcurrentlyRunning"] == 7
     assert bound["input"]["workflowArgs"] == "v1_2026"
     # chunks go two at a time: the server may answer them in any order

@@ -80,10 +80,52 @@ def test_binding_a_bound_workflow_again_sends_none_of_its_tasks(
 
     again = build(unique, 2_000)
     assert again.bind() == workflow_id
+    # the digest alone found it: no identity hashes, no tasks, no edges
+    assert sent["bindWorkflow"] == 1, dict(sent)
     assert sent["bindTasks"] == 0 and sent["bindEdges"] == 0, dict(sent)
     # The tasks' ids are still there when asked for, read in bulk.
     ids = {task.task_id for task in again.tasks.values()}
     assert len(ids) == 2_000 and None not in ids
+
+
+def test_a_changed_task_is_bound_again_into_the_same_workflow(
+    stack: Stack, server_url: str, unique: str, sent: Counter[str]
+) -> None:
+    first = build(unique, 200)
+    workflow_id = first.bind()
+    sent.clear()
+
+    changed = build(unique, 200)
+    task = next(t for t in changed.tasks.values() if t.name == "second_i-7")
+    task.command = "true changed"  # the same task (node args), with another command
+    assert changed.bind() == workflow_id
+    # no workflow holds this digest: the identity hashes find it, and the tasks are sent
+    assert sent["bindWorkflow"] == 2 and sent["bindTasks"] == 1, dict(sent)
+    command = GraphQLClient(server_url).execute(
+        "query($id: Int!) { task(id: $id) { ... on Task { command } } }", {"id": task.task_id}
+    )["task"]["command"]
+    assert command == "true changed"
+    sent.clear()
+
+    assert build(unique, 200).bind() == workflow_id  # changed back: bound again, once more
+    assert sent["bindWorkflow"] == 2 and sent["bindTasks"] == 1, dict(sent)
+
+
+def test_a_bind_by_digest_alone_names_what_it_lacks(stack: Stack, unique: str) -> None:
+    tool = stack.query(
+        "mutation($name: String!) { bindTool(name: $name) { ... on ToolVersion { id } } }",
+        name=f"digest_{unique}",
+    )
+    version = tool["bindTool"]["id"]
+    bind = """mutation($input: WorkflowInput!) { bindWorkflow(input: $input) {
+        __typename ... on Error { message } } }"""
+    base = {"toolVersionId": version, "name": "w", "workflowArgs": unique, "user": USER}
+    answer = stack.query(bind, input=base)["bindWorkflow"]
+    assert answer["__typename"] == "ValidationError"
+    assert "taskHash and dagHash are required unless bindDigest" in answer["message"]
+    answer = stack.query(bind, input={**base, "bindDigest": "0" * 40})["bindWorkflow"]
+    assert answer["__typename"] == "NotFound"
+    assert "send taskHash and dagHash" in answer["message"]
 
 
 def test_a_bind_in_many_chunks_two_at_a_time_gives_every_task_its_own_id(

@@ -1,19 +1,21 @@
 """The bind protocol: a few large idempotent mutations that store a workflow.
 
 1. ``bindTool`` gives the tool version; 2. ``bindTaskTemplates`` the template versions;
-3. the task and DAG hashes are computed locally (see ``hashing``); 4. ``bindWorkflow``
-creates the workflow or finds the one with the same identity; 5. ``bindTasks`` upserts
-the tasks in columnar chunks and answers their ids; 6. ``bindEdges`` stores the
-dependencies as id pairs; 7. ``completeBind`` checks the count and marks it bound, with
-the digest of all it holds.
+3. ``bindWorkflow`` with the digest of all the workflow holds finds the workflow bound
+before with exactly this (a resume of an unchanged workflow): it answers ``upToDate``,
+nothing more is sent, and the tasks' ids are read only when asked. Otherwise 4. the task
+and DAG hashes are computed (see ``hashing``) and ``bindWorkflow`` creates the workflow or
+finds the one with the same identity; 5. ``bindTasks`` upserts the tasks in columnar
+chunks and answers their ids; 6. ``bindEdges`` stores the dependencies as id pairs;
+7. ``completeBind`` checks the count and marks it bound, with the digest.
 Every step may be resent, so a bind interrupted at any point is completed by binding again.
-A workflow bound before with the same digest (a resume of an unchanged workflow) answers
-``upToDate`` at step 4: nothing more is sent, and the tasks' ids are read only when asked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -166,35 +168,36 @@ def bind(
     is stopped first when ``stop_running``, else ``RunningWorkflow`` is raised.
     """
     tasks = graph.tasks
-    keys = task_keys(tasks)
-    edges = list(graph.edges())
-    order = sorted(range(len(keys)), key=keys.__getitem__)  # one sort serves the two below
-    task_hash = hashing.task_hash([keys[i] for i in order])  # sorted already: a linear pass
-    dag = hashing.dag_hash((keys[up], keys[down]) for up, down in edges)
     tool_version_id = bind_tool(client, tool_name)
     template_ids = bind_task_templates(
         client, tool_version_id, list(dict.fromkeys(t.template for t in tasks))
     )
-    digest = _digest(keys, order, tasks, settings, template_ids, dag)
+    digest = bind_digest(graph, settings)
     workflow_input = {
         "toolVersionId": tool_version_id,
         "name": fields.name,
         "description": fields.description,
         "workflowArgs": fields.workflow_args,
-        "taskHash": task_hash,
-        "dagHash": dag,
         "user": fields.user,
         "maxConcurrentlyRunning": fields.max_concurrently_running,
         "bindDigest": digest,
         **({"attributes": fields.attributes} if fields.attributes else {}),
     }
-    bound = bind_workflow(client, workflow_input)
     all_tasks = list(tasks) + [alias for alias, _ in graph.aliases]
-    if bound.up_to_date:
+    bound = bind_workflow(client, workflow_input)  # found by the digest alone, or None
+    if bound is not None and bound.up_to_date:
         ids = LazyTaskIds(client, bound.workflow_id, template_ids)
         for task in all_tasks:
             task.bind_ids(ids)
         return bound
+    keys = task_keys(tasks)
+    edges = list(graph.edges())
+    identity = {
+        "taskHash": hashing.task_hash(keys),
+        "dagHash": hashing.dag_hash((keys[up], keys[down]) for up, down in edges),
+    }
+    bound = bind_workflow(client, {**workflow_input, **identity})
+    assert bound is not None  # with its identity, a workflow is found or created
     if bound.status == "RUNNING":
         if not stop_running:
             raise RunningWorkflow(bound.workflow_id)
@@ -235,44 +238,59 @@ def task_keys(tasks: Sequence[Any]) -> list[str]:
     return keys
 
 
-def _digest(
-    keys: Sequence[str],
-    order: Sequence[int],
-    tasks: Sequence[Any],
-    settings: Sequence[TaskSettings],
-    template_ids: dict[TaskTemplate, int],
-    dag: str,
-) -> str:
-    """What the tasks are bound with, in task-key order (``order``: independent of the
-    script's). The lines are made in the tasks' order and then put in key order: visiting
-    a million tasks in key order would be a cache miss each."""
+def bind_digest(graph: TaskGraph, settings: Sequence[TaskSettings]) -> str:
+    """What the workflow is bound with: every task's template version, args, name,
+    command, attempts and resources, and every edge, whatever the order they were added in.
+
+    A sum of one hash per task and of one product per edge of its two tasks' hashes (one
+    as it is, one masked, so that an edge's direction counts) needs no sort of a million
+    keys, and no identity hash: a resume of an unchanged workflow computes only this.
+    """
     extras: dict[int, str] = {}
-    template_parts = {template: f"\x1f{i}\x1f" for template, i in template_ids.items()}
-    lines = []
-    dumps = json.dumps
-    for key, task, setting in zip(keys, tasks, settings, strict=True):
-        extra = extras.get(id(setting))
-        if extra is None:
-            extra = extras[id(setting)] = dumps(
-                [
-                    setting.key,
-                    setting.max_attempts,
-                    setting.resource_scales,
-                    setting.fallback_queues,
-                ],
-                sort_keys=True,
-                default=str,
-            )
-        part = template_parts[task.template]
-        line = f"{key}{part}{task.name}\x1f{task.command}\x1f{extra}"
-        if task.task_attributes or task.compute_resources_callable is not None:
-            # only then, so that digests of workflows without them stay as they were
-            line += "\x1f" + dumps(
+
+    def extra_of(setting: TaskSettings) -> str:
+        extra = extras[id(setting)] = json.dumps(
+            [setting.key, setting.max_attempts, setting.resource_scales, setting.fallback_queues],
+            sort_keys=True,
+            default=str,
+        )
+        return extra
+
+    canonical = hashing.canonical
+    lines = (
+        f"{task.node_key}\x1f{canonical(task.task_args) if task.task_args else ''}"
+        f"\x1f{task.name}\x1f{task.command}\x1f{extras.get(id(setting)) or extra_of(setting)}"
+        + (
+            "\x1f"
+            + json.dumps(
                 [task.task_attributes, task.compute_resources_callable is not None],
                 sort_keys=True,
             )
-        lines.append(line)
-    return hashing.bind_digest([lines[i] for i in order], dag)
+            if task.task_attributes or task.compute_resources_callable is not None
+            else ""
+        )
+        for task, setting in zip(graph.tasks, settings, strict=True)
+    )
+    # map() all the way: a million calls without a Python frame each
+    hashes = list(
+        map(
+            int.from_bytes,
+            map(_DIGEST, map(hashlib.sha1, map(str.encode, lines))),
+        )
+    )
+    masked = [h ^ _EDGE_MASK for h in hashes]
+    edges = sum(
+        map(
+            operator.mul,
+            map(hashes.__getitem__, graph.upstream_ids),
+            map(masked.__getitem__, graph.downstream_ids()),
+        )
+    )
+    return hashing.sha1_hex(f"bind:{len(hashes)}:{sum(hashes):x}:{graph.edge_count}:{edges:x}")
+
+
+_EDGE_MASK = (1 << 160) - 1  # a downstream task's hash enters its edges inverted
+_DIGEST = operator.methodcaller("digest")
 
 
 class LazyTaskIds:
@@ -344,8 +362,13 @@ def bind_task_templates(
     return dict(zip(templates, ids, strict=True))
 
 
-def bind_workflow(client: GraphQLClient, workflow_input: dict[str, Any]) -> BoundWorkflow:
-    result = unwrap(client.execute(BIND_WORKFLOW, {"input": workflow_input}), "bindWorkflow")
+def bind_workflow(client: GraphQLClient, workflow_input: dict[str, Any]) -> BoundWorkflow | None:
+    """The workflow bound or found; None when the input has no identity hashes and no
+    workflow is bound with its digest."""
+    answer = client.execute(BIND_WORKFLOW, {"input": workflow_input})
+    if answer["bindWorkflow"]["__typename"] == "NotFound" and "taskHash" not in workflow_input:
+        return None
+    result = unwrap(answer, "bindWorkflow")
     workflow = result["workflow"]
     return BoundWorkflow(
         workflow_id=int(workflow["id"]),

@@ -6,8 +6,11 @@ tasks and arbitrarily long chains.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+import operator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import NoReturn
 
 from jobmon_client.task import Task
 from jobmon_client.validation import (
@@ -33,23 +36,30 @@ _DEFINITION_FIELDS = (
 class TaskGraph:
     """Distinct tasks and their dependencies, as indexes into ``tasks``.
 
+    Task i's upstream tasks are the next ``upstream_counts[i]`` entries of
+    ``upstream_ids``, taken in task order: two flat lists instead of a list per task.
     ``aliases`` pairs other Task objects that are the same task as one in ``tasks`` (same
     template version and node args) with its index; they get its ``task_id`` when bound.
     """
 
     tasks: list[Task]
-    upstream: list[Sequence[int]]
+    upstream_ids: list[int]
+    upstream_counts: list[int]
     aliases: list[tuple[Task, int]]
 
     @property
     def edge_count(self) -> int:
-        return sum(len(ups) for ups in self.upstream)
+        return len(self.upstream_ids)
+
+    def downstream_ids(self) -> Iterator[int]:
+        """The downstream task of each entry of ``upstream_ids``."""
+        return itertools.chain.from_iterable(
+            map(itertools.repeat, itertools.count(), self.upstream_counts)
+        )
 
     def edges(self) -> Iterable[tuple[int, int]]:
         """``(upstream, downstream)`` index pairs."""
-        for down, ups in enumerate(self.upstream):
-            for up in ups:
-                yield up, down
+        return zip(self.upstream_ids, self.downstream_ids(), strict=True)
 
 
 def build_graph(
@@ -61,41 +71,65 @@ def build_graph(
     other Task objects added with a key already present.
     """
     distinct = list(tasks.values())
-    index = {task.node_key: i for i, task in enumerate(distinct)}
+    index = dict(zip(tasks, range(len(distinct)), strict=True))  # node key to position
     # keyed by identity: equal Task objects are still distinct aliases to give ids to
     aliases = {id(t): t for t in duplicates}
-    upstream: list[Sequence[int]] = []
-    for task in distinct:
-        if not task._upstream:
-            upstream.append(())
-            continue
-        ups = []
-        through_alias = False
+    # every edge through map(): a million edges without a Python frame each
+    upstream_sets = list(map(_UPSTREAM, distinct))
+    counts = list(map(len, upstream_sets))
+    objects = list(itertools.chain.from_iterable(upstream_sets))
+    try:
+        ids = list(map(index.__getitem__, map(_NODE_KEY, objects)))
+    except KeyError:
+        _raise_missing_upstream(workflow_name, distinct, index)
+    if any(map(operator.is_not, map(distinct.__getitem__, ids), objects)):
+        for up, i in zip(objects, ids, strict=True):
+            if distinct[i] is not up:
+                aliases[id(up)] = up
+        ids, counts = _without_repeats(ids, counts)  # a task and its alias are one upstream
+    _check_downstream(workflow_name, distinct, index, len(ids), bool(aliases))
+    pairs = [(alias, index[alias.node_key]) for alias in aliases.values()]
+    for alias, i in pairs:
+        _check_same_task(distinct[i], alias)
+    graph = TaskGraph(distinct, ids, counts, pairs)
+    _check_acyclic(graph)
+    return graph
+
+
+_UPSTREAM = operator.attrgetter("_upstream")
+_NODE_KEY = operator.attrgetter("node_key")
+
+
+def _raise_missing_upstream(
+    workflow_name: str, tasks: list[Task], index: Mapping[str, int]
+) -> NoReturn:
+    for task in tasks:
         for up in task._upstream:
-            i = index.get(up.node_key)
-            if i is None:
+            if up.node_key not in index:
                 raise MissingUpstreamError(
                     f"Upstream task '{up.name}' of task '{task.name}' is not in workflow "
                     f"'{workflow_name}'; add it with workflow.add_task() or add_tasks()"
                 )
-            if distinct[i] is not up:
-                aliases[id(up)] = up
-                through_alias = True
-            ups.append(i)
-        upstream.append(list(dict.fromkeys(ups)) if through_alias else ups)
-    _check_downstream(workflow_name, distinct, index, upstream, bool(aliases))
-    pairs = [(alias, index[alias.node_key]) for alias in aliases.values()]
-    for alias, i in pairs:
-        _check_same_task(distinct[i], alias)
-    _check_acyclic(distinct, upstream)
-    return TaskGraph(distinct, upstream, pairs)
+    raise AssertionError("an upstream task was missing and then found")
+
+
+def _without_repeats(ids: list[int], counts: list[int]) -> tuple[list[int], list[int]]:
+    kept: list[int] = []
+    kept_counts = []
+    start = 0
+    for count in counts:
+        distinct = dict.fromkeys(ids[start : start + count])
+        start += count
+        kept.extend(distinct)
+        kept_counts.append(len(distinct))
+    return kept, kept_counts
 
 
 def _check_downstream(
     workflow_name: str,
     tasks: list[Task],
     index: Mapping[str, int],
-    upstream: list[Sequence[int]],
+    edge_count: int,
     aliases: bool,
 ) -> None:
     """Every downstream task of a task in the workflow must be in it too.
@@ -103,7 +137,7 @@ def _check_downstream(
     Without aliases each edge found from the downstream side is one of the edges found
     from the upstream side (all in the workflow) unless its downstream task is missing:
     equal counts prove it without looking a million tasks up again."""
-    if not aliases and sum(map(len, upstream)) == sum(len(t._downstream) for t in tasks):
+    if not aliases and edge_count == sum(map(len, map(_DOWNSTREAM, tasks))):
         return
     for task in tasks:
         for down in task._downstream:
@@ -113,6 +147,9 @@ def _check_downstream(
                     f"'{workflow_name}'; add it with workflow.add_task() or add_tasks(), or "
                     "create the tasks anew for this workflow"
                 )
+
+
+_DOWNSTREAM = operator.attrgetter("_downstream")
 
 
 def _check_same_task(first: Task, other: Task) -> None:
@@ -141,13 +178,18 @@ def _difference(first: Task, other: Task) -> tuple[str, object, object] | None:
     return None
 
 
-def _check_acyclic(tasks: list[Task], upstream: list[Sequence[int]]) -> None:
-    """Kahn's algorithm; on failure, name one cycle."""
-    waiting = [len(ups) for ups in upstream]
+def _check_acyclic(graph: TaskGraph) -> None:
+    """Kahn's algorithm; on failure, name one cycle.
+
+    Tasks are mostly added after their upstream tasks: then every edge goes forward in
+    ``tasks`` and that proves there is no cycle, without visiting the graph."""
+    if all(map(operator.lt, graph.upstream_ids, graph.downstream_ids())):
+        return
+    tasks = graph.tasks
+    waiting = list(graph.upstream_counts)
     downstream: list[list[int]] = [[] for _ in tasks]
-    for down, ups in enumerate(upstream):
-        for up in ups:
-            downstream[up].append(down)
+    for up, down in graph.edges():
+        downstream[up].append(down)
     ready = [i for i, count in enumerate(waiting) if count == 0]
     finished = 0
     while ready:
@@ -159,6 +201,8 @@ def _check_acyclic(tasks: list[Task], upstream: list[Sequence[int]]) -> None:
                 ready.append(down)
     if finished == len(tasks):
         return
+    starts = list(itertools.accumulate(graph.upstream_counts, initial=0))
+    upstream = [graph.upstream_ids[starts[i] : starts[i + 1]] for i in range(len(tasks))]
     # Every unfinished task has an unfinished upstream: walking upstream must repeat a task.
     start = next(i for i, count in enumerate(waiting) if count)
     path = [start]

@@ -18,9 +18,10 @@ wrote (no server ids), so every client language must compute them exactly like t
 * ``node_args_hash = sha1(canonical(node_args))``: a task's node within its template
   version (the server's key for it).
 
-The bind digest is not identity: it is how a client learns cheaply that a workflow bound
-before holds exactly what it would bind (commands, task args, attempts, resources,
-edges), so that a resume sends no task. Any client may compute it its own way.
+The bind digest (``binding.bind_digest``) is not identity: it is how a client learns
+cheaply that a workflow bound before holds exactly what it would bind (commands, task
+args, attempts, resources, edges), so that a resume sends no task and computes none of
+the hashes above. Any client may compute it its own way.
 
 Sorting is by code point (Python's default string order; R: ``sort(method = "radix")``).
 """
@@ -28,7 +29,6 @@ Sorting is by code point (Python's default string order; R: ``sort(method = "rad
 from __future__ import annotations
 
 import hashlib
-import itertools
 from collections.abc import Callable, Iterable, Mapping
 
 SEPARATOR = "\x1f"
@@ -83,13 +83,3 @@ def dag_hash(edges: Iterable[tuple[str, str]]) -> str:
 
 def node_args_hash(node_args: Mapping[str, object]) -> str:
     return sha1_hex(canonical(node_args))
-
-
-def bind_digest(task_lines: Iterable[str], dag: str) -> str:
-    """A digest of what a bind sends: one line per task (in a stable order) and the DAG."""
-    digest = hashlib.sha1()
-    lines = iter(task_lines)
-    while chunk := list(itertools.islice(lines, 10_000)):  # one update per chunk, not per line
-        digest.update(("\n".join(chunk) + "\n").encode("utf-8"))
-    digest.update(dag.encode("utf-8"))
-    return digest.hexdigest()

@@ -129,8 +129,8 @@ class WorkflowSpec:
     name: str
     description: str
     workflow_args: str
-    task_hash: str
-    dag_hash: str
+    task_hash: str | None
+    dag_hash: str | None
     user: str
     max_concurrently_running: int
     bind_digest: str | None = None
@@ -138,7 +138,12 @@ class WorkflowSpec:
 
 
 def bind_workflow(session: Session, spec: WorkflowSpec) -> tuple[models.Workflow, bool]:
-    """Return the workflow with this identity, created if new (and whether it was)."""
+    """Return the workflow with this identity, created if new (and whether it was).
+
+    Without the identity hashes, the workflow is the one bound with ``spec.bind_digest``
+    (the digest determines the tasks and edges, hence the identity); ``NotFoundError`` when
+    none is, so that the client computes and sends the hashes.
+    """
     if session.get(models.ToolVersion, spec.tool_version_id) is None:
         raise NotFoundError(
             f"tool version {spec.tool_version_id} does not exist; bind the tool first"
@@ -148,6 +153,45 @@ def bind_workflow(session: Session, spec: WorkflowSpec) -> tuple[models.Workflow
         raise ValidationFailed(
             "max_concurrently_running must be at least 1", "maxConcurrentlyRunning"
         )
+    attributes = checked_attributes(spec.attributes, f"workflow '{spec.name}'")
+    identity = None
+    existing: models.Workflow | None
+    if spec.task_hash is None or spec.dag_hash is None:
+        existing = _find_by_digest(session, spec)
+    else:
+        identity = _identity(session, spec)
+        existing = _find_workflow(session, identity)
+    if existing is not None:
+        if attributes and existing.user == spec.user:
+            # a resumed workflow takes the attributes its script names now, and keeps the rest
+            existing.attributes = merged_attributes(existing.attributes, attributes)
+        return existing, False
+    assert identity is not None  # a digest that finds nothing raised above
+    return _create_workflow(session, spec, identity, attributes), True
+
+
+def _find_by_digest(session: Session, spec: WorkflowSpec) -> models.Workflow:
+    if not spec.bind_digest:
+        raise ValidationFailed(
+            "taskHash and dagHash are required unless bindDigest is given", "taskHash"
+        )
+    found = session.scalars(
+        select(models.Workflow).where(
+            models.Workflow.tool_version_id == spec.tool_version_id,
+            models.Workflow.workflow_args_hash == sha1(spec.workflow_args),
+            models.Workflow.bind_digest == spec.bind_digest,
+            models.Workflow.bound.is_(True),
+        )
+    ).first()
+    if found is None:
+        raise NotFoundError(
+            f"no workflow of tool version {spec.tool_version_id} with these workflow_args "
+            "is bound with this bindDigest; send taskHash and dagHash to bind it"
+        )
+    return found
+
+
+def _identity(session: Session, spec: WorkflowSpec) -> dict[str, Any]:
     now = utcnow()
     insert_ignore(
         session,
@@ -155,19 +199,21 @@ def bind_workflow(session: Session, spec: WorkflowSpec) -> tuple[models.Workflow
         [{"hash": spec.dag_hash, "created": now}],
     )
     dag_id = session.scalar(select(models.Dag.id).where(models.Dag.hash == spec.dag_hash))
-    identity = {
+    return {
         "tool_version_id": spec.tool_version_id,
         "dag_id": dag_id,
         "workflow_args_hash": sha1(spec.workflow_args),
         "task_hash": spec.task_hash,
     }
-    attributes = checked_attributes(spec.attributes, f"workflow '{spec.name}'")
-    existing = _find_workflow(session, identity)
-    if existing is not None:
-        if attributes and existing.user == spec.user:
-            # a resumed workflow takes the attributes its script names now, and keeps the rest
-            existing.attributes = merged_attributes(existing.attributes, attributes)
-        return existing, False
+
+
+def _create_workflow(
+    session: Session,
+    spec: WorkflowSpec,
+    identity: dict[str, Any],
+    attributes: dict[str, Any] | None,
+) -> models.Workflow:
+    now = utcnow()
     insert_ignore(
         session,
         models.Workflow.__table__,
@@ -191,7 +237,7 @@ def bind_workflow(session: Session, spec: WorkflowSpec) -> tuple[models.Workflow
     )
     workflow = _find_workflow(session, identity)
     assert workflow is not None
-    return workflow, True
+    return workflow
 
 
 def _find_workflow(session: Session, identity: dict[str, Any]) -> models.Workflow | None:

@@ -122,6 +122,8 @@ class Workflow(Base):
         Index("ix_workflow_user_id", "user", "id"),
         Index("ix_workflow_status_id", "status", "id"),
         Index("ix_workflow_created_id", "created", "id"),
+        # a resume finds its workflow by what it was bound with, before hashing its identity
+        Index("ix_workflow_bind_digest", "tool_version_id", "workflow_args_hash", "bind_digest"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     tool_version_id: Mapped[int] = mapped_column(ForeignKey("tool_version.id"))

@@ -36,9 +36,17 @@ class WorkflowInput:
     tool_version_id: int
     name: str
     workflow_args: str
-    task_hash: str = strawberry.field(description="The client's hash of the whole task set.")
-    dag_hash: str = strawberry.field(description="The client's hash of the edges.")
     user: str
+    task_hash: str | None = strawberry.field(
+        default=None,
+        description=(
+            "The client's hash of the whole task set. Without it and dagHash, the workflow "
+            "is the one bound with bindDigest, and NotFound answers that none is."
+        ),
+    )
+    dag_hash: str | None = strawberry.field(
+        default=None, description="The client's hash of the edges."
+    )
     description: str = ""
     max_concurrently_running: int = 10_000
     bind_digest: str | None = strawberry.field(
