@@ -372,7 +372,7 @@ class Workflow:
             )
         dynamic = {
             task.task_id: task
-            for task, _ in self._bound_settings()
+            for task in self._bound_tasks()
             if task.compute_resources_callable is not None and task.task_id is not None
         }
         if dynamic and detach:
@@ -411,7 +411,7 @@ class Workflow:
         return self._result(snapshot, time.monotonic() - started, detach)
 
     def _result(self, snapshot: RunSnapshot, elapsed: float, detached: bool) -> WorkflowRunResult:
-        bound = self._bound_settings()
+        bound = self._bound_tasks()
         fatal = fatal_tasks(self.client, snapshot.workflow_id) if snapshot.failed else []
         failed = [task_id for task_id, _ in fatal]
         if not detached:
@@ -422,14 +422,14 @@ class Workflow:
             # every task is DONE: no ids are needed (a workflow bound unchanged reads them
             # only when asked, see task_final_statuses)
             done = task_status_code(TaskStatus.DONE.name)
-            for task, _ in bound:
+            for task in bound:
                 task.final_status = done
         elif not detached:
             finals = {
                 task_id: task_status_code(status)
                 for task_id, status in task_statuses(self.client, snapshot.workflow_id).items()
             }
-            for task, _ in bound:
+            for task in bound:
                 if task.task_id in finals:
                     task.final_status = finals[task.task_id]
         return WorkflowRunResult(
@@ -446,18 +446,16 @@ class Workflow:
             if finals is not None
             else lambda: {
                 task.task_id: task.final_status
-                for task, _ in bound
+                for task in bound
                 if task.final_status is not None and task.task_id is not None
             },
         )
 
-    def _bound_settings(self) -> list[tuple[Task, TaskSettings]]:
-        """Every bound Task object (aliases too) with its settings."""
+    def _bound_tasks(self) -> list[Task]:
+        """Every bound Task object, aliases too (references only: no object per task)."""
         if self._graph is None:
             return []
-        pairs = list(zip(self._graph.tasks, self._settings, strict=True))
-        pairs.extend((alias, self._settings[i]) for alias, i in self._graph.aliases)
-        return pairs
+        return self._graph.tasks + [alias for alias, _ in self._graph.aliases]
 
     def get_errors(self, limit: int = 1000) -> dict[int, dict[str, Any]]:
         """Errors of up to ``limit`` task instances, by task id.

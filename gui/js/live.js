@@ -1,16 +1,22 @@
 // Live refresh: however fast events arrive, a page refreshes at most once per interval,
-// never two refreshes at once, and never later than one interval (plus the refresh itself)
-// after the first event it has not shown yet. A trailing-edge debounce would wait forever
+// never two refreshes at once, and never later than one interval (plus the refresh itself;
+// see REFRESH_SHARE for when the interval grows) after the first event it has not shown yet. A trailing-edge debounce would wait forever
 // under a steady stream of events; this throttle cannot.
 import { subscribe } from "./graphql.js";
 
 export const REFRESH_INTERVAL_MS = 400;
+// The interval is also at least this many times what the last refresh took (up to
+// REFRESH_LONGEST_MS): a page watching a busy run on a loaded server spends at most a
+// tenth of its time refreshing, and so takes little from the run it watches.
+export const REFRESH_SHARE = 10;
+export const REFRESH_LONGEST_MS = 3000;
 
 export function throttle(fn, interval = REFRESH_INTERVAL_MS) {
   let timer = null;
   let running = false;
   let again = false;
   let last = 0;
+  let took = 0;
   let stopped = false;
   const run = async () => {
     timer = null;
@@ -20,8 +26,10 @@ export function throttle(fn, interval = REFRESH_INTERVAL_MS) {
     last = Date.now();
     try {
       await fn();
+      took = Date.now() - last;
     } catch (exc) {
       again = true; // a failed refresh (server away) is tried again at the next slot
+      took = 0;
     } finally {
       running = false;
       if (again) schedule();
@@ -29,7 +37,8 @@ export function throttle(fn, interval = REFRESH_INTERVAL_MS) {
   };
   const schedule = () => {
     if (timer || stopped) return;
-    timer = setTimeout(run, Math.max(0, last + interval - Date.now()));
+    const wait = Math.max(interval, Math.min(REFRESH_SHARE * took, REFRESH_LONGEST_MS));
+    timer = setTimeout(run, Math.max(0, last + wait - Date.now()));
   };
   const trigger = () => {
     if (running) again = true;
