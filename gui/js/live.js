@@ -1,15 +1,16 @@
 // Live refresh: however fast events arrive, a page refreshes at most once per interval,
 // never two refreshes at once, and never later than one interval (plus the refresh itself;
-// see REFRESH_SHARE for when the interval grows) after the first event it has not shown yet. A trailing-edge debounce would wait forever
-// under a steady stream of events; this throttle cannot.
+// see REFRESH_SHARE for when the interval grows) after the first event it has not shown
+// yet. A trailing-edge debounce would wait forever under a steady stream of events; this
+// throttle cannot.
 import { subscribe } from "./graphql.js";
 
 export const REFRESH_INTERVAL_MS = 400;
-// The interval is also at least this many times what the last refresh took (up to
-// REFRESH_LONGEST_MS): a page watching a busy run on a loaded server spends at most a
-// tenth of its time refreshing, and so takes little from the run it watches.
-export const REFRESH_SHARE = 10;
-export const REFRESH_LONGEST_MS = 3000;
+// The interval grows to REFRESH_SHARE times what the last refresh took, so that a page
+// watching a busy run on a loaded server takes less from the run it watches, but only as
+// far as keeps the page within STALEST_MS of the server (a refresh's time counted twice).
+export const REFRESH_SHARE = 5;
+export const STALEST_MS = 1000;
 
 export function throttle(fn, interval = REFRESH_INTERVAL_MS) {
   let timer = null;
@@ -37,7 +38,7 @@ export function throttle(fn, interval = REFRESH_INTERVAL_MS) {
   };
   const schedule = () => {
     if (timer || stopped) return;
-    const wait = Math.max(interval, Math.min(REFRESH_SHARE * took, REFRESH_LONGEST_MS));
+    const wait = Math.max(interval, Math.min(REFRESH_SHARE * took, STALEST_MS - 2 * took));
     timer = setTimeout(run, Math.max(0, last + wait - Date.now()));
   };
   const trigger = () => {

@@ -86,8 +86,15 @@ def queue_tasks(session: Session, rows: Sequence[TaskRow], now: datetime) -> Non
         move(session, TASK, rows, T.QUEUED, now=now)
 
 
+# One transaction instantiates at most this many tasks: the start of a run with a limit
+# of 10,000 holds the database for a fraction of a second, and the reports of the first
+# attempts, which follow within a second, fill the rest.
+FILL_AT_MOST = 2_000
+
+
 def fill_capacity(session: Session, workflow: AnyWorkflow, now: datetime) -> int:
-    """Create instances for waiting tasks while the concurrency limits allow; return how many.
+    """Create instances for waiting tasks while the concurrency limits allow (at most
+    ``FILL_AT_MOST``); return how many.
 
     Waiting tasks are those QUEUED (retries) and then the ready ones: REGISTERING with no
     upstream task left to finish. Ready tasks are not queued ahead of time, so starting a
@@ -97,7 +104,7 @@ def fill_capacity(session: Session, workflow: AnyWorkflow, now: datetime) -> int
         return 0
     by_array = counts_by_array(session, workflow.id)
     active = sum(n for (_, s), n in by_array.items() if s in TASK_ACTIVE)
-    free = workflow.max_concurrently_running - active
+    free = min(workflow.max_concurrently_running - active, FILL_AT_MOST)
     if free <= 0:
         return 0
     limited: dict[int, int] = dict(
