@@ -263,10 +263,10 @@ def bind_digest(graph: TaskGraph, settings: Sequence[TaskSettings]) -> str:
         + (
             "\x1f"
             + json.dumps(
-                [task.task_attributes, task.compute_resources_callable is not None],
+                [task._attributes or {}, task.compute_resources_callable is not None],
                 sort_keys=True,
             )
-            if task.task_attributes or task.compute_resources_callable is not None
+            if task._attributes or task.compute_resources_callable is not None
             else ""
         )
         for task, setting in zip(graph.tasks, settings, strict=True)
@@ -443,8 +443,8 @@ def task_batch(
         "resourceIndexes": indexes,
         "resources": resources,
     }
-    if any(t.task_attributes for t in tasks):
-        batch["attributes"] = [t.task_attributes or None for t in tasks]
+    if any(t._attributes for t in tasks):
+        batch["attributes"] = [t._attributes for t in tasks]
     if any(t.compute_resources_callable is not None for t in tasks):
         batch["dynamicResources"] = [t.compute_resources_callable is not None for t in tasks]
     return batch

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from jobmon_client.task_template import TaskTemplate
 
 
+_NO_TASKS: frozenset[Task] = frozenset()
+
+
 class Task:
     """A node of the workflow's DAG. Create tasks with ``TaskTemplate.create_task``.
 
@@ -36,9 +39,8 @@ class Task:
         "_task_id",
         "_ids",
         "final_status",
-        "task_attributes",
+        "_attributes",
         "compute_resources_callable",
-        "_hash",
         "_upstream",
         "_downstream",
     )
@@ -71,11 +73,23 @@ class Task:
         self._task_id: int | None = None
         self._ids: Any = None  # reads the ids of a workflow bound before, when first asked
         self.final_status: StatusCode | None = None
-        self.task_attributes: dict[str, str | None] = task_attributes or {}
+        # None, and no set of upstream or downstream tasks, until there is something in
+        # them: a million tasks hold a third less memory and give the collector less to do
+        self._attributes: dict[str, str | None] | None = task_attributes or None
         self.compute_resources_callable = compute_resources_callable
-        self._hash: int | None = None
-        self._upstream: set[Task] = set()
-        self._downstream: set[Task] = set()
+        self._upstream: set[Task] | frozenset[Task] = _NO_TASKS
+        self._downstream: set[Task] | frozenset[Task] = _NO_TASKS
+
+    @property
+    def task_attributes(self) -> dict[str, str | None]:
+        """Metadata stored with the task when it is bound."""
+        if self._attributes is None:
+            self._attributes = {}
+        return self._attributes
+
+    @task_attributes.setter
+    def task_attributes(self, value: dict[str, str | None] | None) -> None:
+        self._attributes = value
 
     @property
     def canonical_node_args(self) -> str:
@@ -110,10 +124,8 @@ class Task:
         )
 
     def __hash__(self) -> int:
-        # equal tasks have equal node keys; the key alone keeps hashing cheap
-        if self._hash is None:
-            self._hash = hash(self.node_key)
-        return self._hash
+        # equal tasks have equal node keys; a string keeps its own hash once computed
+        return hash(self.node_key)
 
     def __lt__(self, other: Task) -> bool:
         return (self.node_key, tuple(self.task_args.items())) < (
@@ -196,8 +208,14 @@ class Task:
             raise TypeError(f"task '{self.name}': an upstream must be a Task, got {task!r}")
         if task is self:
             raise CycleError(f"task '{self.name}' cannot depend on itself")
-        self._upstream.add(task)
-        task._downstream.add(self)
+        upstream = self._upstream
+        if not isinstance(upstream, set):
+            upstream = self._upstream = set()
+        upstream.add(task)
+        downstream = task._downstream
+        if not isinstance(downstream, set):
+            downstream = task._downstream = set()
+        downstream.add(self)
 
     def add_downstream(self, task: Task) -> None:
         """Make ``task`` wait for this task."""
