@@ -3,6 +3,7 @@ without loss or duplicates, alerts by filter, and `jobmon alerts`."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
@@ -67,6 +68,61 @@ def test_replay_then_live_then_reconnect_without_loss_or_duplicates(
         stack.url, EVENTS, {"id": wf_id, "after": first[-1]["cursor"]}, "workflowEvents"
     ).take_until(is_workflow_end)
     assert first + resumed == seen
+
+
+def test_a_subscriber_that_comes_while_the_idle_hub_reads_is_handed_every_later_event(
+    stack: Stack, unique: str
+) -> None:
+    """With nobody subscribed the hub only keeps its horizon current; a subscriber that
+    comes while that read is out starts at the horizon as it was, and must be handed every
+    event after it."""
+    from jobmon_server.db import models
+    from jobmon_server.db.engine import Database
+    from jobmon_server.events import GAP_GRACE_SECONDS, EventHub, last_event_id
+    from sqlalchemy import select
+
+    wf, _ = workflow_of(stack.url, f"idle_hub_{unique}", ["true"] * 3)
+    assert wf.run().final_status == "DONE"
+    database = Database(stack.db_url)
+    with database.read() as session:
+        newest = list(
+            session.scalars(select(models.Event.id).order_by(models.Event.id.desc()).limit(6))
+        )
+    hub = EventHub(database, poll_seconds=0.05, notify=False)
+    hub.horizon = newest[-1]  # five events were committed since the hub last looked
+    read_out, release = threading.Event(), threading.Event()
+    real_read = hub._read
+
+    def held_read(fn: Any, *args: Any) -> Any:
+        answer = real_read(fn, *args)
+        if fn is last_event_id and not release.is_set():
+            read_out.set()  # the newest id is read; the hub has not moved its horizon yet
+            release.wait(10)
+        return answer
+
+    hub._read = held_read  # type: ignore[method-assign]
+
+    async def scenario() -> list[int]:
+        following = asyncio.create_task(hub._follow())
+        try:
+            assert await asyncio.to_thread(read_out.wait, 10)
+            subscriber = hub.subscribe(lambda row: True)
+            assert subscriber.start == newest[-1]
+            release.set()
+            handed: list[int] = []
+            while len(handed) < 5:
+                row = await asyncio.wait_for(subscriber.queue.get(), GAP_GRACE_SECONDS + 5)
+                assert row is not None
+                handed.append(row.id)
+            return handed
+        finally:
+            following.cancel()
+            await asyncio.gather(following, return_exceptions=True)
+
+    try:
+        assert asyncio.run(scenario()) == sorted(newest[:-1])
+    finally:
+        database.dispose()
 
 
 def test_alerts_by_workflow_and_kind(stack: Stack, unique: str) -> None:

@@ -118,7 +118,9 @@ class EventHub:
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self.horizon = await to_thread.run_sync(self._read, last_event_id)
+        latest = await to_thread.run_sync(self._read, last_event_id)
+        if not self._subscribers:  # else they are handed what follows their start (see below)
+            self.horizon = latest
         channel = asyncio.create_task(self.channel.run()) if self.channel else None
         try:
             await self._follow()
@@ -150,10 +152,12 @@ class EventHub:
                 if self._subscribers:
                     await self._poll()
                 else:  # nobody listens: only keep the horizon current, with one indexed max
-                    self.horizon = max(
-                        self.horizon, await to_thread.run_sync(self._read, last_event_id)
-                    )
-                    self._gap_since = None
+                    latest = await to_thread.run_sync(self._read, last_event_id)
+                    # A subscriber that came while the max was read starts at the horizon
+                    # as it was: moving it past events never handed out would lose them.
+                    if not self._subscribers:
+                        self.horizon = max(self.horizon, latest)
+                        self._gap_since = None
             except Exception:  # noqa: BLE001 - keep the stream alive across database hiccups
                 log.exception("reading new events failed; retrying")
                 await asyncio.sleep(1.0)
