@@ -172,7 +172,13 @@ class Collector:
         taken: list[dict[str, Any]] = []
         deadline = time.monotonic() + self.timeout
         while len(taken) < at_least or not done(taken[-1]):
-            item = self.items.get(timeout=max(0.1, deadline - time.monotonic()))
+            try:
+                item = self.items.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(
+                    f"the subscription sent nothing more for {self.timeout:g}s after "
+                    f"{len(taken)} item(s); the last: {taken[-3:]}"
+                ) from None
             assert not isinstance(item, Exception), item
             taken.append(item)
         return taken

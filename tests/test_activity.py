@@ -102,9 +102,15 @@ def test_many_events_make_few_frames_that_count_each_event_once(stack: Stack, un
         if k < 0:
             continue
         after = frames[k]["cursor"]
-        resumed = Collector(
-            stack.url, ACTIVITY, {"id": wf_id, "task": None, "after": after}, "workflowActivity"
-        ).take_until(ends_workflow)
+        try:
+            resumed = Collector(
+                stack.url, ACTIVITY, {"id": wf_id, "task": None, "after": after}, "workflowActivity"
+            ).take_until(ends_workflow)
+        except AssertionError as exc:
+            raise AssertionError(
+                f"resumed after frame {k} of {len(frames)} (cursor {after}, the last event "
+                f"{events[-1]['cursor']}): {exc}"
+            ) from None
         later = [e for e in events if int(e["cursor"]) > int(after)]
         assert counted(resumed) == of_events(later) == counted(frames[k + 1 :])
         assert resumed[-1]["cursor"] == events[-1]["cursor"]
