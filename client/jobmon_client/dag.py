@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import NoReturn
 
@@ -103,14 +103,24 @@ _NODE_KEY = operator.attrgetter("node_key")
 def _raise_missing_upstream(
     workflow_name: str, tasks: list[Task], index: Mapping[str, int]
 ) -> NoReturn:
+    found = _first_outside(tasks, _UPSTREAM, index)
+    assert found is not None  # a lookup of an upstream task's key failed
+    task, up = found
+    raise MissingUpstreamError(
+        f"Upstream task '{up.name}' of task '{task.name}' is not in workflow "
+        f"'{workflow_name}'; add it with workflow.add_task() or add_tasks()"
+    )
+
+
+def _first_outside(
+    tasks: list[Task], neighbours: Callable[[Task], Iterable[Task]], index: Mapping[str, int]
+) -> tuple[Task, Task] | None:
+    """A task and a neighbour of it that is not in ``index``, if there is one."""
     for task in tasks:
-        for up in task._upstream:
-            if up.node_key not in index:
-                raise MissingUpstreamError(
-                    f"Upstream task '{up.name}' of task '{task.name}' is not in workflow "
-                    f"'{workflow_name}'; add it with workflow.add_task() or add_tasks()"
-                )
-    raise AssertionError("an upstream task was missing and then found")
+        for other in neighbours(task):
+            if other.node_key not in index:
+                return task, other
+    return None
 
 
 def _without_repeats(ids: list[int], counts: list[int]) -> tuple[list[int], list[int]]:
@@ -139,14 +149,14 @@ def _check_downstream(
     equal counts prove it without looking a million tasks up again."""
     if not aliases and edge_count == sum(map(len, map(_DOWNSTREAM, tasks))):
         return
-    for task in tasks:
-        for down in task._downstream:
-            if down.node_key not in index:
-                raise MissingDownstreamError(
-                    f"Downstream task '{down.name}' of task '{task.name}' is not in workflow "
-                    f"'{workflow_name}'; add it with workflow.add_task() or add_tasks(), or "
-                    "create the tasks anew for this workflow"
-                )
+    found = _first_outside(tasks, _DOWNSTREAM, index)
+    if found is not None:
+        task, down = found
+        raise MissingDownstreamError(
+            f"Downstream task '{down.name}' of task '{task.name}' is not in workflow "
+            f"'{workflow_name}'; add it with workflow.add_task() or add_tasks(), or "
+            "create the tasks anew for this workflow"
+        )
 
 
 _DOWNSTREAM = operator.attrgetter("_downstream")
