@@ -191,10 +191,9 @@ def bind(
             task.bind_ids(ids)
         return bound
     keys = task_keys(tasks)
-    edges = list(graph.edges())
     identity = {
         "taskHash": hashing.task_hash(keys),
-        "dagHash": hashing.dag_hash((keys[up], keys[down]) for up, down in edges),
+        "dagHash": hashing.dag_hash((keys[up], keys[down]) for up, down in graph.edges()),
     }
     bound = bind_workflow(client, {**workflow_input, **identity})
     assert bound is not None  # with its identity, a workflow is found or created
@@ -213,8 +212,8 @@ def bind(
     bind_edges(
         client,
         bound.workflow_id,
-        [task_ids[up] for up, _ in edges],
-        [task_ids[down] for _, down in edges],
+        list(map(task_ids.__getitem__, graph.upstream_ids)),
+        list(map(task_ids.__getitem__, graph.downstream_ids())),
     )
     complete_bind(client, bound.workflow_id, len(tasks), digest)
     return bound

@@ -119,7 +119,6 @@ class Workflow:
         self._tasks: dict[str, Task] = {}
         self._duplicates: dict[Task, None] = {}
         self._graph: TaskGraph | None = None
-        self._settings: list[TaskSettings] = []
         self._template_limits: dict[str, int] = {}
         self._bound: binding.BoundWorkflow | None = None
 
@@ -311,7 +310,6 @@ class Workflow:
         self.workflow_id = bound.workflow_id
         self._bound = bound
         self._graph = graph
-        self._settings = settings
         log.info(
             "workflow %s bound (%s, %s tasks, %.1fs)",
             bound.workflow_id,
